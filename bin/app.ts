@@ -1,0 +1,52 @@
+/**
+ * The CDK app. Context values (cdk.json or `-c key=value`):
+ *   nerve:auth            iam (default) | jwt | none
+ *   nerve:jwtIssuer, nerve:jwtAudience (comma-separated)   for auth=jwt
+ *   nerve:allowOpenApi    true to accept auth=none
+ *   nerve:provisionedConcurrency, nerve:maxProvisionedConcurrency, nerve:throttleRate, nerve:throttleBurst
+ *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser
+ *   nerve:model           the online model's name (default small)
+ *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/
+ */
+import { App, Validations } from 'aws-cdk-lib';
+import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { ApiAuth } from '../lib/online-api.js';
+import { NerveStack } from '../lib/nerve-stack.js';
+
+export function createApp(context: Record<string, unknown> = {}): { app: App; stack: NerveStack } {
+  const app = new App({ context });
+  const ctx = (key: string): string | undefined => {
+    const v = app.node.tryGetContext(`nerve:${key}`);
+    return v === undefined || v === null ? undefined : String(v);
+  };
+  const num = (key: string) => (ctx(key) === undefined ? undefined : Number(ctx(key)));
+  const list = (key: string) => ctx(key)?.split(',').map((s) => s.trim()).filter(Boolean);
+
+  const authKind = ctx('auth') ?? 'iam';
+  let auth: ApiAuth;
+  if (authKind === 'iam' || authKind === 'none') auth = { kind: authKind };
+  else if (authKind === 'jwt') auth = { kind: 'jwt', issuer: ctx('jwtIssuer') ?? '', audience: list('jwtAudience') ?? [] };
+  else throw new Error(`context nerve:auth must be iam, jwt or none, got "${authKind}"`);
+  const origins = list('corsOrigins');
+
+  const stack = new NerveStack(app, 'Nerve', {
+    modelsDir: ctx('modelsDir'),
+    online: {
+      model: ctx('model'),
+      auth,
+      allowOpenApi: ctx('allowOpenApi') === 'true',
+      provisionedConcurrency: num('provisionedConcurrency'),
+      maxProvisionedConcurrency: num('maxProvisionedConcurrency'),
+      throttleRateLimit: num('throttleRate'),
+      throttleBurstLimit: num('throttleBurst'),
+      cors: origins ? { allowOrigins: origins, allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: ['content-type', 'authorization'] } : undefined,
+    },
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return { app, stack };
+}
+
+if (process.argv[1] && import.meta.url === new URL(`file://${process.argv[1]}`).href) {
+  createApp().app.synth();
+}

@@ -1,0 +1,107 @@
+/**
+ * `nerve`: the command line. Commands that need the engine load the model once.
+ *
+ *   nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase]
+ *   nerve eval --model NAME|DIR --conll FILE [--lowercase] [--json]
+ *   nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { NerveError } from '../lambdas/engine/errors.js';
+import { Tagger, type OffsetUnit } from '../lambdas/engine/tagger.js';
+import { parseConll, type ConllSentence } from './conll.js';
+import { evaluate, formatReport } from './conlleval.js';
+
+const USAGE = `usage:
+  nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase]
+      writes "token gold predicted" lines (conlleval's input format)
+  nerve eval --model NAME|DIR --conll FILE [--lowercase] [--json]
+      entity-level precision, recall and F1 by conlleval's rules
+  nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
+      entities of TEXT as JSON
+
+--model defaults to "small"; --lowercase lower-cases the tokens first (query-style text);
+--threads N sets ONNX Runtime's intra-op threads (default 1).`;
+
+class UsageError extends NerveError {
+  constructor(message: string) {
+    super('usage', `${message}\n\n${USAGE}`);
+  }
+}
+
+function readSentences(path: string, lowercase: boolean): ConllSentence[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NerveError('file_not_found', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const sentences = parseConll(text, path);
+  return lowercase ? sentences.map((s) => ({ ...s, tokens: s.tokens.map((t) => t.toLowerCase()) })) : sentences;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === 'help') {
+    console.log(USAGE);
+    return command ? 0 : 2;
+  }
+  const { values, positionals } = parseArgs({
+    args: rest,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string', default: 'small' },
+      conll: { type: 'string' },
+      out: { type: 'string' },
+      offsets: { type: 'string', default: 'codepoint' },
+      lowercase: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      threads: { type: 'string', default: '1' },
+    },
+  });
+  const intraOpThreads = Number(values.threads);
+  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new UsageError(`--threads must be a positive integer`);
+  const load = () => Tagger.load(values.model!, { intraOpThreads });
+
+  switch (command) {
+    case 'tag':
+    case 'eval': {
+      if (!values.conll) throw new UsageError(`${command} needs --conll FILE`);
+      const sentences = readSentences(values.conll, values.lowercase!);
+      const tagger = await load();
+      const predicted = await tagger.labelSentences(sentences.map((s) => s.tokens));
+      if (command === 'tag') {
+        const lines = sentences.map((s, i) => s.tokens.map((t, j) => `${t} ${s.tags[j]} ${predicted[i]![j]}`).join('\n') + '\n');
+        const text = lines.join('\n');
+        if (values.out) writeFileSync(values.out, text);
+        else process.stdout.write(text);
+      } else {
+        const report = evaluate(sentences.map((s) => s.tags), predicted);
+        const header = `model ${tagger.model.name} ${tagger.model.version} on ${values.conll}${values.lowercase ? ' (lower-cased)' : ''}`;
+        console.log(values.json ? JSON.stringify({ model: tagger.model, file: values.conll, lowercase: values.lowercase, ...report }, null, 1) : `${header}\n${formatReport(report)}`);
+      }
+      await tagger.release();
+      return 0;
+    }
+    case 'extract': {
+      if (positionals.length === 0) throw new UsageError('extract needs TEXT');
+      const tagger = await load();
+      const entities = await tagger.extract(positionals.join(' '), { offsets: values.offsets as OffsetUnit });
+      console.log(JSON.stringify({ entities, model: tagger.model, offsets: values.offsets }, null, 1));
+      await tagger.release();
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (e: unknown) => {
+    if (e instanceof NerveError) console.error(`nerve: ${e.message}`);
+    else if (e instanceof Error && 'code' in e && String((e as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) console.error(`nerve: ${e.message}\n\n${USAGE}`);
+    else console.error(e);
+    process.exitCode = e instanceof NerveError && e.code === 'usage' ? 2 : 1;
+  },
+);

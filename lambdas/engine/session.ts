@@ -1,0 +1,60 @@
+/**
+ * The ONNX Runtime session: created once per model and process, reused for every call.
+ * Intra-op threads are configurable because the right number differs by place: one on
+ * Lambda (about one vCPU at 1,769 MB), all cores for a batch worker.
+ */
+import * as ort from 'onnxruntime-node';
+import type { EncodedBatch } from './encode.js';
+import { ModelInvalidError } from './errors.js';
+
+export interface SessionOptions {
+  /** Threads ONNX Runtime may use inside one operator. @default 1 */
+  readonly intraOpThreads?: number;
+}
+
+export class EmissionSession {
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    private readonly inputNames: readonly string[],
+  ) {}
+
+  static async create(onnxPath: string, inputNames: readonly string[], { intraOpThreads = 1 }: SessionOptions = {}) {
+    if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) {
+      throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+    }
+    let session: ort.InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(onnxPath, {
+        intraOpNumThreads: intraOpThreads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (e) {
+      throw new ModelInvalidError(`ONNX Runtime cannot load ${onnxPath}: ${(e as Error).message}`);
+    }
+    const missing = inputNames.filter((n) => !session.inputNames.includes(n));
+    if (missing.length > 0) {
+      throw new ModelInvalidError(`${onnxPath} lacks the inputs ${missing.join(', ')} that its manifest names`);
+    }
+    return new EmissionSession(session, inputNames);
+  }
+
+  /** Emission scores, laid out [batch, tokens, labels]. */
+  async run(batch: EncodedBatch): Promise<Float32Array> {
+    const [words, chars, casing, lengths] = this.inputNames;
+    const feeds: Record<string, ort.Tensor> = {
+      [words!]: new ort.Tensor('int64', batch.wordIds, [batch.batch, batch.tokens]),
+      [chars!]: new ort.Tensor('int64', batch.charIds, [batch.batch, batch.tokens, batch.chars]),
+      [casing!]: new ort.Tensor('int64', batch.casingIds, [batch.batch, batch.tokens]),
+      [lengths!]: new ort.Tensor('int64', batch.lengths, [batch.batch]),
+    };
+    const out = await this.session.run(feeds);
+    const emissions = out[this.session.outputNames[0]!]!;
+    return emissions.data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Environment variables the CDK constructs set and the handlers read: named once here,
+ * imported by both sides, so a rename cannot leave one of them behind.
+ */
+export const ENV = {
+  /** Model name (a folder under NERVE_MODELS_DIR) or path. */
+  model: 'NERVE_MODEL',
+  /** Folder holding named models: /opt/models in Lambda (the models layer). */
+  modelsDir: 'NERVE_MODELS_DIR',
+  /** Largest `text` accepted online, in code points. */
+  maxTextChars: 'NERVE_MAX_TEXT_CHARS',
+  /** "true" to log request text (off by default: document text stays out of logs). */
+  logText: 'NERVE_LOG_TEXT',
+  /** ONNX Runtime intra-op threads. */
+  intraOpThreads: 'NERVE_INTRA_OP_THREADS',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];
+
+/** A variable's value, or a clear error naming the variable when it is required and missing. */
+export function readEnv(name: EnvName, fallback?: string): string {
+  const value = process.env[name];
+  if (value !== undefined && value !== '') return value;
+  if (fallback !== undefined) return fallback;
+  throw new Error(`environment variable ${name} is not set`);
+}
+
+export function readIntEnv(name: EnvName, fallback: number): number {
+  const raw = readEnv(name, String(fallback));
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1) throw new Error(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}

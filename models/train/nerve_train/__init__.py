@@ -1,0 +1,1 @@
+"""Nerve's training pipeline: BIO datasets in, a shipped ONNX model folder out."""

@@ -1,0 +1,34 @@
+/**
+ * The training pipeline end to end: a tiny model trained for one epoch on the fixture,
+ * exported to ONNX, then loaded by the TypeScript engine, whose emissions must equal
+ * PyTorch's within 1e-4. Needs Debian's python3-torch and python3-onnx: `.ci/run`
+ * installs them and sets NERVE_REQUIRE_TRAINING=1 so the test cannot be skipped there.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { expectParity } from '../helpers/parity.js';
+import { repoRoot, tinyConll } from '../helpers/paths.js';
+
+const PYTHON = '/usr/bin/python3';
+const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
+const required = process.env.NERVE_REQUIRE_TRAINING === '1';
+
+describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
+  it('trains, exports and matches the engine within 1e-4', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'nerve-train-')), 'smoke');
+    const run = spawnSync(
+      PYTHON,
+      ['-m', 'nerve_train.train', '--data', tinyConll, '--out', out, '--epochs', '1', '--max-train-sentences', '200',
+        '--hidden', '16', '--word-dim', '16', '--max-words', '300', '--threads', '1', '--seed', '3'],
+      { cwd: join(repoRoot, 'models', 'train'), encoding: 'utf8', timeout: 300_000 },
+    );
+    expect(run.status, run.stderr).toBe(0);
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    expect(manifest.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
+    expect(manifest.training.seed).toBe(3);
+    return expectParity(out);
+  }, 300_000);
+});
