@@ -2,17 +2,17 @@
  * The online path: an HTTP API whose POST /v1/entities runs the small model in a Lambda
  * function behind an alias ("live") with provisioned concurrency, scaled on utilization.
  */
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
-import { LAMBDA_DEFAULTS, nodeBundling, repoPath } from './shared.js';
+import { LAMBDA_DEFAULTS, nodeBundling, PROJECT, repoPath } from './shared.js';
 
 /** Who may call the API. */
 export type ApiAuth =
@@ -103,6 +103,7 @@ export class OnlineApi extends Construct {
 
     const fn = new NodejsFunction(this, 'Function', {
       ...LAMBDA_DEFAULTS,
+      ...PROJECT,
       entry: repoPath('lambdas/online/handler.ts'),
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       timeout: Duration.seconds(10),
@@ -163,7 +164,6 @@ export class OnlineApi extends Construct {
     }
     this.url = stage.url;
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the Nerve HTTP API' });
-    void Stack.of(this);
   }
 }
 

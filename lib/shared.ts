@@ -24,7 +24,8 @@ export function nodeBundling(): BundlingOptions {
     externalModules: ['onnxruntime-node', '@aws-sdk/*'],
     // Bundled CommonJS dependencies still call require(); give ESM one.
     banner: "import { createRequire as __nerveCreateRequire } from 'module'; const require = __nerveCreateRequire(import.meta.url);",
-    depsLockFilePath: join(repoRoot, 'package-lock.json'),
-    projectRoot: repoRoot,
   };
 }
+
+/** Where esbuild resolves from: the repository, with its lock file. */
+export const PROJECT = { depsLockFilePath: join(repoRoot, 'package-lock.json'), projectRoot: repoRoot } as const;

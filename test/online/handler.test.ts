@@ -46,7 +46,7 @@ describe('POST /v1/entities handler', () => {
 
   for (const c of entitiesBadInput(MAX)) {
     it(`bad input: ${c.name} → ${c.status}`, async () => {
-      const headers = c.contentType === undefined ? { 'content-type': 'application/json' } : c.contentType ? { 'content-type': c.contentType } : {};
+      const headers: Record<string, string> = c.contentType === undefined ? { 'content-type': 'application/json' } : c.contentType ? { 'content-type': c.contentType } : {};
       const res = await handler(httpApiEvent('POST /v1/entities', { body: c.body, headers }));
       expect(res.statusCode).toBe(c.status);
       const body = parse(res);

@@ -1,0 +1,70 @@
+/**
+ * npm run bench:model [-- --model small --data DIR]
+ *
+ * The engine in-process: latency of one query (≤ 32 tokens, one intra-op thread) and
+ * batched throughput in tokens per second on CoNLL-2003 test, with 1 and 2 threads.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { Tagger } from '../lambdas/engine/tagger.js';
+import { parseConll } from '../cli/conll.js';
+import { benchArgs, machine, writeResult } from './lib/data.js';
+import { conllQueries, shuffled } from './lib/queries.js';
+import { summarize } from './lib/stats.js';
+
+const args = benchArgs({ model: { type: 'string', default: 'small' }, queries: { type: 'string', default: '3000' } });
+
+async function queryLatency(tagger: Tagger, queries: string[]) {
+  for (const q of queries.slice(0, 300)) await tagger.extract(q); // warm-up: JIT, ORT arenas
+  const byBucket: Record<string, number[]> = { '3-8': [], '9-16': [], '17-32': [] };
+  const all: number[] = [];
+  for (const q of queries) {
+    const t0 = performance.now();
+    await tagger.extract(q);
+    const ms = performance.now() - t0;
+    all.push(ms);
+    const n = q.split(' ').length;
+    byBucket[n <= 8 ? '3-8' : n <= 16 ? '9-16' : '17-32']!.push(ms);
+  }
+  return { all: summarize(all), byTokens: Object.fromEntries(Object.entries(byBucket).map(([k, v]) => [k, summarize(v)])) };
+}
+
+async function throughput(model: string, threads: number, sentences: string[][]) {
+  const tagger = await Tagger.load(model, { intraOpThreads: threads, batchWindows: 64 });
+  await tagger.labelSentences(sentences.slice(0, 500));
+  const tokens = sentences.reduce((n, s) => n + s.length, 0);
+  const runs: number[] = [];
+  for (let r = 0; r < 3; r++) {
+    const t0 = performance.now();
+    await tagger.labelSentences(sentences);
+    runs.push((performance.now() - t0) / 1000);
+  }
+  await tagger.release();
+  const best = Math.min(...runs);
+  const median = [...runs].sort((a, b) => a - b)[1]!;
+  return { threads, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
+}
+
+const tagger = await Tagger.load(args.model, { intraOpThreads: 1 });
+const queries = shuffled(conllQueries(args.data), 7).slice(0, Number(args.queries));
+console.log(`model ${tagger.model.name} ${tagger.model.version}: ${queries.length} queries of 3-32 tokens, one thread`);
+const latency = await queryLatency(tagger, queries);
+await tagger.release();
+console.log(`query latency ms: p50 ${latency.all.p50}  p99 ${latency.all.p99}  (3-8 tokens p50 ${latency.byTokens['3-8']!.p50}, 17-32 tokens p50 ${latency.byTokens['17-32']!.p50})`);
+
+const sentences = parseConll(readFileSync(join(args.data, 'conll2003', 'test.txt'), 'utf8')).map((s) => s.tokens);
+const batched = [];
+for (const threads of [1, 2]) {
+  const r = await throughput(args.model, threads, sentences);
+  console.log(`batched (CoNLL-2003 test, ${r.tokens} tokens, ${threads} thread${threads > 1 ? 's' : ''}): ${r.tokensPerSecond.toLocaleString('en')} tokens/s (median of 3)`);
+  batched.push(r);
+}
+
+writeResult(`model-${basename(args.model)}`, {
+  benchmark: 'bench:model',
+  model: tagger.model,
+  machine: machine(),
+  queryLatencyMs: latency,
+  targets: { p50Ms: 1, p99Ms: 3 },
+  batched,
+});

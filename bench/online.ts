@@ -1,0 +1,98 @@
+/**
+ * npm run bench:online [-- --model small --data DIR --seconds 30 --rate 200]
+ *
+ * 1. handler-only latency for queries of 3-32 tokens (API Gateway v2 events, in-process);
+ * 2. the local stack over HTTP at a fixed rate (autocannon), p50/p99 and errors;
+ * 3. cold start in fresh processes: ORT load, model load, first inference;
+ * 4. cost per million requests on AWS from these numbers, beside Amazon Comprehend.
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { startLocalStack } from '../test/helpers/local-stack.js';
+import { httpApiEvent } from '../test/helpers/events.js';
+import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
+import { onlineCost } from './lib/cost.js';
+import { conllQueries, shuffled } from './lib/queries.js';
+import { median, summarize } from './lib/stats.js';
+
+const args = benchArgs({
+  model: { type: 'string', default: 'small' },
+  seconds: { type: 'string', default: '30' },
+  rate: { type: 'string', default: '200' },
+  coldStarts: { type: 'string', default: '5' },
+});
+process.env.NERVE_MODEL = args.model;
+process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+
+const queries = shuffled(conllQueries(args.data), 11).slice(0, 3000);
+const events = queries.map((text) => httpApiEvent('POST /v1/entities', { body: JSON.stringify({ text }) }));
+
+// 1. Handler only.
+const { handler } = await import('../lambdas/online/handler.js');
+for (const e of events.slice(0, 300)) await handler(e);
+const handlerMs: number[] = [];
+for (const e of events) {
+  const t0 = performance.now();
+  const res = await handler(e);
+  handlerMs.push(performance.now() - t0);
+  if (res.statusCode !== 200) throw new Error(`handler answered ${res.statusCode}: ${res.body}`);
+}
+const handlerLatency = summarize(handlerMs);
+console.log(`handler latency ms (${queries.length} queries, 3-32 tokens): p50 ${handlerLatency.p50}  p99 ${handlerLatency.p99}  mean ${handlerLatency.mean}`);
+
+// 2. Local HTTP at a fixed rate.
+const stack = await startLocalStack({ NERVE_MODEL: args.model });
+let i = 0;
+const http = await autocannon({
+  url: `${stack.url}/v1/entities`,
+  connections: 8,
+  overallRate: Number(args.rate),
+  duration: Number(args.seconds),
+  requests: [
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: queries[i++ % queries.length] }) }),
+    },
+  ],
+});
+await stack.stop();
+const httpResult = {
+  rate: Number(args.rate),
+  seconds: Number(args.seconds),
+  requests: http.requests.total,
+  non2xx: http.non2xx,
+  errors: http.errors,
+  timeouts: http.timeouts,
+  latencyMs: { p50: http.latency.p50, p90: http.latency.p90, p99: http.latency.p99, max: http.latency.max },
+};
+console.log(`local HTTP at ${args.rate} req/s for ${args.seconds}s: ${httpResult.requests} requests, p50 ${httpResult.latencyMs.p50} ms, p99 ${httpResult.latencyMs.p99} ms, errors ${httpResult.errors + httpResult.non2xx}`);
+
+// 3. Cold starts, each in a fresh process.
+const colds: Array<Record<string, number>> = [];
+for (let c = 0; c < Number(args.coldStarts); c++) {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'bench', 'cold-start.ts')], { encoding: 'utf8', env: { ...process.env, NERVE_MODEL: args.model } });
+  if (run.status !== 0) throw new Error(run.stderr);
+  colds.push(JSON.parse(run.stdout.trim().split('\n').pop()!));
+}
+const cold = Object.fromEntries(['ortLoadMs', 'modelLoadMs', 'firstInferenceMs', 'totalMs'].map((k) => [k, Number(median(colds.map((c) => c[k]!)).toFixed(1))]));
+console.log(`cold start (median of ${colds.length}): ORT ${cold.ortLoadMs} ms + model ${cold.modelLoadMs} ms + first inference ${cold.firstInferenceMs} ms = ${cold.totalMs} ms`);
+
+// 4. Cost.
+const cost = onlineCost({ handlerMeanMs: handlerLatency.mean, queries });
+console.log(`\ncost per million requests (us-east-1 list prices):`);
+for (const row of cost.table) console.log(`  ${row.item.padEnd(58)} $${row.usdPerMillion.toFixed(2)}`);
+console.log(`  provisioned concurrency: $${cost.provisionedConcurrencyUsdPerMonth.toFixed(2)} per instance-month, whatever the traffic`);
+console.log(`  Amazon Comprehend DetectEntities for the same queries:     $${cost.comprehendUsdPerMillion.toFixed(2)}`);
+
+writeResult(`online-${args.model.split('/').pop()}`, {
+  benchmark: 'bench:online',
+  machine: machine(),
+  handlerLatencyMs: handlerLatency,
+  targets: { handlerP99Ms: 3, httpP99Ms: 10, coldStartMs: 1000 },
+  localHttp: httpResult,
+  coldStartMs: { median: cold, runs: colds },
+  cost,
+});

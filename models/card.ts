@@ -1,0 +1,59 @@
+/** The model card (models/NAME/README.md), generated from the manifest so the two cannot disagree. */
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+type Scores = { f1: number; precision: number; recall: number; byType: Record<string, number> };
+
+export function writeModelCard(dir: string): void {
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const e = m.metrics?.engine ?? {};
+  const t = m.training ?? {};
+  const h = m.hyperparameters ?? {};
+  const sizeMb = (statSync(join(dir, m.file)).size / 1e6).toFixed(1);
+  const types = m.labels.filter((l: string) => l.startsWith('B-')).map((l: string) => l.slice(2));
+  const row = (name: string, s?: Scores) =>
+    s ? `| ${name} | ${s.f1.toFixed(2)} | ${s.precision.toFixed(2)} | ${s.recall.toFixed(2)} | ${types.map((k: string) => s.byType[k]?.toFixed(2) ?? '–').join(' | ')} |` : '';
+  const card = `# Model card: ${m.name} ${m.version}
+
+Generated from \`manifest.json\` by \`npm run eval:model -- --model ${m.name}\`; do not edit by hand.
+
+## What it is
+
+A BiLSTM tagger over word embeddings, a character CNN and a casing feature, with a
+linear-chain CRF whose transitions are in the manifest. The ONNX graph (opset 17, dynamic
+batch and length, ${sizeMb} MB) outputs emission scores; the engine decodes them with
+BIO-constrained Viterbi and gives each entity its probability under the CRF.
+Types: ${types.join(', ')}. Feature scheme \`${m.inputs.featureScheme}\`: ${m.inputs.words.length.toLocaleString('en')} words,
+${m.inputs.chars.length} characters. No weights from outside: everything was learned here.
+
+## Accuracy (TypeScript engine, conlleval rules, ${e.dataset ?? 'n/a'})
+
+| split | F1 | precision | recall | ${types.join(' | ')} |
+|---|---|---|---|${types.map(() => '---').join('|')}|
+${[row('dev', e.dev?.cased), row('dev, lower-cased', e.dev?.lowercased), row('test', e.test?.cased), row('test, lower-cased', e.test?.lowercased)].filter(Boolean).join('\n')}
+
+Measured ${e.measuredAt ?? 'n/a'} with \`${e.measuredWith ?? 'n/a'}\`. The model was selected on dev
+(${t.selection ?? 'n/a'}); test was never used for any choice.
+
+## Training
+
+- Data: ${t.data ?? 'n/a'}, ${t.train ?? ''}; dev: ${t.dev ?? 'n/a'}.
+- Pretraining: ${t.pretraining ?? 'none'}.
+- Augmentation: ${Math.round((h.lowercase_prob ?? 0) * 100)}% of sentences lower-cased each epoch (queries are often typed in lower case); word dropout on singletons.
+- Hyperparameters: ${Object.entries(h).map(([k, v]) => `${k}=${v}`).join(', ')}.
+- Seed ${t.seed ?? 'n/a'}; best epoch ${t.bestEpoch ?? 'n/a'}; ${t.minutes ?? 'n/a'} minutes on ${t.machine ?? 'n/a'}.
+- Command (from \`models/train/\`): \`${t.command ?? 'n/a'}\`
+
+## Scores and limits
+
+\`score\` is the probability that exactly this span, with this type, is an entity, under the
+model's CRF distribution over valid label sequences (forward-backward). It is a model
+probability, not a calibrated frequency: read 0.5 as "the model is torn", not as
+"right half the time".
+
+Trained on 1996 Reuters news: expect lower accuracy on other domains (tweets, biomedical
+text, product names) and on entity types it never saw. Training data: CoNLL-2003 (research
+use only; see ../shared/data/conll2003/README.md).
+`;
+  writeFileSync(join(dir, 'README.md'), card);
+}
