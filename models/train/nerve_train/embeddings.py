@@ -13,7 +13,7 @@ import torch
 
 
 def train_skipgram(corpus: list[list[int]], vocab_size: int, dim: int, epochs: int = 3,
-                   window: int = 5, negatives: int = 5, seed: int = 1, log=print) -> np.ndarray:
+                   window: int = 5, negatives: int = 5, seed: int = 1, log=print, device: str = "cpu") -> np.ndarray:
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     counts = np.bincount(np.concatenate([np.asarray(s) for s in corpus if s]), minlength=vocab_size).astype(np.float64)
@@ -28,6 +28,8 @@ def train_skipgram(corpus: list[list[int]], vocab_size: int, dim: int, epochs: i
     context = torch.nn.Embedding(vocab_size, dim, sparse=True)
     torch.nn.init.uniform_(centre.weight, -0.5 / dim, 0.5 / dim)
     torch.nn.init.zeros_(context.weight)
+    centre.to(device)
+    context.to(device)
     opt = torch.optim.SparseAdam(list(centre.parameters()) + list(context.parameters()), lr=0.003)
 
     for epoch in range(epochs):
@@ -52,8 +54,8 @@ def train_skipgram(corpus: list[list[int]], vocab_size: int, dim: int, epochs: i
         batch = 4096
         loss_sum = 0.0
         for i in range(0, len(c), batch):
-            cb, ob = c[i:i + batch], o[i:i + batch]
-            neg = torch.multinomial(noise, len(cb) * negatives, replacement=True, generator=gen).view(len(cb), negatives)
+            cb, ob = c[i:i + batch].to(device), o[i:i + batch].to(device)
+            neg = torch.multinomial(noise, len(cb) * negatives, replacement=True, generator=gen).view(len(cb), negatives).to(device)
             vc = centre(cb)
             pos = (vc * context(ob)).sum(1)
             negs = torch.bmm(context(neg), vc.unsqueeze(2)).squeeze(2)
@@ -63,4 +65,4 @@ def train_skipgram(corpus: list[list[int]], vocab_size: int, dim: int, epochs: i
             opt.step()
             loss_sum += float(loss) * len(cb)
         log(f"skipgram epoch {epoch + 1}/{epochs}: {len(c):,} pairs, loss {loss_sum / len(c):.3f}, {time.time() - t0:.0f}s")
-    return centre.weight.detach().numpy()
+    return centre.weight.detach().cpu().numpy()

@@ -52,24 +52,28 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
 class Tagger(nn.Module):
     def __init__(self, n_words: int, n_chars: int, n_casing: int, n_labels: int,
                  word_dim: int = 100, char_dim: int = 30, char_filters: int = 50,
-                 casing_dim: int = 8, hidden: int = 128, dropout: float = 0.5):
+                 casing_dim: int = 8, hidden: int = 128, dropout: float = 0.5,
+                 layers: int = 1, char_width: int = 3):
         super().__init__()
         self.words = nn.Embedding(n_words, word_dim, padding_idx=0)
-        self.chars = CharCNN(n_chars, char_dim, char_filters)
+        self.chars = CharCNN(n_chars, char_dim, char_filters, char_width)
         self.casing = nn.Embedding(n_casing, casing_dim, padding_idx=0)
         d_in = word_dim + char_filters + casing_dim
-        self.fwd = nn.LSTM(d_in, hidden, batch_first=True)
-        self.bwd = nn.LSTM(d_in, hidden, batch_first=True)
+        # Stacked BiLSTM: each layer reads both directions of the layer below.
+        dims = [d_in] + [2 * hidden] * (layers - 1)
+        self.fwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in dims)
+        self.bwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in dims)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(2 * hidden, n_labels)
 
     def forward(self, word_ids, char_ids, casing_ids, lengths):
         x = torch.cat([self.words(word_ids), self.chars(char_ids), self.casing(casing_ids)], dim=2)
-        x = self.drop(x)
-        f, _ = self.fwd(x)
-        b, _ = self.bwd(reverse_within_lengths(x, lengths))
-        h = torch.cat([f, reverse_within_lengths(b, lengths)], dim=2)
-        return self.out(self.drop(h))
+        h = self.drop(x)
+        for fwd, bwd in zip(self.fwd, self.bwd):
+            f, _ = fwd(h)
+            b, _ = bwd(reverse_within_lengths(h, lengths))
+            h = self.drop(torch.cat([f, reverse_within_lengths(b, lengths)], dim=2))
+        return self.out(h)
 
 
 class CRF(nn.Module):

@@ -21,7 +21,7 @@ import torch
 from . import datasets, reuters
 from .embeddings import train_skipgram
 from .encode import Vocab, batch_tensors, build_vocab
-from .export import export_onnx, write_manifest, write_parity
+from .checkpoint import HYPERPARAMETERS, finish, save_checkpoint
 from .features import CASING, normalize_word
 from .metrics import f1
 from .model import CRF, Tagger
@@ -47,7 +47,12 @@ def parse_args(argv=None):
     p.add_argument("--pretrain-epochs", type=int, default=4)
     p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences (smoke runs)")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="carve dev from train when there is no dev.txt")
+    p.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers")
+    p.add_argument("--char-filters", type=int, default=50)
+    p.add_argument("--char-width", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu, or cuda where PyTorch has it (same code, same seeds; not bit-identical)")
+    p.add_argument("--no-export", action="store_true", help="write only the checkpoint; export later with nerve_train.finish")
     return p.parse_args(argv)
 
 
@@ -76,7 +81,7 @@ def load_splits(args):
     return train, dev, dev_source
 
 
-def predict(tagger, crf, vocab, sents, labels, batch=256):
+def predict(tagger, crf, vocab, sents, labels, batch=256, device="cpu"):
     tagger.eval()
     out: list = [None] * len(sents)
     order = sorted(range(len(sents)), key=lambda i: len(sents[i]))  # batches of similar length
@@ -84,7 +89,7 @@ def predict(tagger, crf, vocab, sents, labels, batch=256):
         for k in range(0, len(order), batch):
             idx = order[k:k + batch]
             chunk = [sents[i] for i in idx]
-            em = tagger(*batch_tensors([vocab.encode(s) for s in chunk]))
+            em = tagger(*[t.to(device) for t in batch_tensors([vocab.encode(s) for s in chunk])]).cpu()
             for i, path in zip(idx, crf.decode(em, [len(s) for s in chunk])):
                 out[i] = [labels[j] for j in path]
     return out
@@ -115,11 +120,12 @@ def main(argv=None):
     log(f"vocab: {len(vocab.words)} words, {len(vocab.chars)} chars")
 
     tagger = Tagger(len(vocab.words), len(vocab.chars), len(CASING), len(labels),
-                    word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout)
+                    word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout,
+                    layers=args.layers, char_filters=args.char_filters, char_width=args.char_width)
     crf = CRF(labels)
     if pretrain_sents:
         corpus = [[vocab.word_index.get(normalize_word(t), 1) for t in s] for s in pretrain_sents + [s.tokens for s in train]]
-        vectors = train_skipgram(corpus, len(vocab.words), args.word_dim, epochs=args.pretrain_epochs, seed=args.seed, log=log)
+        vectors = train_skipgram(corpus, len(vocab.words), args.word_dim, epochs=args.pretrain_epochs, seed=args.seed, log=log, device=args.device)
         v = torch.from_numpy(vectors)
         v = v / (v[2:].std() + 1e-8) * 0.1  # same scale as the random init the rest of the net expects
         with torch.no_grad():
@@ -131,6 +137,9 @@ def main(argv=None):
     singleton = [[train_counts[normalize_word(t)] == 1 for t in s.tokens] for s in train]
     gold = [torch.tensor([label_index[t] for t in s.tags]) for s in train]
 
+    device = torch.device(args.device)
+    tagger.to(device)
+    crf.to(device)
     params = list(tagger.parameters()) + list(crf.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
     total_steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
@@ -161,8 +170,8 @@ def main(argv=None):
                 # Word dropout on singletons teaches the net what to do with unknown words.
                 w = [1 if singleton[i][j] and rng.random() < 0.5 else x for j, x in enumerate(w)]
                 enc.append((w, c, k))
-            inputs = batch_tensors(enc)
-            tags = torch.nn.utils.rnn.pad_sequence([gold[i] for i in b], batch_first=True)
+            inputs = [t.to(device) for t in batch_tensors(enc)]
+            tags = torch.nn.utils.rnn.pad_sequence([gold[i] for i in b], batch_first=True).to(device)
             mask = inputs[0] != 0
             mask[:, 0] = True
             loss = crf.nll(tagger(*inputs), tags, mask)
@@ -172,25 +181,28 @@ def main(argv=None):
             opt.step()
             sched.step()
             loss_sum += float(loss) * len(b)
-        dev_f1 = f1(dev_gold, predict(tagger, crf, vocab, dev_tokens, labels))
-        dev_f1_lower = f1(dev_gold, predict(tagger, crf, vocab, [lower_sentence(s) for s in dev_tokens], labels))
+        crf_cpu = CRF(labels)
+        crf_cpu.load_state_dict({k: v.cpu() for k, v in crf.state_dict().items()})
+        dev_f1 = f1(dev_gold, predict(tagger, crf_cpu, vocab, dev_tokens, labels, device=device))
+        dev_f1_lower = f1(dev_gold, predict(tagger, crf_cpu, vocab, [lower_sentence(s) for s in dev_tokens], labels, device=device))
         score = (dev_f1 + dev_f1_lower) / 2
         history.append({"epoch": epoch, "loss": round(loss_sum / len(train), 4), "devF1": round(dev_f1, 2), "devF1Lower": round(dev_f1_lower, 2)})
         log(f"epoch {epoch}: loss {loss_sum / len(train):.4f} dev F1 {dev_f1:.2f} lower {dev_f1_lower:.2f} ({time.time() - t0:.0f}s)")
         if score > best[0]:
-            best = (score, {k: v.clone() for k, v in tagger.state_dict().items()},
-                    {k: v.clone() for k, v in crf.state_dict().items()}, epoch)
+            best = (score, {k: v.detach().cpu().clone() for k, v in tagger.state_dict().items()},
+                    {k: v.detach().cpu().clone() for k, v in crf.state_dict().items()}, epoch)
 
+    # Export from the CPU whatever trained it: the shipped graph is the same either way.
+    tagger.to("cpu")
+    crf.to("cpu")
     tagger.load_state_dict(best[1])
     crf.load_state_dict(best[2])
     best_epoch = best[3]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    export_onnx(tagger, vocab, out / "model.onnx")
-    write_parity(tagger, vocab, dev_tokens[:3] + [lower_sentence(dev_tokens[0])], out / "parity.json")
     chosen = history[best_epoch - 1]
     minutes = (time.time() - started) / 60
-    hyper = {k: getattr(args, k) for k in ("seed", "epochs", "batch", "lr", "hidden", "word_dim", "max_words", "dropout", "lowercase_prob", "pretrain_epochs")}
+    hyper = {k: getattr(args, k) for k in HYPERPARAMETERS}
     training = {
         "data": str(Path(args.data).name),
         "train": f"train.txt ({len(train)} sentences)",
@@ -200,13 +212,19 @@ def main(argv=None):
         "seed": args.seed,
         "bestEpoch": best_epoch,
         "minutes": round(minutes, 1),
-        "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}",
+        "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}, device {args.device}" + (f" ({torch.cuda.get_device_name(0)})" if args.device.startswith("cuda") else ""),
         "command": "python3 -m nerve_train.train " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
         "history": history,
     }
-    metrics = {"pytorchDev": {"f1": chosen["devF1"], "f1Lower": chosen["devF1Lower"]}}
-    write_manifest(out, name=args.name or out.resolve().name, version=args.version, labels=labels, vocab=vocab, crf=crf,
-                   hyper=hyper, training=training, metrics=metrics)
+    meta = {
+        "name": args.name or out.resolve().name, "version": args.version, "labels": labels,
+        "words": vocab.words[2:], "chars": vocab.chars[2:], "hyper": hyper, "training": training,
+        "metrics": {"pytorchDev": {"f1": chosen["devF1"], "f1Lower": chosen["devF1Lower"]}},
+        "paritySentences": dev_tokens[:3] + [lower_sentence(dev_tokens[0])],
+    }
+    save_checkpoint(out, tagger, crf, meta)
+    if not args.no_export:
+        finish(out)
     log(f"wrote {out} (best epoch {best_epoch}, dev F1 {chosen['devF1']} / lower {chosen['devF1Lower']}) in {minutes:.1f} min")
 
 
