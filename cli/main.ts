@@ -2,25 +2,28 @@
  * `nerve`: the command line. Commands that need the engine load the model once.
  *
  *   nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase]
- *   nerve eval --model NAME|DIR --conll FILE [--lowercase] [--json]
+ *   nerve eval --model NAME|DIR --conll FILE [--lowercase] [--documents] [--json]
  *   nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NerveError } from '../lambdas/engine/errors.js';
-import { Tagger, type OffsetUnit } from '../lambdas/engine/tagger.js';
+import { loadModel } from '../lambdas/engine/load.js';
+import type { NerModel, OffsetUnit } from '../lambdas/engine/extract.js';
+import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
 import { parseConll, type ConllSentence } from './conll.js';
 import { evaluate, formatReport } from './conlleval.js';
 
 const USAGE = `usage:
-  nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase]
+  nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase] [--documents]
       writes "token gold predicted" lines (conlleval's input format)
-  nerve eval --model NAME|DIR --conll FILE [--lowercase] [--json]
+  nerve eval --model NAME|DIR --conll FILE [--lowercase] [--documents] [--json]
       entity-level precision, recall and F1 by conlleval's rules
   nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
       entities of TEXT as JSON
 
 --model defaults to "small"; --lowercase lower-cases the tokens first (query-style text);
+--documents applies document-level label consistency within each -DOCSTART- document;
 --threads N sets ONNX Runtime's intra-op threads (default 1).`;
 
 class UsageError extends NerveError {
@@ -40,6 +43,20 @@ function readSentences(path: string, lowercase: boolean): ConllSentence[] {
   return lowercase ? sentences.map((s) => ({ ...s, tokens: s.tokens.map((t) => t.toLowerCase()) })) : sentences;
 }
 
+/** Tags sentences and applies document-level consistency within each -DOCSTART- document. */
+async function labelDocuments(model: NerModel, sentences: ConllSentence[]): Promise<string[][]> {
+  const spans = await model.spanSentences(sentences.map((s) => s.tokens));
+  const out: string[][] = [];
+  for (let i = 0; i < sentences.length; ) {
+    let j = i;
+    while (j < sentences.length && sentences[j]!.document === sentences[i]!.document) j++;
+    const doc = sentences.slice(i, j).map((s) => s.tokens);
+    harmonizeDocument(doc, spans.slice(i, j)).forEach((row, k) => out.push(spansToTags(doc[k]!.length, row)));
+    i = j;
+  }
+  return out;
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === '--help' || command === 'help') {
@@ -55,13 +72,14 @@ async function main(argv: string[]): Promise<number> {
       out: { type: 'string' },
       offsets: { type: 'string', default: 'codepoint' },
       lowercase: { type: 'boolean', default: false },
+      documents: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1' },
     },
   });
   const intraOpThreads = Number(values.threads);
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new UsageError(`--threads must be a positive integer`);
-  const load = () => Tagger.load(values.model!, { intraOpThreads });
+  const load = () => loadModel(values.model!, { intraOpThreads });
 
   switch (command) {
     case 'tag':
@@ -69,7 +87,7 @@ async function main(argv: string[]): Promise<number> {
       if (!values.conll) throw new UsageError(`${command} needs --conll FILE`);
       const sentences = readSentences(values.conll, values.lowercase!);
       const tagger = await load();
-      const predicted = await tagger.labelSentences(sentences.map((s) => s.tokens));
+      const predicted = values.documents ? await labelDocuments(tagger, sentences) : await tagger.labelSentences(sentences.map((s) => s.tokens));
       if (command === 'tag') {
         const lines = sentences.map((s, i) => s.tokens.map((t, j) => `${t} ${s.tags[j]} ${predicted[i]![j]}`).join('\n') + '\n');
         const text = lines.join('\n');
@@ -77,8 +95,8 @@ async function main(argv: string[]): Promise<number> {
         else process.stdout.write(text);
       } else {
         const report = evaluate(sentences.map((s) => s.tags), predicted);
-        const header = `model ${tagger.model.name} ${tagger.model.version} on ${values.conll}${values.lowercase ? ' (lower-cased)' : ''}`;
-        console.log(values.json ? JSON.stringify({ model: tagger.model, file: values.conll, lowercase: values.lowercase, ...report }, null, 1) : `${header}\n${formatReport(report)}`);
+        const header = `model ${tagger.model.name} ${tagger.model.version} on ${values.conll}${values.lowercase ? ' (lower-cased)' : ''}${values.documents ? ' (document consistency)' : ''}`;
+        console.log(values.json ? JSON.stringify({ model: tagger.model, file: values.conll, lowercase: values.lowercase, documents: values.documents, ...report }, null, 1) : `${header}\n${formatReport(report)}`);
       }
       await tagger.release();
       return 0;

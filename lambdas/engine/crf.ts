@@ -117,9 +117,8 @@ export class CrfDecoder {
     return out;
   }
 
-  /** Probability of each span under the CRF (see the file comment). */
-  spanProbabilities(emissions: Float32Array, n: number, spans: readonly Span[]): number[] {
-    if (spans.length === 0) return [];
+  /** Forward and backward log scores (n x size each) and the log partition function. */
+  private forwardBackward(emissions: Float32Array, n: number) {
     const k = this.size;
     const alpha = new Float64Array(n * k);
     const beta = new Float64Array(n * k);
@@ -139,7 +138,24 @@ export class CrfDecoder {
       }
     }
     for (let y = 0; y < k; y++) tmp[y] = alpha[(n - 1) * k + y]! + this.end[y]!;
-    const logZ = logSumExp(tmp);
+    return { alpha, beta, logZ: logSumExp(tmp) };
+  }
+
+  /** P(label y at token t) for every token and label, laid out n x size. */
+  marginals(emissions: Float32Array, n: number): Float64Array {
+    const k = this.size;
+    const out = new Float64Array(n * k);
+    if (n === 0) return out;
+    const { alpha, beta, logZ } = this.forwardBackward(emissions, n);
+    for (let i = 0; i < n * k; i++) out[i] = Math.exp(alpha[i]! + beta[i]! - logZ);
+    return out;
+  }
+
+  /** Probability of each span under the CRF (see the file comment). */
+  spanProbabilities(emissions: Float32Array, n: number, spans: readonly Span[]): number[] {
+    if (spans.length === 0) return [];
+    const k = this.size;
+    const { alpha, beta, logZ } = this.forwardBackward(emissions, n);
     return spans.map(({ start, end, type }) => {
       const b = this.begin.get(type);
       const i = this.inside.get(type);

@@ -2,26 +2,14 @@
  * The NER engine's one entry point, shared by every handler and the CLI:
  * tokenize → split sentences → window → encode → infer (batched) → stitch → decode → spans.
  */
-import { CrfDecoder, type Span } from './crf.js';
+import { CrfDecoder } from './crf.js';
 import { FeatureEncoder } from './encode.js';
-import { InvalidInputError } from './errors.js';
+import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
 import { loadModelFolder, type ModelManifest } from './manifest.js';
-import { sentences, windows } from './sentences.js';
+import { windows } from './sentences.js';
 import { EmissionSession, type SessionOptions } from './session.js';
-import { tokenize, type Token } from './tokenize.js';
 
-export const OFFSET_UNITS = ['codepoint', 'utf16'] as const;
-export type OffsetUnit = (typeof OFFSET_UNITS)[number];
-
-export interface Entity {
-  readonly text: string;
-  readonly type: string;
-  /** Offsets into the input text, in the unit the caller asked for. */
-  readonly start: number;
-  readonly end: number;
-  /** Probability that exactly this span, with this type, is an entity (see crf.ts). */
-  readonly score: number;
-}
+export { OFFSET_UNITS, type Entity, type ExtractOptions, type OffsetUnit } from './extract.js';
 
 export interface TaggerOptions extends SessionOptions {
   /** Tokens per model call; longer sentences are cut into overlapping windows. @default 128 */
@@ -34,18 +22,13 @@ export interface TaggerOptions extends SessionOptions {
   readonly verifyChecksum?: boolean;
 }
 
-export interface ExtractOptions {
-  /** @default 'codepoint' */
-  readonly offsets?: OffsetUnit;
-}
-
 /** Emissions for one sentence, stitched from its windows. */
 interface Pending {
   readonly tokens: readonly string[];
   readonly emissions: Float32Array;
 }
 
-export class Tagger {
+export class Tagger implements NerModel {
   private constructor(
     readonly manifest: ModelManifest,
     private readonly session: EmissionSession,
@@ -75,6 +58,10 @@ export class Tagger {
     return { name: this.manifest.name, version: this.manifest.version };
   }
 
+  get labels(): readonly string[] {
+    return this.decoder.labels;
+  }
+
   /**
    * Emission scores for pre-tokenized sentences, each as a Float32Array of
    * tokens x labels. Long sentences are windowed and stitched.
@@ -95,64 +82,26 @@ export class Tagger {
   }
 
   /** Spans with probabilities for pre-tokenized sentences. */
-  async spanSentences(batch: readonly (readonly string[])[]): Promise<Array<Array<Span & { score: number }>>> {
-    const out: Array<Array<Span & { score: number }>> = [];
+  async spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]> {
+    const out: ScoredSpan[][] = [];
     for await (const p of this.stream(batch)) out.push(this.decodeSpans(p));
     return out;
   }
 
   /** Entities in free text, with offsets in the unit asked for. */
-  async extract(text: unknown, { offsets = 'codepoint' }: ExtractOptions = {}): Promise<Entity[]> {
-    if (typeof text !== 'string') throw new InvalidInputError(`text must be a string, got ${text === null ? 'null' : typeof text}`);
-    if (!OFFSET_UNITS.includes(offsets)) {
-      throw new InvalidInputError(`offsets must be one of ${OFFSET_UNITS.map((u) => `"${u}"`).join(', ')}, got ${JSON.stringify(offsets)}`);
-    }
-    const entities: Entity[] = [];
-    for await (const batch of this.sentenceBatches(text)) {
-      let i = 0;
-      for await (const p of this.stream(batch.map((s) => s.map((t) => t.text)))) {
-        const tokens = batch[i++]!;
-        for (const span of this.decodeSpans(p)) {
-          const first = tokens[span.start]!;
-          const last = tokens[span.end - 1]!;
-          entities.push({
-            text: text.slice(first.start, last.end),
-            type: span.type,
-            start: offsets === 'utf16' ? first.start : first.cpStart,
-            end: offsets === 'utf16' ? last.end : last.cpEnd,
-            score: span.score,
-          });
-        }
-      }
-    }
-    return entities;
+  extract(text: unknown, options: ExtractOptions = {}): Promise<Entity[]> {
+    return extractFromText((b) => this.spanSentences(b), text, options, this.options.windowTokens * this.options.batchWindows);
   }
 
   async release(): Promise<void> {
     await this.session.release();
   }
 
-  private decodeSpans(p: Pending): Array<Span & { score: number }> {
+  private decodeSpans(p: Pending): ScoredSpan[] {
     const n = p.tokens.length;
     const spans = this.decoder.spans(this.decoder.viterbi(p.emissions, n));
     const scores = this.decoder.spanProbabilities(p.emissions, n, spans);
     return spans.map((s, i) => ({ ...s, score: scores[i]! }));
-  }
-
-  /** Sentences of a text in groups of about `batchWindows` windows, so memory stays bounded. */
-  private async *sentenceBatches(text: string): AsyncGenerator<Token[][]> {
-    let group: Token[][] = [];
-    let windowCount = 0;
-    for (const sentence of sentences(tokenize(text))) {
-      group.push(sentence);
-      windowCount += Math.ceil(sentence.length / this.options.windowTokens);
-      if (windowCount >= this.options.batchWindows) {
-        yield group;
-        group = [];
-        windowCount = 0;
-      }
-    }
-    if (group.length > 0) yield group;
   }
 
   /** Run sentences through the model in batches of windows; yields one Pending per sentence, in order. */

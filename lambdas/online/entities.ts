@@ -2,7 +2,7 @@
  * POST /v1/entities, free of Lambda: validate the request, run the engine, shape the
  * response exactly as DESIGN.md's contract says.
  */
-import { OFFSET_UNITS, type Entity, type OffsetUnit, type Tagger } from '../engine/tagger.js';
+import { OFFSET_UNITS, type Entity, type NerModel, type OffsetUnit } from '../engine/extract.js';
 import { badRequest, HttpError } from '../http/errors.js';
 
 export interface EntitiesRequest {
@@ -38,7 +38,7 @@ export function readEntitiesRequest(body: Record<string, unknown>, maxTextChars:
   return { text, offsets: offsets as OffsetUnit };
 }
 
-export async function extractEntities(tagger: Tagger, request: EntitiesRequest): Promise<EntitiesResponse> {
+export async function extractEntities(tagger: NerModel, request: EntitiesRequest): Promise<EntitiesResponse> {
   const entities = await tagger.extract(request.text, { offsets: request.offsets });
   return { entities, model: tagger.model, offsets: request.offsets };
 }

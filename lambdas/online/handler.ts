@@ -7,7 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
-import { Tagger } from '../engine/tagger.js';
+import { loadModel } from '../engine/load.js';
 import { errorResponse, json, parseJsonObject } from '../http/request.js';
 import { extractEntities, readEntitiesRequest } from './entities.js';
 import { toHttpError } from '../http/errors.js';
@@ -21,7 +21,7 @@ const maxBodyBytes = maxTextChars * 6 + 1024;
 const logText = readEnv(ENV.logText, 'false') === 'true';
 
 const loadStarted = performance.now();
-const tagger = await Tagger.load(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, 1) });
+const tagger = await loadModel(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, 1) });
 logger.info('model loaded', { model: tagger.model, loadMs: Math.round(performance.now() - loadStarted) });
 metrics.setDefaultDimensions({ modelVersion: `${tagger.model.name}@${tagger.model.version}` });
 

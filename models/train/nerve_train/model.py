@@ -30,7 +30,7 @@ class CharCNN(nn.Module):
         b, t, c = char_ids.shape
         flat = char_ids.reshape(b * t, c)
         x = self.embed(flat).transpose(1, 2)  # (BT, dim, C)
-        h = self.conv(x)  # (BT, filters, C)
+        h = self.conv(x)[:, :, :c]  # (BT, filters, C); an even width pads one extra step
         pad = (flat == 0).unsqueeze(1)
         h = h.masked_fill(pad, NEG)
         return h.max(dim=2).values.clamp(min=-1.0).reshape(b, t, -1)

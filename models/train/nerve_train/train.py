@@ -46,6 +46,8 @@ def parse_args(argv=None):
     p.add_argument("--pretrain", help="Reuters-21578 folder: pretrain word vectors on its stories")
     p.add_argument("--pretrain-epochs", type=int, default=4)
     p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences (smoke runs)")
+    p.add_argument("--silver", help="CoNLL file of machine-labelled sentences (distillation, see models/silver.ts)")
+    p.add_argument("--silver-ratio", type=float, default=1.0, help="silver sentences drawn per epoch, as a multiple of the gold count")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="carve dev from train when there is no dev.txt")
     p.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers")
     p.add_argument("--char-filters", type=int, default=50)
@@ -131,18 +133,25 @@ def main(argv=None):
         with torch.no_grad():
             tagger.words.weight[2:] = v[2:]
 
+    gold_count = len(train)
+    silver = []
+    if args.silver:
+        silver = [s for s in datasets.sentences(datasets.read_conll(args.silver)) if all(t in label_index for t in s.tags)]
+        log(f"silver: {len(silver)} sentences from {args.silver}, {int(args.silver_ratio * gold_count)} drawn per epoch")
     train_counts = Counter(normalize_word(t) for s in train for t in s.tokens)
-    cased = [vocab.encode(s.tokens) for s in train]
-    lowered = [vocab.encode(lower_sentence(s.tokens)) for s in train]
-    singleton = [[train_counts[normalize_word(t)] == 1 for t in s.tokens] for s in train]
-    gold = [torch.tensor([label_index[t] for t in s.tags]) for s in train]
+    pool = train + silver  # indices >= gold_count are silver
+    cased = [vocab.encode(s.tokens) for s in pool]
+    lowered = [vocab.encode(lower_sentence(s.tokens)) for s in pool]
+    singleton = [[train_counts[normalize_word(t)] == 1 for t in s.tokens] for s in pool]
+    gold = [torch.tensor([label_index[t] for t in s.tags]) for s in pool]
 
     device = torch.device(args.device)
     tagger.to(device)
     crf.to(device)
     params = list(tagger.parameters()) + list(crf.parameters())
     opt = torch.optim.Adam(params, lr=args.lr)
-    total_steps = args.epochs * ((len(train) + args.batch - 1) // args.batch)
+    per_epoch = gold_count + (int(args.silver_ratio * gold_count) if silver else 0)
+    total_steps = args.epochs * ((per_epoch + args.batch - 1) // args.batch)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: max(0.05, 1 - step / total_steps))
     rng = random.Random(args.seed)
 
@@ -155,11 +164,13 @@ def main(argv=None):
             log(f"time budget of {args.time_budget_min} min reached; stopping before epoch {epoch}")
             break
         tagger.train()
-        order = list(range(len(train)))
+        order = list(range(gold_count))
+        if silver:
+            order += rng.sample(range(gold_count, len(pool)), min(len(silver), int(args.silver_ratio * gold_count)))
         rng.shuffle(order)
         # Sort within chunks of 50 batches: little padding, still random batches.
         chunk = args.batch * 50
-        order = [i for k in range(0, len(order), chunk) for i in sorted(order[k:k + chunk], key=lambda j: len(train[j].tokens))]
+        order = [i for k in range(0, len(order), chunk) for i in sorted(order[k:k + chunk], key=lambda j: len(pool[j].tokens))]
         batches = [order[k:k + args.batch] for k in range(0, len(order), args.batch)]
         rng.shuffle(batches)
         t0, loss_sum = time.time(), 0.0
@@ -186,8 +197,8 @@ def main(argv=None):
         dev_f1 = f1(dev_gold, predict(tagger, crf_cpu, vocab, dev_tokens, labels, device=device))
         dev_f1_lower = f1(dev_gold, predict(tagger, crf_cpu, vocab, [lower_sentence(s) for s in dev_tokens], labels, device=device))
         score = (dev_f1 + dev_f1_lower) / 2
-        history.append({"epoch": epoch, "loss": round(loss_sum / len(train), 4), "devF1": round(dev_f1, 2), "devF1Lower": round(dev_f1_lower, 2)})
-        log(f"epoch {epoch}: loss {loss_sum / len(train):.4f} dev F1 {dev_f1:.2f} lower {dev_f1_lower:.2f} ({time.time() - t0:.0f}s)")
+        history.append({"epoch": epoch, "loss": round(loss_sum / len(order), 4), "devF1": round(dev_f1, 2), "devF1Lower": round(dev_f1_lower, 2)})
+        log(f"epoch {epoch}: loss {loss_sum / len(order):.4f} dev F1 {dev_f1:.2f} lower {dev_f1_lower:.2f} ({time.time() - t0:.0f}s)")
         if score > best[0]:
             best = (score, {k: v.detach().cpu().clone() for k, v in tagger.state_dict().items()},
                     {k: v.detach().cpu().clone() for k, v in crf.state_dict().items()}, epoch)
@@ -203,9 +214,11 @@ def main(argv=None):
     chosen = history[best_epoch - 1]
     minutes = (time.time() - started) / 60
     hyper = {k: getattr(args, k) for k in HYPERPARAMETERS}
+    if silver:
+        hyper["silver_ratio"] = args.silver_ratio
     training = {
         "data": str(Path(args.data).name),
-        "train": f"train.txt ({len(train)} sentences)",
+        "train": f"train.txt ({len(train)} sentences)" + (f" + silver {Path(args.silver).name} ({len(silver)} sentences, {args.silver_ratio}x gold per epoch)" if silver else ""),
         "dev": dev_source,
         "selection": "epoch with the best mean of dev F1 cased and lower-cased",
         "pretraining": "skip-gram on Reuters-21578 stories" if args.pretrain else None,

@@ -1,0 +1,98 @@
+/**
+ * Document-level label consistency, run after tagging each sentence of a document.
+ *
+ * A name usually keeps its type within one document ("Jordan" is a country throughout a
+ * story about the Middle East, a person throughout one about basketball), and a name
+ * the model found confidently once is usually a name where it recurs. Two rules:
+ *
+ * 1. Retype: spans with the same surface string vote for a type, each with its
+ *    probability; a span whose own type got less than `retypeShare` of the votes
+ *    takes the winning type (the evidence of the rest of the document is strong).
+ * 2. Propagate: an exact, capitalised recurrence of a string tagged with probability
+ *    ≥ `propagateScore` somewhere in the document, not overlapping any span, becomes a
+ *    span of the winning type. Its score is the winning type's share of the votes times
+ *    the best score the string got: evidence from elsewhere, never above it.
+ *
+ * The thresholds were chosen on CoNLL-2003 dev (see models/ensemble/README.md).
+ */
+import type { ScoredSpan } from './extract.js';
+
+export interface ConsistencyOptions {
+  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.3 */
+  readonly retypeShare?: number;
+  /** Only strings tagged at least once with this probability are propagated. @default 0.9 */
+  readonly propagateScore?: number;
+}
+
+const keyOf = (tokens: readonly string[], span: { start: number; end: number }) => tokens.slice(span.start, span.end).join(' ');
+const capitalised = (token: string) => /^\p{Lu}/u.test(token);
+
+export function harmonizeDocument(
+  sentences: readonly (readonly string[])[],
+  spans: readonly ScoredSpan[][],
+  { retypeShare = 0.3, propagateScore = 0.9 }: ConsistencyOptions = {},
+): ScoredSpan[][] {
+  const votes = new Map<string, Map<string, number>>();
+  const best = new Map<string, number>();
+  spans.forEach((row, s) =>
+    row.forEach((span) => {
+      const key = keyOf(sentences[s]!, span);
+      const v = votes.get(key) ?? new Map<string, number>();
+      v.set(span.type, (v.get(span.type) ?? 0) + span.score);
+      votes.set(key, v);
+      best.set(key, Math.max(best.get(key) ?? 0, span.score));
+    }),
+  );
+  const winner = new Map<string, { type: string; share: number }>();
+  for (const [key, v] of votes) {
+    const total = [...v.values()].reduce((a, b) => a + b, 0);
+    const [type, weight] = [...v.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
+    winner.set(key, { type, share: total > 0 ? weight / total : 0 });
+  }
+
+  // Rule 1: retype.
+  const out = spans.map((row, s) =>
+    row.map((span) => {
+      const key = keyOf(sentences[s]!, span);
+      const v = votes.get(key)!;
+      const total = [...v.values()].reduce((a, b) => a + b, 0);
+      const own = (v.get(span.type) ?? 0) / (total || 1);
+      const w = winner.get(key)!;
+      return own < retypeShare && w.type !== span.type ? { ...span, type: w.type } : span;
+    }),
+  );
+
+  // Rule 2: propagate confident strings to their unlabeled, capitalised recurrences.
+  const confident = [...best.entries()].filter(([, score]) => score >= propagateScore).map(([key]) => key.split(' '));
+  if (confident.length === 0) return out;
+  const byFirst = new Map<string, string[][]>();
+  for (const k of confident) byFirst.set(k[0]!, [...(byFirst.get(k[0]!) ?? []), k]);
+  for (const candidates of byFirst.values()) candidates.sort((a, b) => b.length - a.length); // longest match first
+  sentences.forEach((tokens, s) => {
+    const taken = new Uint8Array(tokens.length);
+    for (const span of out[s]!) taken.fill(1, span.start, span.end);
+    const added: ScoredSpan[] = [];
+    for (let i = 0; i < tokens.length; i++) {
+      if (taken[i] || !capitalised(tokens[i]!)) continue;
+      const match = (byFirst.get(tokens[i]!) ?? []).find((k) => k.every((t, j) => tokens[i + j] === t && !taken[i + j]));
+      if (!match) continue;
+      const key = match.join(' ');
+      const w = winner.get(key)!;
+      added.push({ start: i, end: i + match.length, type: w.type, score: w.share * best.get(key)! });
+      taken.fill(1, i, i + match.length);
+      i += match.length - 1;
+    }
+    if (added.length > 0) out[s] = [...out[s]!, ...added].sort((a, b) => a.start - b.start);
+  });
+  return out;
+}
+
+/** IOB2 tags for spans over a sentence of `length` tokens. */
+export function spansToTags(length: number, spans: readonly { start: number; end: number; type: string }[]): string[] {
+  const tags = Array.from({ length }, () => 'O');
+  for (const span of spans) {
+    tags[span.start] = `B-${span.type}`;
+    for (let i = span.start + 1; i < span.end; i++) tags[i] = `I-${span.type}`;
+  }
+  return tags;
+}

@@ -1,0 +1,141 @@
+/**
+ * An ensemble of taggers that differ in architecture and features. Each member's CRF
+ * gives token marginals P(label | sentence) by forward-backward; the ensemble averages
+ * them (weighted), then decodes the average with BIO-constrained Viterbi over log
+ * marginals, so the result is always valid IOB2. An entity's score is the mixture's
+ * probability of the exact span: the weighted mean of the members' span probabilities.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CrfDecoder } from './crf.js';
+import { ModelInvalidError } from './errors.js';
+import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
+import { resolveModelDir } from './manifest.js';
+import { Tagger, type TaggerOptions } from './tagger.js';
+
+export const ENSEMBLE_FORMAT = 'nerve-ensemble/1';
+
+export interface EnsembleManifest {
+  readonly name: string;
+  readonly version: string;
+  readonly format: typeof ENSEMBLE_FORMAT;
+  /** Member folders relative to the ensemble's folder, with their weights. */
+  readonly members: Array<{ readonly path: string; readonly weight: number }>;
+  readonly combination: string;
+  readonly metrics?: Record<string, unknown>;
+}
+
+/** The ensemble manifest of a folder, or undefined when the folder holds a single model. */
+export function readEnsembleManifest(dir: string): EnsembleManifest | undefined {
+  const path = join(dir, 'manifest.json');
+  if (!existsSync(path)) return undefined;
+  let raw: any;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch {
+    return undefined; // loadModelFolder reports malformed JSON with its own message
+  }
+  if (raw?.format !== ENSEMBLE_FORMAT) return undefined;
+  const fail = (problem: string): never => {
+    throw new ModelInvalidError(`ensemble ${dir}: ${problem}`, { dir });
+  };
+  if (typeof raw.name !== 'string' || typeof raw.version !== 'string') fail('manifest.json needs string "name" and "version"');
+  if (!Array.isArray(raw.members) || raw.members.length === 0) fail('manifest.json "members" must be a non-empty array');
+  for (const m of raw.members) {
+    if (typeof m?.path !== 'string' || !(typeof m.weight === 'number' && m.weight > 0)) fail('each member needs a "path" and a positive "weight"');
+  }
+  return raw as EnsembleManifest;
+}
+
+export class Ensemble implements NerModel {
+  private readonly constraint: CrfDecoder;
+  private readonly totalWeight: number;
+
+  private constructor(
+    readonly manifest: EnsembleManifest,
+    readonly members: readonly Tagger[],
+    private readonly weights: readonly number[],
+    private readonly tokensPerGroup: number,
+  ) {
+    const k = members[0]!.labels.length;
+    const zeros = Array.from({ length: k }, () => 0);
+    // Transitions of 0 (allowed) or forbidden: Viterbi over log marginals under BIO alone.
+    this.constraint = new CrfDecoder(members[0]!.labels, zeros.map(() => zeros), zeros, zeros);
+    this.totalWeight = weights.reduce((a, b) => a + b, 0);
+  }
+
+  static async load(ref: string, options: TaggerOptions = {}): Promise<Ensemble> {
+    const dir = resolveModelDir(ref);
+    const manifest = readEnsembleManifest(dir);
+    if (!manifest) throw new ModelInvalidError(`${dir} is not an ensemble (its manifest's format is not "${ENSEMBLE_FORMAT}")`);
+    const members: Tagger[] = [];
+    try {
+      for (const m of manifest.members) members.push(await Tagger.load(join(dir, m.path), options));
+    } catch (e) {
+      await Promise.all(members.map((t) => t.release()));
+      throw e;
+    }
+    const labels = members[0]!.labels.join(',');
+    const odd = members.find((t) => t.labels.join(',') !== labels);
+    if (odd) {
+      await Promise.all(members.map((t) => t.release()));
+      throw new ModelInvalidError(`ensemble ${dir}: member ${odd.model.name} has labels ${odd.labels.join(',')}, not ${labels}`);
+    }
+    const { windowTokens = 128, batchWindows = 32 } = options;
+    return new Ensemble(manifest, members, manifest.members.map((m) => m.weight), windowTokens * batchWindows);
+  }
+
+  get model(): { name: string; version: string } {
+    return { name: this.manifest.name, version: this.manifest.version };
+  }
+
+  get labels(): readonly string[] {
+    return this.constraint.labels;
+  }
+
+  /** Every member's emissions for a batch: [member][sentence]. */
+  private async memberEmissions(batch: readonly (readonly string[])[]): Promise<Float32Array[][]> {
+    const out: Float32Array[][] = [];
+    for (const member of this.members) out.push(await member.emissions(batch));
+    return out;
+  }
+
+  /** Log of the weighted mean of the members' marginals, as emissions for the constraint decoder. */
+  private combined(em: Float32Array[][], s: number, n: number): Float32Array {
+    const k = this.constraint.size;
+    const mean = new Float64Array(n * k);
+    this.members.forEach((member, i) => {
+      const marg = member.decoder.marginals(em[i]![s]!, n);
+      const w = this.weights[i]! / this.totalWeight;
+      for (let j = 0; j < mean.length; j++) mean[j] = mean[j]! + w * marg[j]!;
+    });
+    return Float32Array.from(mean, (p) => Math.log(Math.max(p, 1e-12)));
+  }
+
+  async labelSentences(batch: readonly (readonly string[])[]): Promise<string[][]> {
+    const em = await this.memberEmissions(batch);
+    return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(em, s, tokens.length), tokens.length), (y) => this.labels[y]!));
+  }
+
+  async spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]> {
+    const em = await this.memberEmissions(batch);
+    return batch.map((tokens, s) => {
+      const n = tokens.length;
+      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(em, s, n), n));
+      const scores = new Float64Array(spans.length);
+      this.members.forEach((member, i) => {
+        const p = member.decoder.spanProbabilities(em[i]![s]!, n, spans);
+        p.forEach((v, j) => (scores[j] = scores[j]! + (v * this.weights[i]!) / this.totalWeight));
+      });
+      return spans.map((span, j) => ({ ...span, score: Math.min(1, scores[j]!) }));
+    });
+  }
+
+  extract(text: unknown, options: ExtractOptions = {}): Promise<Entity[]> {
+    return extractFromText((b) => this.spanSentences(b), text, options, this.tokensPerGroup);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.release()));
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * Entity resolution within one document: mentions of the same entity are grouped under
+ * one canonical name, so the index holds "Helmut Kohl" once with all its mentions, not
+ * "Helmut Kohl" and "Kohl" as strangers.
+ *
+ * - mentions with the same type and normalized name are one entity;
+ * - a one-word mention is linked to a longer name of the same type containing that word
+ *   (a person's surname, "Siemens" to "Siemens AG"), when exactly one candidate exists;
+ * - an acronym (OPEC) is linked to a name of any type whose initials it is
+ *   ("Organization of Petroleum Exporting Countries"), when exactly one candidate exists.
+ * The canonical name is the longest form; every other normalized form is an alias.
+ */
+import { acronymOf, looksLikeAcronym, normalizeName } from './normalize.js';
+
+export interface Mention {
+  readonly text: string;
+  readonly type: string;
+  /** Code-point offsets into the document's text. */
+  readonly start: number;
+  readonly end: number;
+  readonly score: number;
+}
+
+export interface ResolvedEntity {
+  readonly type: string;
+  /** The canonical surface form (the longest mention). */
+  readonly name: string;
+  /** normalizeName(name): the key postings are stored under. */
+  readonly key: string;
+  /** Other normalized forms that refer to it in this document (surnames, acronyms). */
+  readonly aliases: string[];
+  readonly mentions: Mention[];
+}
+
+interface Group {
+  type: string;
+  key: string;
+  mentions: Mention[];
+  parent?: Group;
+}
+
+const words = (key: string) => key.split(' ');
+const root = (g: Group): Group => (g.parent ? root(g.parent) : g);
+
+export function resolveEntities(mentions: readonly Mention[]): ResolvedEntity[] {
+  const groups = new Map<string, Group>();
+  for (const m of mentions) {
+    const key = normalizeName(m.text);
+    if (!key) continue;
+    const id = `${m.type}\u0000${key}`;
+    const g = groups.get(id) ?? { type: m.type, key, mentions: [] };
+    g.mentions.push(m);
+    groups.set(id, g);
+  }
+  const all = [...groups.values()];
+  const longer = (g: Group) => all.filter((o) => o !== g && words(o.key).length > words(g.key).length);
+
+  for (const g of all) {
+    const single = words(g.key).length === 1;
+    if (single && looksLikeAcronym(g.mentions[0]!.text)) {
+      const expansions = longer(g).filter((o) => o.mentions.some((m) => acronymOf(m.text) === g.key));
+      if (expansions.length === 1) {
+        g.parent = expansions[0];
+        continue;
+      }
+    }
+    if (single) {
+      const containing = longer(g).filter((o) => o.type === g.type && words(o.key).includes(g.key));
+      // A surname must be the last word of a person's name; other types may match any word.
+      const fitting = g.type === 'PER' ? containing.filter((o) => words(o.key).at(-1) === g.key) : containing;
+      const roots = [...new Set(fitting.map(root))];
+      if (roots.length === 1) g.parent = roots[0];
+    }
+  }
+
+  const byRoot = new Map<Group, Group[]>();
+  for (const g of all) byRoot.set(root(g), [...(byRoot.get(root(g)) ?? []), g]);
+  return [...byRoot.entries()].map(([r, members]) => {
+    const mentionsOf = members.flatMap((g) => g.mentions).sort((a, b) => a.start - b.start);
+    const longest = r.mentions.reduce((a, b) => (Array.from(b.text).length > Array.from(a.text).length ? b : a));
+    return {
+      type: r.type,
+      name: longest.text,
+      key: r.key,
+      aliases: [...new Set(members.map((g) => g.key).filter((k) => k !== r.key))],
+      mentions: mentionsOf,
+    };
+  });
+}

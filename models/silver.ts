@@ -1,0 +1,50 @@
+/**
+ * npm run silver -- --model ensemble --out FILE [--stories N] [--data DIR]
+ *
+ * Labels unlabeled Reuters-21578 stories with a model (the ensemble, with document
+ * consistency) and writes them in CoNLL format ("token O TAG", -DOCSTART- between
+ * stories): silver data for distilling the ensemble into the small model
+ * (`nerve_train.train --silver FILE`). Tokens come from the engine's own tokenizer and
+ * sentence splitter, so the student learns on text cut the way it will see it.
+ */
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
+import { loadModel } from '../lambdas/engine/load.js';
+import { sentences } from '../lambdas/engine/sentences.js';
+import { tokenize } from '../lambdas/engine/tokenize.js';
+import { benchArgs } from '../bench/lib/data.js';
+import { reutersStories } from '../bench/lib/reuters.js';
+
+const args = benchArgs({
+  model: { type: 'string', default: 'ensemble' },
+  out: { type: 'string', default: 'silver.conll' },
+  stories: { type: 'string', default: '6000' },
+  threads: { type: 'string', default: '2' },
+});
+const model = await loadModel(args.model, { intraOpThreads: Number(args.threads) });
+const out = createWriteStream(args.out);
+const limit = Number(args.stories);
+let stories = 0;
+let tokens = 0;
+const started = performance.now();
+for (const story of reutersStories(join(args.data, 'reuters21578'))) {
+  if (stories >= limit) break;
+  // One story in three, in NEWID order: a spread over the whole collection.
+  if (story.newId % 3 !== 0) continue;
+  const sents = [...sentences(tokenize(`${story.title}\n\n${story.body}`))]
+    .map((s) => s.map((t) => t.text))
+    .filter((s) => s.length >= 3 && s.length <= 80);
+  if (sents.length === 0) continue;
+  const spans = harmonizeDocument(sents, await model.spanSentences(sents));
+  out.write('-DOCSTART- O O\n\n');
+  sents.forEach((s, i) => {
+    const tags = spansToTags(s.length, spans[i]!);
+    out.write(s.map((t, j) => `${t} O ${tags[j]}`).join('\n') + '\n\n');
+    tokens += s.length;
+  });
+  if (++stories % 500 === 0) console.log(`${stories} stories, ${tokens.toLocaleString('en')} tokens, ${Math.round(tokens / ((performance.now() - started) / 1000))} tokens/s`);
+}
+out.end();
+await model.release();
+console.log(`wrote ${args.out}: ${stories} stories, ${tokens.toLocaleString('en')} tokens`);
