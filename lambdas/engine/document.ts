@@ -15,7 +15,9 @@
  *
  * The thresholds were chosen on CoNLL-2003 dev (see models/ensemble/README.md).
  */
-import type { ScoredSpan } from './extract.js';
+import type { Entity, NerModel, ScoredSpan } from './extract.js';
+import { sentences } from './sentences.js';
+import { tokenize } from './tokenize.js';
 
 export interface ConsistencyOptions {
   /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.3 */
@@ -95,4 +97,29 @@ export function spansToTags(length: number, spans: readonly { start: number; end
     for (let i = span.start + 1; i < span.end; i++) tags[i] = `I-${span.type}`;
   }
   return tags;
+}
+
+/**
+ * Entities of a whole document: every sentence tagged, then document consistency across
+ * all of them, then offsets (code points) into `text`. Used by the batch path.
+ */
+export async function extractDocumentEntities(model: NerModel, text: string, options: ConsistencyOptions = {}): Promise<Entity[]> {
+  const sents = [...sentences(tokenize(text))];
+  const spans: ScoredSpan[][] = [];
+  for (let i = 0; i < sents.length; ) {
+    // Groups of about 4,096 tokens per call keep ONNX Runtime's tensors small.
+    let j = i;
+    let tokens = 0;
+    while (j < sents.length && (tokens === 0 || tokens + sents[j]!.length <= 4096)) tokens += sents[j++]!.length;
+    spans.push(...(await model.spanSentences(sents.slice(i, j).map((s) => s.map((t) => t.text)))));
+    i = j;
+  }
+  const harmonized = harmonizeDocument(sents.map((s) => s.map((t) => t.text)), spans, options);
+  return harmonized.flatMap((row, s) =>
+    row.map((span) => {
+      const first = sents[s]![span.start]!;
+      const last = sents[s]![span.end - 1]!;
+      return { text: text.slice(first.start, last.end), type: span.type, start: first.cpStart, end: last.cpEnd, score: span.score };
+    }),
+  );
 }

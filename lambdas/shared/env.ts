@@ -13,6 +13,12 @@ export const ENV = {
   logText: 'NERVE_LOG_TEXT',
   /** ONNX Runtime intra-op threads. */
   intraOpThreads: 'NERVE_INTRA_OP_THREADS',
+  /** The entity index table. */
+  indexTable: 'NERVE_INDEX_TABLE',
+  /** Largest object the batch path reads, in bytes. */
+  maxObjectBytes: 'NERVE_MAX_OBJECT_BYTES',
+  /** Seconds a worker's lease on a document lasts (the function's timeout). */
+  leaseSeconds: 'NERVE_LEASE_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

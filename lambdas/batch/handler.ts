@@ -1,0 +1,48 @@
+/**
+ * Lambda entry for the ingest queue: SQS messages carrying S3 event notifications.
+ * Partial batch responses: a record that fails is reported in `batchItemFailures` and
+ * comes back after the visibility timeout; the rest of the batch is done.
+ */
+import { randomUUID } from 'node:crypto';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { loadModel } from '../engine/load.js';
+import { ENV, readEnv, readIntEnv } from '../shared/env.js';
+import { changesFromMessage } from './events.js';
+import { processChange, type BatchContext } from './process.js';
+
+const logger = new Logger({ serviceName: 'nerve-batch' });
+const metrics = new Metrics({ namespace: 'Nerve', serviceName: 'nerve-batch' });
+const processor = new BatchProcessor(EventType.SQS);
+
+const ctx: BatchContext = {
+  store: { client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
+  s3: new S3Client({}),
+  model: await loadModel(readEnv(ENV.model, 'ensemble'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, 2) }),
+  maxObjectBytes: readIntEnv(ENV.maxObjectBytes, 50 * 1024 * 1024),
+  leaseSeconds: readIntEnv(ENV.leaseSeconds, 900),
+  workerId: randomUUID(),
+};
+
+async function handleRecord(record: SQSRecord): Promise<void> {
+  for (const change of changesFromMessage(record.body)) {
+    const started = performance.now();
+    const outcome = await processChange(ctx, change);
+    metrics.addMetric(`documents_${outcome}`, MetricUnit.Count, 1);
+    // Keys and outcomes only: document text never reaches the logs.
+    logger.info('change processed', { kind: change.kind, bucket: change.bucket, key: change.key, outcome, ms: Math.round(performance.now() - started) });
+  }
+}
+
+export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+  try {
+    return await processPartialResponse(event, handleRecord, processor, { context });
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}

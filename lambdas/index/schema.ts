@@ -1,0 +1,58 @@
+/**
+ * The entity index: one DynamoDB table, defined once here and used by the CDK construct
+ * (lib/entity-index.ts) and by the local stack, so the two cannot drift.
+ *
+ * Items (pk / sk):
+ * - `DOC#<documentId>` / `META`: the document record (status, source, model, entity keys).
+ * - `DOC#<documentId>` / `ENT#<n>`: its resolved entities with mentions, in chunks kept
+ *   far under DynamoDB's 400 KB item limit however many mentions a document has.
+ * - `POST#<type>#<key>#<shard>` / `<documentId>`: a posting, with `rank` (salience) for the
+ *   `byRank` local index. A hot entity (a country in every third document) is spread
+ *   over SHARDS partitions by a hash of the document id, and a search reads a bounded
+ *   number of items from each: SHARDS queries, never a scan of every posting.
+ * - `DF#<type>#<key>` / `SHARD#<n>`: document frequency per shard, recounted from the
+ *   postings after each change (idempotent, unlike a counter).
+ * - `NAME#<normalized name>` / `<type>#<key>`: the vocabulary of names and aliases the
+ *   search path matches queries against.
+ */
+import { createHash } from 'node:crypto';
+
+export const SHARDS = 4;
+export const RANK_INDEX = 'byRank';
+
+export const TABLE_KEYS = {
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  localIndexes: [{ name: RANK_INDEX, sortKey: { name: 'rank', type: 'N' } }],
+} as const;
+
+export const keys = {
+  document: (documentId: string) => ({ pk: `DOC#${documentId}`, sk: 'META' }),
+  entityChunk: (documentId: string, n: number) => ({ pk: `DOC#${documentId}`, sk: `ENT#${String(n).padStart(5, '0')}` }),
+  posting: (type: string, key: string, documentId: string) => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
+  postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
+  frequency: (type: string, key: string, shard: number) => ({ pk: `DF#${type}#${key}`, sk: `SHARD#${shard}` }),
+  name: (name: string, type: string, key: string) => ({ pk: `NAME#${name}`, sk: `${type}#${key}` }),
+} as const;
+
+function postingPartition(type: string, key: string, shard: number): string {
+  return `POST#${type}#${key}#${shard}`;
+}
+
+export function shardOf(documentId: string): number {
+  return createHash('sha256').update(documentId).digest().readUInt32BE(0) % SHARDS;
+}
+
+/** Stable document ids: a file's id from its bucket and key; a JSON-lines document adds its line. */
+export function documentIdOf(bucket: string, key: string, line?: number): string {
+  const base = `d${createHash('sha256').update(`${bucket}/${key}`).digest('hex').slice(0, 24)}`;
+  return line === undefined ? base : `${base}-L${line}`;
+}
+
+/** S3's sequencer order: right-pad the shorter with zeros, then compare as strings. */
+export function compareSequencers(a: string, b: string): number {
+  const n = Math.max(a.length, b.length);
+  const pa = a.toUpperCase().padEnd(n, '0');
+  const pb = b.toUpperCase().padEnd(n, '0');
+  return pa < pb ? -1 : pa > pb ? 1 : 0;
+}

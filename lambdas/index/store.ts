@@ -1,0 +1,199 @@
+/**
+ * Reading and writing the entity index (see schema.ts for the item layout). Writes are
+ * ordered so that a crash at any point leaves an index that the retry of the same event
+ * repairs: new items first, then the document record, then the stale items it lists.
+ */
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ResolvedEntity } from './resolve.js';
+import { keys } from './schema.js';
+
+export interface IndexStore {
+  readonly client: DynamoDBDocumentClient;
+  readonly table: string;
+}
+
+export type DocumentStatus = 'indexed' | 'failed' | 'deleted';
+
+export interface DocumentRecord {
+  readonly documentId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly line?: number;
+  readonly sequencer: string;
+  readonly status: DocumentStatus;
+  readonly reason?: string;
+  readonly model?: { name: string; version: string };
+  readonly title?: string;
+  readonly snippet?: string;
+  readonly chars?: number;
+  readonly entityCount?: number;
+  readonly chunkCount: number;
+  /** `TYPE\u0000key` of every entity posted for this document. */
+  readonly entityKeys: string[];
+  /** Postings of an earlier version still to delete (kept until the clean-up finishes). */
+  readonly staleEntityKeys?: string[];
+  /** Ids of the documents of a multi-document file (JSON lines, JSON array). */
+  readonly children?: string[];
+  readonly updatedAt: string;
+}
+
+const CHUNK_BYTES = 128 * 1024;
+const entityKey = (e: { type: string; key: string }) => `${e.type}\u0000${e.key}`;
+const splitKey = (k: string) => k.split('\u0000') as [string, string];
+
+/** BatchWrite in groups of 25, resubmitting what DynamoDB leaves unprocessed (with backoff). */
+async function batchWrite(store: IndexStore, requests: Record<string, unknown>[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
+      const out = await store.client.send(new BatchWriteCommand({ RequestItems: { [store.table]: pending } }));
+      pending = (out.UnprocessedItems?.[store.table] ?? []) as Record<string, unknown>[];
+    }
+  }
+}
+
+export async function getDocument(store: IndexStore, documentId: string): Promise<DocumentRecord | undefined> {
+  const out = await store.client.send(new GetCommand({ TableName: store.table, Key: keys.document(documentId), ConsistentRead: true }));
+  return out.Item as DocumentRecord | undefined;
+}
+
+/** Entities with mentions, in order of first mention. */
+export async function getEntities(store: IndexStore, documentId: string): Promise<ResolvedEntity[]> {
+  const out: ResolvedEntity[] = [];
+  const pages = paginateQuery({ client: store.client }, {
+    TableName: store.table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
+    ExpressionAttributeValues: { ':pk': keys.document(documentId).pk, ':ent': 'ENT#' },
+    ConsistentRead: true,
+  });
+  for await (const page of pages) for (const item of page.Items ?? []) out.push(...(item.entities as ResolvedEntity[]));
+  return out;
+}
+
+function chunkEntities(entities: readonly ResolvedEntity[]): ResolvedEntity[][] {
+  const chunks: ResolvedEntity[][] = [];
+  let current: ResolvedEntity[] = [];
+  let bytes = 0;
+  for (const e of entities) {
+    const size = Buffer.byteLength(JSON.stringify(e));
+    if (current.length > 0 && bytes + size > CHUNK_BYTES) {
+      chunks.push(current);
+      current = [];
+      bytes = 0;
+    }
+    // One entity with more mentions than a chunk holds is split across chunks.
+    if (size > CHUNK_BYTES) {
+      const per = Math.max(1, Math.floor((e.mentions.length * CHUNK_BYTES) / size));
+      for (let i = 0; i < e.mentions.length; i += per) chunks.push([{ ...e, mentions: e.mentions.slice(i, i + per) }]);
+      continue;
+    }
+    current.push(e);
+    bytes += size;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Salience: more mentions, an earlier first mention and a mention in the title rank higher. */
+export function salience(entity: ResolvedEntity, chars: number, titleChars: number): number {
+  const first = entity.mentions[0]?.start ?? chars;
+  const inTitle = entity.mentions.some((m) => m.end <= titleChars);
+  return Number((Math.log2(1 + entity.mentions.length) + (inTitle ? 1 : 0) + 0.5 * (1 - first / Math.max(1, chars))).toFixed(4));
+}
+
+export interface IndexedDocument {
+  readonly record: Omit<DocumentRecord, 'chunkCount' | 'entityKeys' | 'staleEntityKeys' | 'updatedAt' | 'entityCount'>;
+  readonly entities: readonly ResolvedEntity[];
+  readonly titleChars: number;
+}
+
+/** Write (or replace) a document: entities, postings, names, record; then remove what is stale. */
+export async function putDocument(store: IndexStore, doc: IndexedDocument): Promise<void> {
+  const { documentId } = doc.record;
+  const previous = await getDocument(store, documentId);
+  const chunks = chunkEntities(doc.entities);
+  const chars = doc.record.chars ?? 0;
+  const puts: Record<string, unknown>[] = [];
+  chunks.forEach((entities, n) => puts.push({ PutRequest: { Item: { ...keys.entityChunk(documentId, n), entities } } }));
+  const newKeys = new Set<string>();
+  for (const e of doc.entities) {
+    if (newKeys.has(entityKey(e))) continue;
+    newKeys.add(entityKey(e));
+    const rank = salience(e, chars, doc.titleChars);
+    const first = e.mentions[0]!;
+    puts.push({
+      PutRequest: {
+        Item: { ...keys.posting(e.type, e.key, documentId), rank, documentId, s3Key: doc.record.key, line: doc.record.line, name: e.name, mentions: e.mentions.length, first: first.start },
+      },
+    });
+    for (const name of new Set([e.key, ...e.aliases])) puts.push({ PutRequest: { Item: { ...keys.name(name, e.type, e.key), type: e.type, key: e.key, name: e.name } } });
+  }
+  await batchWrite(store, dedupe(puts));
+
+  const stale = new Set([...(previous?.entityKeys ?? []), ...(previous?.staleEntityKeys ?? [])].filter((k) => !newKeys.has(k)));
+  const record: DocumentRecord = {
+    ...doc.record,
+    entityCount: doc.entities.length,
+    chunkCount: chunks.length,
+    entityKeys: [...newKeys],
+    staleEntityKeys: [...stale],
+    updatedAt: new Date().toISOString(),
+  };
+  await store.client.send(new PutCommand({ TableName: store.table, Item: { ...keys.document(documentId), ...record } }));
+  await cleanUp(store, documentId, stale, chunks.length, previous?.chunkCount ?? 0, newKeys);
+}
+
+/** Remove a document's entities and postings, leaving a tombstone record with its status. */
+export async function removeDocument(store: IndexStore, record: Omit<DocumentRecord, 'chunkCount' | 'entityKeys' | 'updatedAt'>): Promise<void> {
+  const previous = await getDocument(store, record.documentId);
+  const stale = new Set([...(previous?.entityKeys ?? []), ...(previous?.staleEntityKeys ?? [])]);
+  await store.client.send(
+    new PutCommand({
+      TableName: store.table,
+      Item: { ...keys.document(record.documentId), ...record, entityCount: 0, chunkCount: 0, entityKeys: [], staleEntityKeys: [...stale], updatedAt: new Date().toISOString() },
+    }),
+  );
+  await cleanUp(store, record.documentId, stale, 0, previous?.chunkCount ?? 0, new Set());
+}
+
+async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>, keepChunks: number, oldChunks: number, current: Set<string>): Promise<void> {
+  const deletes: Record<string, unknown>[] = [];
+  for (const k of stale) {
+    const [type, key] = splitKey(k);
+    deletes.push({ DeleteRequest: { Key: keys.posting(type, key, documentId) } });
+  }
+  for (let n = keepChunks; n < oldChunks; n++) deletes.push({ DeleteRequest: { Key: keys.entityChunk(documentId, n) } });
+  await batchWrite(store, deletes);
+  await recountFrequencies(store, [...new Set([...stale, ...current])].map(splitKey), documentId);
+  if (stale.size > 0) {
+    await store.client.send(
+      new UpdateCommand({ TableName: store.table, Key: keys.document(documentId), UpdateExpression: 'SET staleEntityKeys = :none', ExpressionAttributeValues: { ':none': [] } }),
+    );
+  }
+}
+
+/** Recount the postings of the document's shard for each entity: idempotent, unlike ADD. */
+async function recountFrequencies(store: IndexStore, entities: Array<[string, string]>, documentId: string): Promise<void> {
+  const puts: Record<string, unknown>[] = [];
+  for (const [type, key] of entities) {
+    const { pk } = keys.posting(type, key, documentId);
+    let count = 0;
+    const pages = paginateQuery({ client: store.client }, { TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, Select: 'COUNT', ConsistentRead: true });
+    for await (const page of pages) count += page.Count ?? 0;
+    const shard = Number(pk.slice(pk.lastIndexOf('#') + 1));
+    puts.push({ PutRequest: { Item: { ...keys.frequency(type, key, shard), count } } });
+  }
+  await batchWrite(store, puts);
+}
+
+function dedupe(requests: Record<string, unknown>[]): Record<string, unknown>[] {
+  const seen = new Map<string, Record<string, unknown>>();
+  for (const r of requests) {
+    const item = (r as { PutRequest: { Item: { pk: string; sk: string } } }).PutRequest.Item;
+    seen.set(`${item.pk}\u0000${item.sk}`, r);
+  }
+  return [...seen.values()];
+}
+

@@ -1,0 +1,118 @@
+/**
+ * The local stack's AWS emulators, bound to 127.0.0.1 only:
+ * - dynalite (DynamoDB on LevelDB; persistent on disk when given a folder),
+ * - fauxqs (SQS and S3, in memory), built with its exported app factory so it listens on
+ *   127.0.0.1 rather than every interface.
+ * Tables, queues and buckets are created from the same definitions the CDK uses.
+ */
+import { createRequire } from 'node:module';
+import type { AddressInfo, Server } from 'node:net';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { buildApp } from 'fauxqs';
+import { TABLE_KEYS } from '../lambdas/index/schema.js';
+import { QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
+
+export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
+export const LOCAL_REGION = 'us-east-1';
+
+export interface Emulators {
+  readonly dynamoEndpoint: string;
+  readonly awsEndpoint: string; // SQS and S3
+  readonly dynamo: DynamoDBClient;
+  readonly s3: S3Client;
+  readonly sqs: SQSClient;
+  stop(): Promise<void>;
+}
+
+export async function startEmulators({ dataDir }: { dataDir?: string } = {}): Promise<Emulators> {
+  const dyn = dynalite({ path: dataDir, createTableMs: 0 });
+  await new Promise<void>((resolve, reject) => dyn.listen(0, '127.0.0.1', () => resolve()).on('error', reject));
+  const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
+
+  const app = buildApp({ logger: false, host: '127.0.0.1' });
+  const awsEndpoint = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+
+  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const dynamo = new DynamoDBClient({ ...common, endpoint: dynamoEndpoint });
+  const s3 = new S3Client({ ...common, endpoint: awsEndpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const sqs = new SQSClient({ ...common, endpoint: awsEndpoint });
+  return {
+    dynamoEndpoint,
+    awsEndpoint,
+    dynamo,
+    s3,
+    sqs,
+    stop: async () => {
+      dynamo.destroy();
+      s3.destroy();
+      sqs.destroy();
+      await app.close();
+      await new Promise<void>((resolve) => dyn.close(() => resolve()));
+    },
+  };
+}
+
+/** The entity index table, keyed exactly as lib/entity-index.ts declares it. */
+export async function createIndexTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
+  const { partitionKey, sortKey, localIndexes } = TABLE_KEYS;
+  try {
+    await dynamo.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [partitionKey, sortKey, ...localIndexes.map((i) => i.sortKey)].map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        KeySchema: [
+          { AttributeName: partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: sortKey.name, KeyType: 'RANGE' },
+        ],
+        LocalSecondaryIndexes: localIndexes.map((i) => ({
+          IndexName: i.name,
+          KeySchema: [
+            { AttributeName: partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: i.sortKey.name, KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+  } catch (e) {
+    if (!(e instanceof ResourceInUseException)) throw e; // already there (a persistent store)
+  }
+  for (let i = 0; i < 50; i++) {
+    const t = await dynamo.send(new DescribeTableCommand({ TableName: tableName }));
+    if (t.Table?.TableStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`table ${tableName} did not become active`);
+}
+
+/** The ingest queue and its dead-letter queue, with the CDK's visibility timeout and receive limit. */
+export async function createIngestQueues(
+  sqs: SQSClient,
+  name: string,
+  { visibilityTimeoutSeconds = QUEUE_SETTINGS.visibilityTimeoutSeconds, maxReceiveCount = QUEUE_SETTINGS.maxReceiveCount } = {},
+): Promise<{ queueUrl: string; dlqUrl: string }> {
+  const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
+  const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: name,
+      Attributes: {
+        VisibilityTimeout: String(visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, dlqUrl: dlq.QueueUrl! };
+}
+
+export async function createBucket(s3: S3Client, bucket: string): Promise<void> {
+  await s3.send(new CreateBucketCommand({ Bucket: bucket })).catch((e: { name?: string }) => {
+    if (e.name !== 'BucketAlreadyOwnedByYou' && e.name !== 'BucketAlreadyExists') throw e;
+  });
+}

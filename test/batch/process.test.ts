@@ -1,0 +1,114 @@
+/**
+ * The batch path against the emulators (dynalite, fauxqs S3) with real SDK calls:
+ * formats, duplicates, out-of-order events, overwrite, delete, unreadable files.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3Change } from '../../lambdas/batch/events.js';
+import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
+import { documentIdOf } from '../../lambdas/index/schema.js';
+import { getDocument, getEntities } from '../../lambdas/index/store.js';
+import type { Emulators } from '../../local/emulators.js';
+import { batchEnvironment, BUCKET, nextSequencer, postings, put } from '../helpers/batch.js';
+import { makePdf } from '../helpers/pdf.js';
+
+let emulators: Emulators;
+let ctx: BatchContext;
+beforeAll(async () => {
+  ({ emulators, ctx } = await batchEnvironment());
+});
+afterAll(async () => {
+  await ctx?.model.release();
+  await emulators?.stop();
+});
+
+const STORY = 'Anna Kowalczyk of Halvard Bank met Ravi Mehta in Port Avery. Kowalczyk said Halvard Bank would grow.';
+
+describe('batch processing', () => {
+  it('indexes a text file: record, resolved entities with mentions, postings', async () => {
+    const change = await put(ctx, 'incoming/story one.txt', STORY);
+    expect(await processChange(ctx, change)).toBe('indexed');
+    const id = documentIdOf(BUCKET, 'incoming/story one.txt');
+    const record = await getDocument(ctx.store, id);
+    expect(record).toMatchObject({ status: 'indexed', key: 'incoming/story one.txt', model: { name: 'tiny' } });
+    const entities = await getEntities(ctx.store, id);
+    expect(entities.find((e) => e.key === 'anna kowalczyk')?.type).toBe('PER');
+    // Both mentions of the bank, under one entity, with code-point offsets into the text.
+    const bank = entities.find((e) => e.key === 'halvard bank')!;
+    expect(bank.mentions.map((m) => Array.from(STORY).slice(m.start, m.end).join(''))).toEqual(['Halvard Bank', 'Halvard Bank']);
+    expect(await postings(ctx, 'PER', 'anna kowalczyk')).toEqual([id]);
+    expect(await postings(ctx, 'ORG', 'halvard bank')).toEqual([id]);
+  });
+
+  it('ignores a duplicate and an out-of-order event', async () => {
+    const key = 'incoming/dup.txt';
+    const first = await put(ctx, key, 'Tomas Berg visited Osterholm.');
+    expect(await processChange(ctx, first)).toBe('indexed');
+    expect(await processChange(ctx, first)).toBe('stale');
+    const older: S3Change = { ...first, sequencer: '00000000000000AA' };
+    expect(await processChange(ctx, older)).toBe('stale');
+    expect(await postings(ctx, 'PER', 'tomas berg')).toEqual([documentIdOf(BUCKET, key)]);
+  });
+
+  it('replaces an overwritten file\'s entities, leaving nothing stale', async () => {
+    const key = 'incoming/overwrite.txt';
+    const id = documentIdOf(BUCKET, key);
+    await processChange(ctx, await put(ctx, key, 'Mira Osei joined Tessaro Motors.'));
+    expect(await postings(ctx, 'PER', 'mira osei')).toContain(id);
+    await processChange(ctx, await put(ctx, key, 'Jon Hale joined Lumen Group.'));
+    expect(await postings(ctx, 'PER', 'mira osei')).not.toContain(id);
+    expect(await postings(ctx, 'ORG', 'tessaro motors')).not.toContain(id);
+    expect(await postings(ctx, 'PER', 'jon hale')).toContain(id);
+    expect((await getEntities(ctx.store, id)).map((e) => e.key).sort()).toEqual(['jon hale', 'lumen group']);
+  });
+
+  it('removes a deleted file\'s entities and keeps a tombstone against late events', async () => {
+    const key = 'incoming/delete-me.txt';
+    const id = documentIdOf(BUCKET, key);
+    const created = await put(ctx, key, 'Lena Dufresne spoke in Brindle.');
+    await processChange(ctx, created);
+    const removed: S3Change = { kind: 'removed', bucket: BUCKET, key, sequencer: nextSequencer(), eventTime: new Date().toISOString() };
+    expect(await processChange(ctx, removed)).toBe('removed');
+    expect(await postings(ctx, 'PER', 'lena dufresne')).not.toContain(id);
+    expect(await getEntities(ctx.store, id)).toEqual([]);
+    expect((await getDocument(ctx.store, id))?.status).toBe('deleted');
+    expect(await processChange(ctx, created)).toBe('stale'); // the create arriving late changes nothing
+  });
+
+  it('indexes JSON lines one document per line and records the bad line as failed', async () => {
+    const key = 'incoming/batch.jsonl';
+    await processChange(ctx, await put(ctx, key, '{"text": "Ravi Mehta met Anna Kowalczyk."}\n{broken\n"Quill Corp opened in Vale."\n'));
+    const line1 = await getDocument(ctx.store, documentIdOf(BUCKET, key, 1));
+    const line2 = await getDocument(ctx.store, documentIdOf(BUCKET, key, 2));
+    const line3 = await getDocument(ctx.store, documentIdOf(BUCKET, key, 3));
+    expect(line1).toMatchObject({ status: 'indexed', line: 1 });
+    expect(line2).toMatchObject({ status: 'failed', line: 2, reason: expect.stringMatching(/not valid JSON/) });
+    expect(line3).toMatchObject({ status: 'indexed', line: 3 });
+    expect((await getDocument(ctx.store, documentIdOf(BUCKET, key)))?.children).toHaveLength(3);
+  });
+
+  it('reads every supported format', async () => {
+    const files: Array<[string, string | Uint8Array]> = [
+      ['incoming/a.md', '# Tomas Berg\n\nTomas Berg visited *Osterholm*.'],
+      ['incoming/a.html', '<p>Tomas Berg visited <b>Osterholm</b>.</p>'],
+      ['incoming/a.json', '{"title": "Visit", "text": "Tomas Berg visited Osterholm."}'],
+      ['incoming/a.pdf', makePdf('Tomas Berg visited Osterholm.')],
+    ];
+    for (const [key, body] of files) {
+      expect(await processChange(ctx, await put(ctx, key, body)), key).toBe('indexed');
+      expect((await getEntities(ctx.store, documentIdOf(BUCKET, key))).map((e) => e.key), key).toContain('tomas berg');
+    }
+  });
+
+  it('marks files that can never be read as failed, with the reason, instead of retrying', async () => {
+    const cases: Array<[string, string | Uint8Array, RegExp]> = [
+      ['incoming/x.exe', 'MZ', /unsupported file type/],
+      ['incoming/bad.pdf', '%PDF-1.4 nonsense', /PDF cannot be read/],
+      ['incoming/bin.txt', new Uint8Array([1, 0, 2, 0]), /binary data/],
+      ['incoming/huge.txt', 'x'.repeat(1024 * 1024 + 1), /over the limit of 1048576 bytes/],
+    ];
+    for (const [key, body, reason] of cases) {
+      expect(await processChange(ctx, await put(ctx, key, body)), key).toBe('failed');
+      expect(await getDocument(ctx.store, documentIdOf(BUCKET, key)), key).toMatchObject({ status: 'failed', reason: expect.stringMatching(reason) });
+    }
+  });
+});
