@@ -95,7 +95,7 @@ export async function createIndexTable(dynamo: DynamoDBClient, tableName: string
 export async function createIngestQueues(
   sqs: SQSClient,
   name: string,
-  { visibilityTimeoutSeconds = QUEUE_SETTINGS.visibilityTimeoutSeconds, maxReceiveCount = QUEUE_SETTINGS.maxReceiveCount } = {},
+  { visibilityTimeoutSeconds = QUEUE_SETTINGS.visibilityTimeoutSeconds as number, maxReceiveCount = QUEUE_SETTINGS.maxReceiveCount as number } = {},
 ): Promise<{ queueUrl: string; dlqUrl: string }> {
   const dlq = await sqs.send(new CreateQueueCommand({ QueueName: `${name}-dlq` }));
   const dlqArn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: dlq.QueueUrl, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;

@@ -1,6 +1,16 @@
 /**
  * `npm start`: the local stack. Everything binds to 127.0.0.1; Ctrl-C stops it cleanly.
+ *
+ * - HTTP API (PORT, default 3000): the try-it page, POST /v1/entities, GET /v1/documents/{id};
+ * - the batch path: dynalite (persistent in .nerve/data), fauxqs (SQS and S3), the S3
+ *   event proxy, the queue poller running the batch handler, and the inbox/ watcher.
+ * `.nerve/local.json` tells `nerve ingest` where the local bucket and index are.
  */
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { startBatchStack } from './batch-stack.js';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators.js';
+import { watchInbox } from './inbox.js';
 import { createLocalServer, type Route } from './server.js';
 
 // Local defaults: quiet logs, metrics to nowhere (Powertools would print EMF to stdout).
@@ -12,9 +22,22 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, got "${process.env.PORT}"`);
   process.exit(2);
 }
+const root = process.env.NERVE_LOCAL_DIR ?? join(process.cwd(), '.nerve');
+const withBatch = process.env.NERVE_LOCAL_BATCH !== 'false';
 
 const online = await import('../lambdas/online/handler.js');
 const routes: Route[] = [{ method: 'POST', path: '/v1/entities', handler: (e) => online.handler(e) }];
+let stopBatch = async () => {};
+let stopInbox = () => {};
+if (withBatch) {
+  const batch = await startBatchStack({ dataDir: join(root, 'data'), configFile: join(root, 'local.json') });
+  const documents = await import('../lambdas/documents/handler.js');
+  routes.push({ method: 'GET', path: '/v1/documents/{documentId}', handler: (e) => documents.handler(e) });
+  const uploader = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: batch.config.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  stopInbox = watchInbox(process.env.NERVE_INBOX ?? join(process.cwd(), 'inbox'), uploader, batch.config.bucket, batch.config.prefix);
+  stopBatch = () => batch.stop();
+  console.log(`batch path: drop files into inbox/ or run \`npx nerve ingest PATH\` (bucket ${batch.config.bucket}, S3 endpoint ${batch.config.s3Endpoint})`);
+}
 
 const server = createLocalServer(routes);
 server.on('error', (e: NodeJS.ErrnoException) => {
@@ -23,7 +46,7 @@ server.on('error', (e: NodeJS.ErrnoException) => {
 });
 server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address() as { port: number };
-  console.log(`Nerve local stack on http://127.0.0.1:${bound}  (try-it page at /, API at /v1/entities; Ctrl-C stops)`);
+  console.log(`Nerve local stack on http://127.0.0.1:${bound}  (try-it page at /, API at /v1/...; Ctrl-C stops)`);
 });
 
 let stopping = false;
@@ -31,8 +54,14 @@ function stop(signal: string) {
   if (stopping) process.exit(1); // a second Ctrl-C forces it
   stopping = true;
   console.log(`\n${signal}: stopping`);
-  server.close(() => process.exit(0));
+  stopInbox();
   server.closeAllConnections();
+  server.close(() => {
+    stopBatch().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
 }
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));

@@ -23,7 +23,10 @@ const processor = new BatchProcessor(EventType.SQS);
 const ctx: BatchContext = {
   store: { client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
   s3: new S3Client({}),
-  model: await loadModel(readEnv(ENV.model, 'ensemble'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, 2) }),
+  model: await loadModel(readEnv(ENV.batchModel, 'ensemble'), {
+    intraOpThreads: readIntEnv(ENV.intraOpThreads, 2),
+    executionProviders: readEnv(ENV.executionProviders, 'cpu').split(','),
+  }),
   maxObjectBytes: readIntEnv(ENV.maxObjectBytes, 50 * 1024 * 1024),
   leaseSeconds: readIntEnv(ENV.leaseSeconds, 900),
   workerId: randomUUID(),

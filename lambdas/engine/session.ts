@@ -10,6 +10,8 @@ import { ModelInvalidError } from './errors.js';
 export interface SessionOptions {
   /** Threads ONNX Runtime may use inside one operator. @default 1 */
   readonly intraOpThreads?: number;
+  /** Execution providers in order of preference; the CPU is always the last resort. @default ['cpu'] */
+  readonly executionProviders?: readonly string[];
 }
 
 export class EmissionSession {
@@ -18,20 +20,29 @@ export class EmissionSession {
     private readonly inputNames: readonly string[],
   ) {}
 
-  static async create(onnxPath: string, inputNames: readonly string[], { intraOpThreads = 1 }: SessionOptions = {}) {
+  static async create(onnxPath: string, inputNames: readonly string[], { intraOpThreads = 1, executionProviders = ['cpu'] }: SessionOptions = {}) {
     if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) {
       throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
     }
+    const options = (providers: readonly string[]): ort.InferenceSession.SessionOptions => ({
+      intraOpNumThreads: intraOpThreads,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      graphOptimizationLevel: 'all',
+      executionProviders: [...providers],
+    });
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(onnxPath, {
-        intraOpNumThreads: intraOpThreads,
-        interOpNumThreads: 1,
-        executionMode: 'sequential',
-        graphOptimizationLevel: 'all',
-      });
-    } catch (e) {
-      throw new ModelInvalidError(`ONNX Runtime cannot load ${onnxPath}: ${(e as Error).message}`);
+      session = await ort.InferenceSession.create(onnxPath, options(executionProviders.includes('cpu') ? executionProviders : [...executionProviders, 'cpu']));
+    } catch (first) {
+      // A GPU provider missing from this build (or no GPU) must not stop the worker: use the CPU.
+      try {
+        if (executionProviders.every((p) => p === 'cpu')) throw first;
+        session = await ort.InferenceSession.create(onnxPath, options(['cpu']));
+        console.warn(`ONNX Runtime: ${executionProviders.join(',')} unavailable (${(first as Error).message}); using the CPU`);
+      } catch (e) {
+        throw new ModelInvalidError(`ONNX Runtime cannot load ${onnxPath}: ${(e as Error).message}`);
+      }
     }
     const missing = inputNames.filter((n) => !session.inputNames.includes(n));
     if (missing.length > 0) {

@@ -13,6 +13,12 @@ export const ENV = {
   logText: 'NERVE_LOG_TEXT',
   /** ONNX Runtime intra-op threads. */
   intraOpThreads: 'NERVE_INTRA_OP_THREADS',
+  /** The batch path's model (the ensemble by default). */
+  batchModel: 'NERVE_BATCH_MODEL',
+  /** ONNX Runtime execution providers, in order: "cuda,cpu" on the GPU workers. */
+  executionProviders: 'NERVE_EXECUTION_PROVIDERS',
+  /** The ingest queue a long-running worker polls. */
+  queueUrl: 'NERVE_QUEUE_URL',
   /** The entity index table. */
   indexTable: 'NERVE_INDEX_TABLE',
   /** Largest object the batch path reads, in bytes. */

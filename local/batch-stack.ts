@@ -1,0 +1,80 @@
+/**
+ * The batch half of the local stack: emulators, the index table, the ingest queue with
+ * its dead-letter queue, the documents bucket behind the S3 event proxy, and the queue
+ * poller running the batch Lambda handler, all on 127.0.0.1.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Server } from 'node:http';
+import { ENV } from '../lambdas/shared/env.js';
+import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
+import { createBucket, createIndexTable, createIngestQueues, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
+import { startQueuePoller, type Poller } from '../lambdas/batch/queue-poller.js';
+import { startS3EventProxy } from './s3-events.js';
+
+export const LOCAL_NAMES = { bucket: 'nerve-documents', table: 'nerve-index', queue: 'nerve-ingest' } as const;
+
+export interface LocalConfig {
+  /** S3 endpoint with event notifications (the proxy): what clients upload to. */
+  readonly s3Endpoint: string;
+  readonly dynamoEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly bucket: string;
+  readonly prefix: string;
+  readonly table: string;
+  readonly queueUrl: string;
+  readonly dlqUrl: string;
+}
+
+export interface BatchStack {
+  readonly config: LocalConfig;
+  readonly emulators: Emulators;
+  stop(): Promise<void>;
+}
+
+export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxReceiveCount, configFile }: { dataDir?: string; visibilityTimeoutSeconds?: number; maxReceiveCount?: number; configFile?: string } = {}): Promise<BatchStack> {
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const emulators = await startEmulators({ dataDir });
+  await createIndexTable(emulators.dynamo, LOCAL_NAMES.table);
+  await createBucket(emulators.s3, LOCAL_NAMES.bucket);
+  const { queueUrl, dlqUrl } = await createIngestQueues(emulators.sqs, LOCAL_NAMES.queue, { visibilityTimeoutSeconds, maxReceiveCount });
+  const proxy: { endpoint: string; server: Server } = await startS3EventProxy({ upstream: emulators.awsEndpoint, sqs: emulators.sqs, queueUrl, prefix: INGEST_PREFIX });
+
+  // The handlers build their AWS clients from the environment, exactly as in Lambda.
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
+    AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
+    AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+    [ENV.indexTable]: LOCAL_NAMES.table,
+  });
+  const batch = await import('../lambdas/batch/handler.js');
+  const poller: Poller = startQueuePoller(emulators.sqs, queueUrl, (event) => batch.handler(event, { functionName: 'nerve-batch-local' } as never));
+
+  const config: LocalConfig = {
+    s3Endpoint: proxy.endpoint,
+    dynamoEndpoint: emulators.dynamoEndpoint,
+    sqsEndpoint: emulators.awsEndpoint,
+    bucket: LOCAL_NAMES.bucket,
+    prefix: INGEST_PREFIX,
+    table: LOCAL_NAMES.table,
+    queueUrl,
+    dlqUrl,
+  };
+  if (configFile) {
+    mkdirSync(dirname(configFile), { recursive: true });
+    writeFileSync(configFile, JSON.stringify(config, null, 1) + '\n');
+  }
+  return {
+    config,
+    emulators,
+    stop: async () => {
+      await poller.stop();
+      await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
+      proxy.server.closeAllConnections();
+      await emulators.stop();
+    },
+  };
+}
