@@ -12,6 +12,7 @@ import { loadModel } from '../lambdas/engine/load.js';
 import type { NerModel, OffsetUnit } from '../lambdas/engine/extract.js';
 import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
 import { parseConll, type ConllSentence } from './conll.js';
+import { ingest } from './ingest.js';
 import { evaluate, formatReport } from './conlleval.js';
 
 const USAGE = `usage:
@@ -21,6 +22,9 @@ const USAGE = `usage:
       entity-level precision, recall and F1 by conlleval's rules
   nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
       entities of TEXT as JSON
+  nerve ingest PATH... [--bucket B --table T] [--prefix P] [--timeout SECONDS]
+      uploads files or folders into the running local stack (or a deployed bucket),
+      waits until every document is indexed, prints a summary
 
 --model defaults to "small"; --lowercase lower-cases the tokens first (query-style text);
 --documents applies document-level label consistency within each -DOCSTART- document;
@@ -75,6 +79,10 @@ async function main(argv: string[]): Promise<number> {
       documents: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1' },
+      bucket: { type: 'string' },
+      table: { type: 'string' },
+      prefix: { type: 'string' },
+      timeout: { type: 'string', default: '1800' },
     },
   });
   const intraOpThreads = Number(values.threads);
@@ -108,6 +116,10 @@ async function main(argv: string[]): Promise<number> {
       console.log(JSON.stringify({ entities, model: tagger.model, offsets: values.offsets }, null, 1));
       await tagger.release();
       return 0;
+    }
+    case 'ingest': {
+      const result = await ingest({ paths: positionals, bucket: values.bucket, table: values.table, prefix: values.prefix, timeoutSeconds: Number(values.timeout) });
+      return result.failed.length > 0 ? 3 : 0;
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from './paths.js';
 
@@ -11,6 +13,9 @@ export interface RunningStack {
 
 /** Starts `npm start`'s entry point on a free port (PORT=0) and waits for its URL. */
 export async function startLocalStack(env: Record<string, string>): Promise<RunningStack> {
+  // Its own data folder and inbox, so tests never touch the repository's .nerve/ or inbox/.
+  const scratch = mkdtempSync(join(tmpdir(), 'nerve-stack-'));
+  env = { NERVE_LOCAL_DIR: join(scratch, '.nerve'), NERVE_INBOX: join(scratch, 'inbox'), ...env };
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'local', 'main.ts')], {
     cwd: repoRoot,
     env: { ...process.env, PORT: '0', ...env },
@@ -21,10 +26,10 @@ export async function startLocalStack(env: Record<string, string>): Promise<Runn
     const timer = setTimeout(() => reject(new Error(`local stack did not start:\n${output}`)), 60_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      const m = /http:\/\/127\.0\.0\.1:\d+/.exec(output);
+      const m = /local stack on (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
       if (m) {
         clearTimeout(timer);
-        resolve(m[0]);
+        resolve(m[1]!);
       }
     };
     child.stdout.on('data', onData);
