@@ -7,6 +7,9 @@
  *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser
  *   nerve:model           the online model's name (default small)
  *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/
+ *   nerve:batchModel      the batch model's name (default ensemble)
+ *   nerve:batchConcurrency  most concurrent batch invocations (default 10)
+ *   nerve:gpuWorkers      false to leave the GPU workers out; nerve:maxGpuWorkers (default 4)
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -15,7 +18,8 @@ import type { ApiAuth } from '../lib/online-api.js';
 import { NerveStack } from '../lib/nerve-stack.js';
 
 export function createApp(context: Record<string, unknown> = {}): { app: App; stack: NerveStack } {
-  const app = new App({ context });
+  // Feature flags the stack relies on, also when the app is built outside the CDK CLI (tests).
+  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
   const ctx = (key: string): string | undefined => {
     const v = app.node.tryGetContext(`nerve:${key}`);
     return v === undefined || v === null ? undefined : String(v);
@@ -32,6 +36,8 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
 
   const stack = new NerveStack(app, 'Nerve', {
     modelsDir: ctx('modelsDir'),
+    ingest: { model: ctx('batchModel'), maxConcurrency: num('batchConcurrency') },
+    gpuWorkers: ctx('gpuWorkers') === 'false' ? false : { maxWorkers: num('maxGpuWorkers') },
     online: {
       model: ctx('model'),
       auth,

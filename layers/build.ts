@@ -46,15 +46,14 @@ export function buildOnnxRuntimeLayer(): string {
 }
 
 /** The models layer: /opt/models/NAME/{manifest.json,model.onnx}. */
-export function buildModelsLayer(modelsDir: string, names: readonly string[]): string {
-  const out = join(layersBuildDir, 'models');
+export function buildModelsLayer(modelsDir: string, names: readonly string[], folder = 'models'): string {
+  const out = join(layersBuildDir, folder);
   rmSync(out, { recursive: true, force: true });
   for (const name of names) {
     const from = join(modelsDir, name);
     if (!existsSync(join(from, 'manifest.json'))) throw new Error(`cannot build the models layer: ${from} has no manifest.json`);
-    const to = join(out, 'models', name);
-    mkdirSync(to, { recursive: true });
-    for (const file of ['manifest.json', 'model.onnx']) cpSync(join(from, file), join(to, file));
+    // A model folder, or an ensemble folder of model folders: ship manifests and ONNX files only.
+    cpSync(from, join(out, 'models', name), { recursive: true, filter: (src) => statSync(src).isDirectory() || /(?:manifest\.json|\.onnx)$/.test(src) });
   }
   return out;
 }

@@ -10,8 +10,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
+import { grantIndex } from './grants.js';
 import { LAMBDA_DEFAULTS, nodeBundling, PROJECT, repoPath } from './shared.js';
 
 /** Who may call the API. */
@@ -50,6 +52,8 @@ export interface OnlineApiProps {
   readonly memorySize?: number;
   /** Log the request text (for debugging only). @default false */
   readonly logText?: boolean;
+  /** The entity index: adds GET /v1/documents/{documentId} with read-only access. @default - no documents route */
+  readonly index?: dynamodb.ITableV2;
 }
 
 const DEFAULTS = {
@@ -86,6 +90,8 @@ export class OnlineApi extends Construct {
   public readonly function: lambda.IFunction;
   public readonly liveAlias: lambda.Alias;
   public readonly url: string;
+  /** Serves GET /v1/documents/{documentId}; created only with `index`. */
+  public readonly documentsFunction?: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OnlineApiProps) {
     super(scope, id);
@@ -159,12 +165,42 @@ export class OnlineApi extends Construct {
       methods: [apigw.HttpMethod.POST],
       integration: new HttpLambdaIntegration('Entities', this.liveAlias),
     });
+    if (props.index) {
+      const documents = readOnlyFunction(this, 'Documents', 'lambdas/documents/handler.ts', props.index, 'Nerve: GET /v1/documents/{documentId}');
+      addDocumentsRoute(this.api, documents);
+      this.documentsFunction = documents;
+    }
     if (auth.kind === 'none') {
       Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The deployer opened the API on purpose (context nerve:allowOpenApi=true).' });
     }
     this.url = stage.url;
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the Nerve HTTP API' });
   }
+}
+
+export function addDocumentsRoute(api: apigw.HttpApi, fn: lambda.IFunction): void {
+  api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', fn) });
+}
+
+function readOnlyFunction(scope: Construct, id: string, entry: string, table: dynamodb.ITableV2, description: string): lambda.Function {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  grantIndex(role, table, 'read');
+  const fn = new NodejsFunction(scope, id, {
+    ...LAMBDA_DEFAULTS,
+    ...PROJECT,
+    entry: repoPath(entry),
+    memorySize: 512,
+    timeout: Duration.seconds(10),
+    role,
+    logGroup,
+    bundling: nodeBundling(),
+    environment: { [ENV.indexTable]: table.tableName, POWERTOOLS_SERVICE_NAME: id.toLowerCase() },
+    description,
+  });
+  acknowledgeRuntime(fn);
+  return fn;
 }
 
 function authorizer(auth: ApiAuth): apigw.IHttpRouteAuthorizer | undefined {

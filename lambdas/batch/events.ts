@@ -16,6 +16,8 @@ export interface S3Change {
   readonly versionId?: string;
   readonly sequencer: string;
   readonly eventTime: string;
+  /** The notification message for this record alone, to forward it unchanged (to the GPU queue). */
+  readonly message?: string;
 }
 
 export class MalformedEventError extends NerveError {
@@ -51,6 +53,7 @@ export function changesFromMessage(body: string): S3Change[] {
       versionId: r.s3.object.versionId ?? undefined,
       sequencer: r.s3.object.sequencer,
       eventTime: r.eventTime,
+      message: JSON.stringify({ Records: [r] }),
     } satisfies S3Change;
   });
 }

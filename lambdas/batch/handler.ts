@@ -8,6 +8,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
@@ -32,8 +33,19 @@ const ctx: BatchContext = {
   workerId: randomUUID(),
 };
 
+// Large files go to the GPU workers' queue when one is configured (see lib/ingest-pipeline.ts).
+const gpuQueueUrl = process.env[ENV.gpuQueueUrl];
+const gpuThresholdBytes = readIntEnv(ENV.gpuThresholdBytes, 5 * 1024 * 1024);
+const sqs = gpuQueueUrl ? new SQSClient({}) : undefined;
+
 async function handleRecord(record: SQSRecord): Promise<void> {
   for (const change of changesFromMessage(record.body)) {
+    if (sqs && gpuQueueUrl && change.kind === 'created' && (change.size ?? 0) > gpuThresholdBytes) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: gpuQueueUrl, MessageBody: change.message! }));
+      logger.info('change routed to the GPU workers', { key: change.key, size: change.size });
+      metrics.addMetric('documents_routed_gpu', MetricUnit.Count, 1);
+      continue;
+    }
     const started = performance.now();
     const outcome = await processChange(ctx, change);
     metrics.addMetric(`documents_${outcome}`, MetricUnit.Count, 1);

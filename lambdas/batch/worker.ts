@@ -11,14 +11,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ENV, readEnv } from '../shared/env.js';
 import { startQueuePoller } from './queue-poller.js';
 
-const queueUrl = readEnv(ENV.queueUrl);
+const queueUrls = [readEnv(ENV.queueUrl), process.env[ENV.overflowQueueUrl]].filter((u): u is string => !!u);
 const { handler } = await import('./handler.js');
-const poller = startQueuePoller(new SQSClient({}), queueUrl, (event) => handler(event, { functionName: 'nerve-worker' } as never));
-console.log(`nerve worker: polling ${queueUrl}`);
+const sqs = new SQSClient({});
+// Its own queue (large files) and, when configured, the Lambda queue's overflow.
+const pollers = queueUrls.map((url) => startQueuePoller(sqs, url, (event) => handler(event, { functionName: 'nerve-worker' } as never)));
+console.log(`nerve worker: polling ${queueUrls.join(' and ')}`);
 
 const stop = async (signal: string) => {
   console.log(`nerve worker: ${signal}, finishing the current batch`);
-  await poller.stop();
+  await Promise.all(pollers.map((p) => p.stop()));
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -19,6 +19,12 @@ export const ENV = {
   executionProviders: 'NERVE_EXECUTION_PROVIDERS',
   /** The ingest queue a long-running worker polls. */
   queueUrl: 'NERVE_QUEUE_URL',
+  /** The GPU workers' queue, where the batch function forwards large files. */
+  gpuQueueUrl: 'NERVE_GPU_QUEUE_URL',
+  /** Files larger than this many bytes go to the GPU workers. */
+  gpuThresholdBytes: 'NERVE_GPU_THRESHOLD_BYTES',
+  /** A second queue a worker drains when its own is empty (GPU workers help with overflow). */
+  overflowQueueUrl: 'NERVE_OVERFLOW_QUEUE_URL',
   /** The entity index table. */
   indexTable: 'NERVE_INDEX_TABLE',
   /** Largest object the batch path reads, in bytes. */

@@ -1,0 +1,33 @@
+/**
+ * The entity index: one DynamoDB table (key design in lambdas/index/schema.ts), on
+ * demand, point-in-time recovery on, encrypted with an AWS-managed key, deletion-protected.
+ */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { TABLE_KEYS } from '../lambdas/index/schema.js';
+
+export interface EntityIndexProps {
+  /** What happens to the table when the stack is deleted. @default RemovalPolicy.RETAIN */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+const attribute = (k: { name: string; type: string }): dynamodb.Attribute => ({ name: k.name, type: k.type as dynamodb.AttributeType });
+
+export class EntityIndex extends Construct {
+  public readonly table: dynamodb.ITableV2;
+
+  constructor(scope: Construct, id: string, props: EntityIndexProps = {}) {
+    super(scope, id);
+    this.table = new dynamodb.TableV2(this, 'Table', {
+      partitionKey: attribute(TABLE_KEYS.partitionKey),
+      sortKey: attribute(TABLE_KEYS.sortKey),
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+      deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      localSecondaryIndexes: TABLE_KEYS.localIndexes.map((i) => ({ indexName: i.name, sortKey: attribute(i.sortKey) })),
+    });
+  }
+}

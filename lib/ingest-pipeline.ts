@@ -1,0 +1,157 @@
+/**
+ * The batch path's front half: the documents bucket, whose object-created and
+ * object-removed events under the ingest prefix go to an SQS queue, and the batch
+ * function that consumes it (partial batch responses, bounded concurrency, a
+ * dead-letter queue after a few receives, an alarm on the dead-letter queue).
+ *
+ * Routing (why this mechanism): S3 notifications cannot filter on size, and EventBridge
+ * rules could, but would change the event shape the handlers read. So every event goes
+ * to one queue; the batch function forwards a file over `gpuThresholdBytes` to the GPU
+ * workers' queue untouched, and the GPU workers also drain this queue when it backs up
+ * (overflow). One event shape, one code path, two kinds of compute.
+ */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { BATCH_FUNCTION_TIMEOUT_SECONDS, INGEST_PREFIX, QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
+import { ENV } from '../lambdas/shared/env.js';
+import { grantIndex, grantIngestRead } from './grants.js';
+import { acknowledgeRuntime } from './online-api.js';
+import { LAMBDA_DEFAULTS, nodeBundling, PROJECT, repoPath } from './shared.js';
+
+export interface IngestPipelineProps {
+  readonly table: dynamodb.ITableV2;
+  readonly onnxRuntimeLayer: lambda.ILayerVersion;
+  /** The layer holding the batch model under /opt/models. */
+  readonly modelsLayer: lambda.ILayerVersion;
+  /** The batch model's name under /opt/models. @default 'ensemble' */
+  readonly model?: string;
+  /** Most concurrent batch function invocations. @default 10 */
+  readonly maxConcurrency?: number;
+  /** Messages per invocation. @default 5 */
+  readonly batchSize?: number;
+  /** Files larger than this go to the GPU workers (when there are any). @default 5 MiB */
+  readonly gpuThresholdBytes?: number;
+  /** Largest file read at all; larger ones are marked failed. @default 50 MiB */
+  readonly maxObjectBytes?: number;
+  /** Memory of the batch function in MB (3,538 MB is two vCPUs). @default 3538 */
+  readonly memorySize?: number;
+}
+
+const DEFAULTS = { model: 'ensemble', maxConcurrency: 10, batchSize: 5, gpuThresholdBytes: 5 * 1024 * 1024, maxObjectBytes: 50 * 1024 * 1024, memorySize: 3538 } as const;
+
+export class IngestPipeline extends Construct {
+  public readonly bucket: s3.IBucket;
+  public readonly queue: sqs.IQueue;
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** Where large files go; the GPU workers consume it. */
+  public readonly gpuQueue: sqs.IQueue;
+  public readonly gpuDeadLetterQueue: sqs.IQueue;
+  public readonly function: lambda.IFunction;
+  public readonly deadLetterAlarms: cloudwatch.IAlarm[];
+
+  constructor(scope: Construct, id: string, props: IngestPipelineProps) {
+    super(scope, id);
+    const problems: string[] = [];
+    const maxConcurrency = props.maxConcurrency ?? DEFAULTS.maxConcurrency;
+    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be an integer from 2 to 1000 (SQS event source limits), got ${maxConcurrency}`);
+    const batchSize = props.batchSize ?? DEFAULTS.batchSize;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) problems.push(`batchSize must be 1 to 10, got ${batchSize}`);
+    if (problems.length > 0) throw new Error(`IngestPipeline ${id}: ${problems.join('; ')}`);
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      lifecycleRules: [{ expiration: Duration.days(90) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the documents bucket\'s access logs; logging it would recurse.' });
+    const bucket = new s3.Bucket(this, 'Documents', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'documents/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.bucket = bucket;
+
+    const queuePair = (name: string) => {
+      const dlq = new sqs.Queue(this, `${name}DeadLetters`, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      const queue = new sqs.Queue(this, name, {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        visibilityTimeout: Duration.seconds(QUEUE_SETTINGS.visibilityTimeoutSeconds),
+        retentionPeriod: Duration.days(14),
+        deadLetterQueue: { queue: dlq, maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount },
+      });
+      return { queue, dlq };
+    };
+    const main = queuePair('Queue');
+    const gpu = queuePair('GpuQueue');
+    this.queue = main.queue;
+    this.deadLetterQueue = main.dlq;
+    this.gpuQueue = gpu.queue;
+    this.gpuDeadLetterQueue = gpu.dlq;
+    this.deadLetterAlarms = [main.dlq, gpu.dlq].map(
+      (dlq, i) =>
+        new cloudwatch.Alarm(this, i === 0 ? 'DeadLettersAlarm' : 'GpuDeadLettersAlarm', {
+          metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+          alarmDescription: 'Documents that failed after every retry are waiting in a dead-letter queue: inspect and redrive them.',
+        }),
+    );
+
+    for (const event of [s3.EventType.OBJECT_CREATED, s3.EventType.OBJECT_REMOVED]) {
+      bucket.addEventNotification(event, new s3n.SqsDestination(main.queue), { prefix: INGEST_PREFIX });
+    }
+
+    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    logGroup.grantWrite(role);
+    const fn = new NodejsFunction(this, 'Function', {
+      ...LAMBDA_DEFAULTS,
+      ...PROJECT,
+      entry: repoPath('lambdas/batch/handler.ts'),
+      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      timeout: Duration.seconds(BATCH_FUNCTION_TIMEOUT_SECONDS),
+      role,
+      logGroup,
+      layers: [props.onnxRuntimeLayer, props.modelsLayer],
+      bundling: nodeBundling(),
+      environment: {
+        [ENV.batchModel]: props.model ?? DEFAULTS.model,
+        [ENV.modelsDir]: '/opt/models',
+        [ENV.indexTable]: props.table.tableName,
+        [ENV.leaseSeconds]: String(BATCH_FUNCTION_TIMEOUT_SECONDS),
+        [ENV.maxObjectBytes]: String(props.maxObjectBytes ?? DEFAULTS.maxObjectBytes),
+        [ENV.gpuQueueUrl]: gpu.queue.queueUrl,
+        [ENV.gpuThresholdBytes]: String(props.gpuThresholdBytes ?? DEFAULTS.gpuThresholdBytes),
+        [ENV.intraOpThreads]: '2',
+        POWERTOOLS_SERVICE_NAME: 'nerve-batch',
+        POWERTOOLS_METRICS_NAMESPACE: 'Nerve',
+      },
+      description: 'Nerve batch NER: S3 events from the ingest queue into the entity index',
+    });
+    acknowledgeRuntime(fn);
+    grantIngestRead(role, bucket);
+    grantIndex(role, props.table, 'readWrite');
+    gpu.queue.grantSendMessages(role);
+    fn.addEventSource(new SqsEventSource(main.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true }));
+    this.function = fn;
+  }
+}

@@ -1,0 +1,108 @@
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_SETTINGS, BATCH_FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/batch/settings.js';
+import { synthNerve } from '../helpers/synth.js';
+
+let template: Template;
+beforeAll(() => {
+  template = synthNerve().template;
+});
+
+const batchFunction = () => Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Nerve batch NER') } }))[0]!;
+
+describe('entity index', () => {
+  it('is one on-demand table with point-in-time recovery, encryption and the rank index', () => {
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      LocalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRank', KeySchema: Match.arrayWith([{ AttributeName: 'rank', KeyType: 'RANGE' }]) })],
+      Replicas: [Match.objectLike({ PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true })],
+      SSESpecification: Match.anyValue(),
+    });
+  });
+});
+
+describe('ingest pipeline', () => {
+  it('keeps documents in an encrypted, versioned, TLS-only, private bucket', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: Match.anyValue(),
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'documents/' }),
+    });
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    expect(policies.length).toBeGreaterThanOrEqual(2);
+    for (const p of policies) expect(JSON.stringify(p)).toMatch(/"aws:SecureTransport":"false"/);
+  });
+
+  it('sends created and removed events under incoming/ to the queue', () => {
+    template.hasResourceProperties('Custom::S3BucketNotifications', {
+      NotificationConfiguration: {
+        QueueConfigurations: Match.arrayWith([
+          Match.objectLike({ Events: ['s3:ObjectCreated:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } } }),
+          Match.objectLike({ Events: ['s3:ObjectRemoved:*'], Filter: { Key: { FilterRules: [{ Name: 'prefix', Value: 'incoming/' }] } } }),
+        ]),
+      },
+    });
+  });
+
+  it('has encrypted, TLS-only queues with dead-letter queues after a few receives, and alarms on them', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: QUEUE_SETTINGS.visibilityTimeoutSeconds,
+      SqsManagedSseEnabled: true,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount }),
+    });
+    expect(Object.keys(template.findResources('AWS::SQS::Queue')).length).toBe(4);
+    for (const p of Object.values(template.findResources('AWS::SQS::QueuePolicy'))) expect(JSON.stringify(p)).toMatch(/"aws:SecureTransport":"false"/);
+    const dlqAlarms = template.findResources('AWS::CloudWatch::Alarm', { Properties: { AlarmDescription: Match.stringLikeRegexp('dead-letter') } });
+    expect(Object.values(dlqAlarms).map((a) => [a.Properties.MetricName, a.Properties.Threshold])).toEqual([
+      ['ApproximateNumberOfMessagesVisible', 1],
+      ['ApproximateNumberOfMessagesVisible', 1],
+    ]);
+  });
+
+  it('consumes the queue with partial batch responses and bounded concurrency, timeouts consistent', () => {
+    const fn = batchFunction();
+    expect(fn.Properties).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['x86_64'], Timeout: BATCH_FUNCTION_TIMEOUT_SECONDS });
+    expect(fn.Properties.Layers).toHaveLength(2);
+    expect(QUEUE_SETTINGS.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(6 * BATCH_FUNCTION_TIMEOUT_SECONDS);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      ScalingConfig: { MaximumConcurrency: 10 },
+      BatchSize: 5,
+    });
+  });
+
+  it('grants the batch function only what it needs', () => {
+    const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
+    expect(policies).not.toMatch(/"s3:\*"|"dynamodb:\*"|s3:GetObject\*|s3:List\*/);
+    expect(policies).toMatch(/index\/byRank/);
+  });
+});
+
+describe('GPU workers', () => {
+  it('run on an EC2 GPU capacity provider that starts at zero', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0' });
+    template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED' }), ManagedDraining: 'ENABLED' }) });
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', {
+      RequiresCompatibilities: ['EC2'],
+      ContainerDefinitions: [Match.objectLike({ ResourceRequirements: [{ Type: 'GPU', Value: '1' }], Environment: Match.arrayWith([{ Name: 'NERVE_EXECUTION_PROVIDERS', Value: 'cuda,cpu' }]) })],
+    });
+    template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0 });
+  });
+
+  it('scale from zero on queue depth and back to zero', () => {
+    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });
+    const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy', { Properties: { PolicyType: 'StepScaling' } }));
+    expect(policies.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('can be left out', () => {
+    const t = synthNerve({ 'nerve:gpuWorkers': 'false' }).template;
+    t.resourceCountIs('AWS::ECS::Service', 0);
+    t.resourceCountIs('AWS::Lambda::Function', 3 + 1); // online, documents, batch + CDK's notifications handler
+  });
+});
