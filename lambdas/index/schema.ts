@@ -10,8 +10,8 @@
  *   `byRank` local index. A hot entity (a country in every third document) is spread
  *   over SHARDS partitions by a hash of the document id, and a search reads a bounded
  *   number of items from each: SHARDS queries, never a scan of every posting.
- * - `DF#<type>#<key>` / `SHARD#<n>`: document frequency per shard, recounted from the
- *   postings after each change (idempotent, unlike a counter).
+ * - `DF#<type>#<key>` / `DF`: document frequency, a counter moved only when a posting is
+ *   created or deleted (see store.ts).
  * - `NAME#<normalized name>` / `<type>#<key>`: the vocabulary of names and aliases the
  *   search path matches queries against.
  */
@@ -31,7 +31,7 @@ export const keys = {
   entityChunk: (documentId: string, n: number) => ({ pk: `DOC#${documentId}`, sk: `ENT#${String(n).padStart(5, '0')}` }),
   posting: (type: string, key: string, documentId: string) => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
-  frequency: (type: string, key: string, shard: number) => ({ pk: `DF#${type}#${key}`, sk: `SHARD#${shard}` }),
+  frequency: (type: string, key: string) => ({ pk: `DF#${type}#${key}`, sk: 'DF' }),
   name: (name: string, type: string, key: string) => ({ pk: `NAME#${name}`, sk: `${type}#${key}` }),
 } as const;
 

@@ -3,7 +3,7 @@
  * ordered so that a crash at any point leaves an index that the retry of the same event
  * repairs: new items first, then the document record, then the stale items it lists.
  */
-import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedEntity } from './resolve.js';
 import { keys } from './schema.js';
 
@@ -118,19 +118,28 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument): Prom
   const puts: Record<string, unknown>[] = [];
   chunks.forEach((entities, n) => puts.push({ PutRequest: { Item: { ...keys.entityChunk(documentId, n), entities } } }));
   const newKeys = new Set<string>();
+  const postings: Array<{ e: ResolvedEntity; rank: number }> = [];
   for (const e of doc.entities) {
     if (newKeys.has(entityKey(e))) continue;
     newKeys.add(entityKey(e));
-    const rank = salience(e, chars, doc.titleChars);
-    const first = e.mentions[0]!;
-    puts.push({
-      PutRequest: {
-        Item: { ...keys.posting(e.type, e.key, documentId), rank, documentId, s3Key: doc.record.key, line: doc.record.line, name: e.name, mentions: e.mentions.length, first: first.start },
-      },
-    });
+    postings.push({ e, rank: salience(e, chars, doc.titleChars) });
     for (const name of new Set([e.key, ...e.aliases])) puts.push({ PutRequest: { Item: { ...keys.name(name, e.type, e.key), type: e.type, key: e.key, name: e.name } } });
   }
   await batchWrite(store, dedupe(puts));
+  await mapLimit(postings, 8, async ({ e, rank }) => {
+    const out = await store.client.send(
+      new UpdateCommand({
+        TableName: store.table,
+        Key: keys.posting(e.type, e.key, documentId),
+        UpdateExpression: 'SET #rank = :rank, documentId = :doc, s3Key = :key, #name = :name, mentions = :mentions, #first = :first' + (doc.record.line !== undefined ? ', #line = :line' : ''),
+        ExpressionAttributeNames: { '#rank': 'rank', '#name': 'name', '#first': 'first', ...(doc.record.line !== undefined ? { '#line': 'line' } : {}) },
+        ExpressionAttributeValues: { ':rank': rank, ':doc': documentId, ':key': doc.record.key, ':name': e.name, ':mentions': e.mentions.length, ':first': e.mentions[0]!.start, ...(doc.record.line !== undefined ? { ':line': doc.record.line } : {}) },
+        ReturnValues: 'UPDATED_OLD',
+      }),
+    );
+    // A posting that did not exist before adds one to the entity's document frequency.
+    if (!out.Attributes) await addFrequency(store, e.type, e.key, +1);
+  });
 
   const stale = new Set([...(previous?.entityKeys ?? []), ...(previous?.staleEntityKeys ?? [])].filter((k) => !newKeys.has(k)));
   const record: DocumentRecord = {
@@ -142,7 +151,7 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument): Prom
     updatedAt: new Date().toISOString(),
   };
   await store.client.send(new PutCommand({ TableName: store.table, Item: { ...keys.document(documentId), ...record } }));
-  await cleanUp(store, documentId, stale, chunks.length, previous?.chunkCount ?? 0, newKeys);
+  await cleanUp(store, documentId, stale, chunks.length, previous?.chunkCount ?? 0);
 }
 
 /** Remove a document's entities and postings, leaving a tombstone record with its status. */
@@ -155,18 +164,17 @@ export async function removeDocument(store: IndexStore, record: Omit<DocumentRec
       Item: { ...keys.document(record.documentId), ...record, entityCount: 0, chunkCount: 0, entityKeys: [], staleEntityKeys: [...stale], updatedAt: new Date().toISOString() },
     }),
   );
-  await cleanUp(store, record.documentId, stale, 0, previous?.chunkCount ?? 0, new Set());
+  await cleanUp(store, record.documentId, stale, 0, previous?.chunkCount ?? 0);
 }
 
-async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>, keepChunks: number, oldChunks: number, current: Set<string>): Promise<void> {
+async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>, keepChunks: number, oldChunks: number): Promise<void> {
+  await mapLimit([...stale].map(splitKey), 8, async ([type, key]) => {
+    const out = await store.client.send(new DeleteCommand({ TableName: store.table, Key: keys.posting(type, key, documentId), ReturnValues: 'ALL_OLD' }));
+    if (out.Attributes) await addFrequency(store, type, key, -1);
+  });
   const deletes: Record<string, unknown>[] = [];
-  for (const k of stale) {
-    const [type, key] = splitKey(k);
-    deletes.push({ DeleteRequest: { Key: keys.posting(type, key, documentId) } });
-  }
   for (let n = keepChunks; n < oldChunks; n++) deletes.push({ DeleteRequest: { Key: keys.entityChunk(documentId, n) } });
   await batchWrite(store, deletes);
-  await recountFrequencies(store, [...new Set([...stale, ...current])].map(splitKey), documentId);
   if (stale.size > 0) {
     await store.client.send(
       new UpdateCommand({ TableName: store.table, Key: keys.document(documentId), UpdateExpression: 'SET staleEntityKeys = :none', ExpressionAttributeValues: { ':none': [] } }),
@@ -174,18 +182,24 @@ async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>
   }
 }
 
-/** Recount the postings of the document's shard for each entity: idempotent, unlike ADD. */
-async function recountFrequencies(store: IndexStore, entities: Array<[string, string]>, documentId: string): Promise<void> {
-  const puts: Record<string, unknown>[] = [];
-  for (const [type, key] of entities) {
-    const { pk } = keys.posting(type, key, documentId);
-    let count = 0;
-    const pages = paginateQuery({ client: store.client }, { TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, Select: 'COUNT', ConsistentRead: true });
-    for await (const page of pages) count += page.Count ?? 0;
-    const shard = Number(pk.slice(pk.lastIndexOf('#') + 1));
-    puts.push({ PutRequest: { Item: { ...keys.frequency(type, key, shard), count } } });
-  }
-  await batchWrite(store, puts);
+/**
+ * Document frequency, kept as a counter that moves only when a posting is created or
+ * deleted (DynamoDB tells which, via ReturnValues), so a redelivered event cannot count
+ * twice. A worker killed between the posting write and this update leaves the count one
+ * short: harmless for an idf weight, and the lease's retry never double-counts.
+ */
+async function addFrequency(store: IndexStore, type: string, key: string, delta: number): Promise<void> {
+  await store.client.send(
+    new UpdateCommand({ TableName: store.table, Key: keys.frequency(type, key), UpdateExpression: 'ADD #count :d', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':d': delta } }),
+  );
+}
+
+/** Run `fn` over `items`, at most `limit` at a time. */
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
 }
 
 function dedupe(requests: Record<string, unknown>[]): Record<string, unknown>[] {

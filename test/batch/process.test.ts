@@ -8,7 +8,7 @@ import { processChange, type BatchContext } from '../../lambdas/batch/process.js
 import { documentIdOf } from '../../lambdas/index/schema.js';
 import { getDocument, getEntities } from '../../lambdas/index/store.js';
 import type { Emulators } from '../../local/emulators.js';
-import { batchEnvironment, BUCKET, nextSequencer, postings, put } from '../helpers/batch.js';
+import { batchEnvironment, BUCKET, frequency, nextSequencer, postings, put } from '../helpers/batch.js';
 import { makePdf } from '../helpers/pdf.js';
 
 let emulators: Emulators;
@@ -47,6 +47,9 @@ describe('batch processing', () => {
     const older: S3Change = { ...first, sequencer: '00000000000000AA' };
     expect(await processChange(ctx, older)).toBe('stale');
     expect(await postings(ctx, 'PER', 'tomas berg')).toEqual([documentIdOf(BUCKET, key)]);
+    // Re-indexing the same file (a newer event, same content) does not count it twice.
+    expect(await processChange(ctx, { ...first, sequencer: nextSequencer() })).toBe('indexed');
+    expect(await frequency(ctx, 'PER', 'tomas berg')).toBe(1);
   });
 
   it('replaces an overwritten file\'s entities, leaving nothing stale', async () => {
@@ -69,6 +72,7 @@ describe('batch processing', () => {
     const removed: S3Change = { kind: 'removed', bucket: BUCKET, key, sequencer: nextSequencer(), eventTime: new Date().toISOString() };
     expect(await processChange(ctx, removed)).toBe('removed');
     expect(await postings(ctx, 'PER', 'lena dufresne')).not.toContain(id);
+    expect(await frequency(ctx, 'PER', 'lena dufresne')).toBe(0);
     expect(await getEntities(ctx.store, id)).toEqual([]);
     expect((await getDocument(ctx.store, id))?.status).toBe('deleted');
     expect(await processChange(ctx, created)).toBe('stale'); // the create arriving late changes nothing

@@ -44,3 +44,10 @@ export async function postings(ctx: BatchContext, type: string, key: string): Pr
   }
   return out.sort();
 }
+
+/** The document frequency counter of an entity. */
+export async function frequency(ctx: BatchContext, type: string, key: string): Promise<number> {
+  const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
+  const out = await ctx.store.client.send(new GetCommand({ TableName: TABLE, Key: keys.frequency(type, key) }));
+  return (out.Item?.count as number | undefined) ?? 0;
+}
