@@ -51,7 +51,10 @@ export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxRe
     [ENV.indexTable]: LOCAL_NAMES.table,
   });
   const batch = await import('../lambdas/batch/handler.js');
-  const poller: Poller = startQueuePoller(emulators.sqs, queueUrl, (event) => batch.handler(event, { functionName: 'nerve-batch-local' } as never));
+  // Several invocations at once, as the event source mapping runs them: one's database
+  // writes overlap another's inference.
+  const concurrency = Number(process.env.NERVE_LOCAL_BATCH_CONCURRENCY ?? 3);
+  const poller: Poller = startQueuePoller(emulators.sqs, queueUrl, (event) => batch.handler(event, { functionName: 'nerve-batch-local' } as never), { concurrency, batchSize: 5 });
 
   const config: LocalConfig = {
     s3Endpoint: proxy.endpoint,

@@ -14,9 +14,10 @@ export interface Poller {
   stop(): Promise<void>;
 }
 
-export function startQueuePoller(sqs: SQSClient, queueUrl: string, handler: SqsHandler, { batchSize = 10, onError = console.error } = {}): Poller {
+export function startQueuePoller(sqs: SQSClient, queueUrl: string, handler: SqsHandler, { batchSize = 10, concurrency = 1, onError = console.error as (e: unknown) => void } = {}): Poller {
   let running = true;
-  const loop = (async () => {
+  // `concurrency` loops, like concurrent invocations of one function (the event source's maxConcurrency).
+  const loops = Array.from({ length: concurrency }, async () => {
     const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? queueUrl;
     while (running) {
       try {
@@ -61,11 +62,11 @@ export function startQueuePoller(sqs: SQSClient, queueUrl: string, handler: SqsH
         await new Promise((r) => setTimeout(r, 500));
       }
     }
-  })();
+  });
   return {
     stop: async () => {
       running = false;
-      await loop;
+      await Promise.all(loops);
     },
   };
 }

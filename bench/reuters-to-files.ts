@@ -1,0 +1,25 @@
+/**
+ * npm run bench:reuters [-- --data DIR --out bench/data/reuters]
+ *
+ * Writes one text file per Reuters-21578 story with a body (19,043), named by its NEWID:
+ * the title, a blank line, the body. The corpus for bench:batch and bench:search.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchArgs, benchDir } from './lib/data.js';
+import { reutersStories } from './lib/reuters.js';
+
+export function writeReutersFiles(dataDir: string, out: string): number {
+  mkdirSync(out, { recursive: true });
+  let n = 0;
+  for (const story of reutersStories(join(dataDir, 'reuters21578'))) {
+    writeFileSync(join(out, `${story.newId}.txt`), `${story.title}\n\n${story.body}\n`);
+    n++;
+  }
+  return n;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const args = benchArgs({ out: { type: 'string', default: join(benchDir, 'data', 'reuters') } });
+  console.log(`wrote ${writeReutersFiles(args.data, args.out)} stories to ${args.out}`);
+}
