@@ -109,7 +109,7 @@ export async function processChange(ctx: BatchContext, change: S3Change): Promis
     const model = ctx.model.model;
     if (docs.length === 1 && docs[0]!.line === undefined) {
       await removeChildren(ctx, previous?.children ?? [], new Set(), base);
-      await indexOne(ctx, { ...base }, docs[0]!);
+      await indexOne(ctx, { ...base }, docs[0]!, { previous });
       return 'indexed';
     }
     // A multi-document file: one record per document, then the file's record listing them.
@@ -127,7 +127,12 @@ export async function processChange(ctx: BatchContext, change: S3Change): Promis
   });
 }
 
-async function indexOne(ctx: BatchContext, record: { documentId: string; bucket: string; key: string; sequencer: string; line?: number }, doc: SourceDocument): Promise<void> {
+async function indexOne(
+  ctx: BatchContext,
+  record: { documentId: string; bucket: string; key: string; sequencer: string; line?: number },
+  doc: SourceDocument,
+  known?: { previous: DocumentRecord | undefined },
+): Promise<void> {
   const text = doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
   const titleChars = doc.title ? Array.from(doc.title).length : 0;
   const entities = resolveEntities(await extractDocumentEntities(ctx.model, text));
@@ -142,7 +147,7 @@ async function indexOne(ctx: BatchContext, record: { documentId: string; bucket:
     },
     entities,
     titleChars,
-  });
+  }, known);
 }
 
 function firstLine(text: string): string | undefined {

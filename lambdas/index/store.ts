@@ -3,7 +3,7 @@
  * ordered so that a crash at any point leaves an index that the retry of the same event
  * repairs: new items first, then the document record, then the stale items it lists.
  */
-import { BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedEntity } from './resolve.js';
 import { keys } from './schema.js';
 
@@ -110,9 +110,9 @@ export interface IndexedDocument {
 }
 
 /** Write (or replace) a document: entities, postings, names, record; then remove what is stale. */
-export async function putDocument(store: IndexStore, doc: IndexedDocument): Promise<void> {
+export async function putDocument(store: IndexStore, doc: IndexedDocument, known?: { previous: DocumentRecord | undefined }): Promise<void> {
   const { documentId } = doc.record;
-  const previous = await getDocument(store, documentId);
+  const previous = known ? known.previous : await getDocument(store, documentId);
   const chunks = chunkEntities(doc.entities);
   const chars = doc.record.chars ?? 0;
   const puts: Record<string, unknown>[] = [];
@@ -125,21 +125,18 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument): Prom
     postings.push({ e, rank: salience(e, chars, doc.titleChars) });
     for (const name of new Set([e.key, ...e.aliases])) puts.push({ PutRequest: { Item: { ...keys.name(name, e.type, e.key), type: e.type, key: e.key, name: e.name } } });
   }
+  // Which postings exist already decides which ones count as new documents for an entity.
+  const existing = await existingKeys(store, postings.map(({ e }) => keys.posting(e.type, e.key, documentId)));
+  for (const { e, rank } of postings) {
+    puts.push({
+      PutRequest: {
+        Item: { ...keys.posting(e.type, e.key, documentId), rank, documentId, s3Key: doc.record.key, line: doc.record.line, name: e.name, mentions: e.mentions.length, first: e.mentions[0]!.start },
+      },
+    });
+  }
   await batchWrite(store, dedupe(puts));
-  await mapLimit(postings, 8, async ({ e, rank }) => {
-    const out = await store.client.send(
-      new UpdateCommand({
-        TableName: store.table,
-        Key: keys.posting(e.type, e.key, documentId),
-        UpdateExpression: 'SET #rank = :rank, documentId = :doc, s3Key = :key, #name = :name, mentions = :mentions, #first = :first' + (doc.record.line !== undefined ? ', #line = :line' : ''),
-        ExpressionAttributeNames: { '#rank': 'rank', '#name': 'name', '#first': 'first', ...(doc.record.line !== undefined ? { '#line': 'line' } : {}) },
-        ExpressionAttributeValues: { ':rank': rank, ':doc': documentId, ':key': doc.record.key, ':name': e.name, ':mentions': e.mentions.length, ':first': e.mentions[0]!.start, ...(doc.record.line !== undefined ? { ':line': doc.record.line } : {}) },
-        ReturnValues: 'UPDATED_OLD',
-      }),
-    );
-    // A posting that did not exist before adds one to the entity's document frequency.
-    if (!out.Attributes) await addFrequency(store, e.type, e.key, +1);
-  });
+  // A posting that did not exist before adds one to the entity's document frequency.
+  await mapLimit(postings.filter(({ e }) => !existing.has(keys.posting(e.type, e.key, documentId).pk)), 8, ({ e }) => addFrequency(store, e.type, e.key, +1));
 
   const stale = new Set([...(previous?.entityKeys ?? []), ...(previous?.staleEntityKeys ?? [])].filter((k) => !newKeys.has(k)));
   const record: DocumentRecord = {
@@ -192,6 +189,22 @@ async function addFrequency(store: IndexStore, type: string, key: string, delta:
   await store.client.send(
     new UpdateCommand({ TableName: store.table, Key: keys.frequency(type, key), UpdateExpression: 'ADD #count :d', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':d': delta } }),
   );
+}
+
+/** The partition keys, among `wanted`, that have an item (BatchGet, 100 at a time). */
+async function existingKeys(store: IndexStore, wanted: Array<{ pk: string; sk: string }>): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (let i = 0; i < wanted.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression: string }> | undefined = {
+      [store.table]: { Keys: wanted.slice(i, i + 100), ProjectionExpression: 'pk' },
+    };
+    while (request && Object.keys(request).length > 0) {
+      const out = await store.client.send(new BatchGetCommand({ RequestItems: request }));
+      for (const item of out.Responses?.[store.table] ?? []) found.add(item.pk as string);
+      request = out.UnprocessedKeys as typeof request;
+    }
+  }
+  return found;
 }
 
 /** Run `fn` over `items`, at most `limit` at a time. */
