@@ -6,15 +6,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { Tagger } from '../lambdas/engine/tagger.js';
+import { loadModel } from '../lambdas/engine/load.js';
+import type { NerModel } from '../lambdas/engine/extract.js';
 import { parseConll } from '../cli/conll.js';
 import { benchArgs, machine, writeResult } from './lib/data.js';
 import { conllQueries, shuffled } from './lib/queries.js';
 import { summarize } from './lib/stats.js';
 
-const args = benchArgs({ model: { type: 'string', default: 'small' }, queries: { type: 'string', default: '3000' } });
+const args = benchArgs({
+  model: { type: 'string', default: 'small' },
+  queries: { type: 'string', default: '3000' },
+  // The batch ensemble serves no queries: measure its throughput only.
+  throughputOnly: { type: 'boolean', default: false },
+});
 
-async function queryLatency(tagger: Tagger, queries: string[]) {
+async function queryLatency(tagger: NerModel, queries: string[]) {
   for (const q of queries.slice(0, 300)) await tagger.extract(q); // warm-up: JIT, ORT arenas
   const byBucket: Record<string, number[]> = { '3-8': [], '9-16': [], '17-32': [] };
   const all: number[] = [];
@@ -30,7 +36,7 @@ async function queryLatency(tagger: Tagger, queries: string[]) {
 }
 
 async function throughput(model: string, threads: number, sentences: string[][]) {
-  const tagger = await Tagger.load(model, { intraOpThreads: threads, batchWindows: 64 });
+  const tagger = await loadModel(model, { intraOpThreads: threads, batchWindows: 64 });
   await tagger.labelSentences(sentences.slice(0, 500));
   const tokens = sentences.reduce((n, s) => n + s.length, 0);
   const runs: number[] = [];
@@ -45,12 +51,15 @@ async function throughput(model: string, threads: number, sentences: string[][])
   return { threads, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
 }
 
-const tagger = await Tagger.load(args.model, { intraOpThreads: 1 });
-const queries = shuffled(conllQueries(args.data), 7).slice(0, Number(args.queries));
-console.log(`model ${tagger.model.name} ${tagger.model.version}: ${queries.length} queries of 3-32 tokens, one thread`);
-const latency = await queryLatency(tagger, queries);
+const tagger = await loadModel(args.model, { intraOpThreads: 1 });
+let latency: Awaited<ReturnType<typeof queryLatency>> | undefined;
+if (!args.throughputOnly) {
+  const queries = shuffled(conllQueries(args.data), 7).slice(0, Number(args.queries));
+  console.log(`model ${tagger.model.name} ${tagger.model.version}: ${queries.length} queries of 3-32 tokens, one thread`);
+  latency = await queryLatency(tagger, queries);
+  console.log(`query latency ms: p50 ${latency.all.p50}  p99 ${latency.all.p99}  (3-8 tokens p50 ${latency.byTokens['3-8']!.p50}, 17-32 tokens p50 ${latency.byTokens['17-32']!.p50})`);
+}
 await tagger.release();
-console.log(`query latency ms: p50 ${latency.all.p50}  p99 ${latency.all.p99}  (3-8 tokens p50 ${latency.byTokens['3-8']!.p50}, 17-32 tokens p50 ${latency.byTokens['17-32']!.p50})`);
 
 const sentences = parseConll(readFileSync(join(args.data, 'conll2003', 'test.txt'), 'utf8')).map((s) => s.tokens);
 const batched = [];
