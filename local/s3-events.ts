@@ -48,7 +48,7 @@ export function s3EventMessage(e: ObjectEvent, sequencer = nextSequencer()): str
           bucket: { name: e.bucket, ownerIdentity: { principalId: 'local' }, arn: `arn:aws:s3:::${e.bucket}` },
           object: {
             key: encodeS3Key(e.key),
-            ...(e.kind === 'created' ? { size: e.size ?? 0, eTag: e.etag?.replace(/"/g, '') ?? '' } : {}),
+            ...(e.kind === 'created' ? { ...(e.size !== undefined ? { size: e.size } : {}), eTag: e.etag?.replace(/"/g, '') ?? '' } : {}),
             sequencer,
           },
         },
@@ -86,7 +86,8 @@ export async function startS3EventProxy(options: { upstream: string; sqs: SQSCli
         up.on('end', async () => {
           try {
             if (target && status >= 200 && status < 300 && target.key.startsWith(options.prefix)) {
-              const size = Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? bytes);
+              // A multipart upload's completion carries no object size; the handler reads the real one.
+              const size = req.method === 'PUT' ? Number(req.headers['x-amz-decoded-content-length'] ?? req.headers['content-length'] ?? bytes) : undefined;
               await options.sqs.send(
                 new SendMessageCommand({ QueueUrl: options.queueUrl, MessageBody: s3EventMessage({ ...target, size, etag: up.headers.etag as string | undefined }) }),
               );

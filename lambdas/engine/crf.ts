@@ -32,6 +32,13 @@ function logSumExp(values: Float64Array | number[]): number {
   return max + Math.log(sum);
 }
 
+/** Forward-backward results, computed once per sentence and reused (marginals, span probabilities). */
+export interface ForwardBackward {
+  readonly alpha: Float64Array;
+  readonly beta: Float64Array;
+  readonly logZ: number;
+}
+
 export class CrfDecoder {
   readonly size: number;
   private readonly trans: Float64Array; // size x size, row = previous label
@@ -118,7 +125,7 @@ export class CrfDecoder {
   }
 
   /** Forward and backward log scores (n x size each) and the log partition function. */
-  private forwardBackward(emissions: Float32Array, n: number) {
+  forwardBackward(emissions: Float32Array, n: number): ForwardBackward {
     const k = this.size;
     const alpha = new Float64Array(n * k);
     const beta = new Float64Array(n * k);
@@ -142,20 +149,20 @@ export class CrfDecoder {
   }
 
   /** P(label y at token t) for every token and label, laid out n x size. */
-  marginals(emissions: Float32Array, n: number): Float64Array {
+  marginals(emissions: Float32Array, n: number, fb?: ForwardBackward): Float64Array {
     const k = this.size;
     const out = new Float64Array(n * k);
     if (n === 0) return out;
-    const { alpha, beta, logZ } = this.forwardBackward(emissions, n);
+    const { alpha, beta, logZ } = fb ?? this.forwardBackward(emissions, n);
     for (let i = 0; i < n * k; i++) out[i] = Math.exp(alpha[i]! + beta[i]! - logZ);
     return out;
   }
 
   /** Probability of each span under the CRF (see the file comment). */
-  spanProbabilities(emissions: Float32Array, n: number, spans: readonly Span[]): number[] {
+  spanProbabilities(emissions: Float32Array, n: number, spans: readonly Span[], fb?: ForwardBackward): number[] {
     if (spans.length === 0) return [];
     const k = this.size;
-    const { alpha, beta, logZ } = this.forwardBackward(emissions, n);
+    const { alpha, beta, logZ } = fb ?? this.forwardBackward(emissions, n);
     return spans.map(({ start, end, type }) => {
       const b = this.begin.get(type);
       const i = this.inside.get(type);

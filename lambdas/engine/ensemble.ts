@@ -7,7 +7,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CrfDecoder } from './crf.js';
+import { CrfDecoder, type ForwardBackward } from './crf.js';
 import { ModelInvalidError } from './errors.js';
 import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
 import { resolveModelDir } from './manifest.js';
@@ -101,11 +101,11 @@ export class Ensemble implements NerModel {
   }
 
   /** Log of the weighted mean of the members' marginals, as emissions for the constraint decoder. */
-  private combined(em: Float32Array[][], s: number, n: number): Float32Array {
+  private combined(em: Float32Array[][], s: number, n: number, fbs?: ForwardBackward[]): Float32Array {
     const k = this.constraint.size;
     const mean = new Float64Array(n * k);
     this.members.forEach((member, i) => {
-      const marg = member.decoder.marginals(em[i]![s]!, n);
+      const marg = member.decoder.marginals(em[i]![s]!, n, fbs?.[i]);
       const w = this.weights[i]! / this.totalWeight;
       for (let j = 0; j < mean.length; j++) mean[j] = mean[j]! + w * marg[j]!;
     });
@@ -121,10 +121,12 @@ export class Ensemble implements NerModel {
     const em = await this.memberEmissions(batch);
     return batch.map((tokens, s) => {
       const n = tokens.length;
-      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(em, s, n), n));
+      if (n === 0) return [];
+      const fbs = this.members.map((member, i) => member.decoder.forwardBackward(em[i]![s]!, n));
+      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(em, s, n, fbs), n));
       const scores = new Float64Array(spans.length);
       this.members.forEach((member, i) => {
-        const p = member.decoder.spanProbabilities(em[i]![s]!, n, spans);
+        const p = member.decoder.spanProbabilities(em[i]![s]!, n, spans, fbs[i]);
         p.forEach((v, j) => (scores[j] = scores[j]! + (v * this.weights[i]!) / this.totalWeight));
       });
       return spans.map((span, j) => ({ ...span, score: Math.min(1, scores[j]!) }));
