@@ -39,7 +39,7 @@ export interface IngestPipelineProps {
   readonly maxConcurrency?: number;
   /** Messages per invocation. @default 5 */
   readonly batchSize?: number;
-  /** Files larger than this go to the GPU workers (when there are any). @default 5 MiB */
+  /** Files larger than this go to the GPU workers: about 100,000 tokens, which the ensemble tags in well under the function timeout. @default 512 KiB */
   readonly gpuThresholdBytes?: number;
   /** Largest file read at all; larger ones are marked failed. @default 50 MiB */
   readonly maxObjectBytes?: number;
@@ -47,7 +47,7 @@ export interface IngestPipelineProps {
   readonly memorySize?: number;
 }
 
-const DEFAULTS = { model: 'ensemble', maxConcurrency: 10, batchSize: 5, gpuThresholdBytes: 5 * 1024 * 1024, maxObjectBytes: 50 * 1024 * 1024, memorySize: 3538 } as const;
+const DEFAULTS = { model: 'ensemble', maxConcurrency: 10, batchSize: 5, gpuThresholdBytes: 512 * 1024, maxObjectBytes: 50 * 1024 * 1024, memorySize: 3538 } as const;
 
 export class IngestPipeline extends Construct {
   public readonly bucket: s3.IBucket;

@@ -35,7 +35,7 @@ const ctx: BatchContext = {
 
 // Large files go to the GPU workers' queue when one is configured (see lib/ingest-pipeline.ts).
 const gpuQueueUrl = process.env[ENV.gpuQueueUrl];
-const gpuThresholdBytes = readIntEnv(ENV.gpuThresholdBytes, 5 * 1024 * 1024);
+const gpuThresholdBytes = readIntEnv(ENV.gpuThresholdBytes, 512 * 1024);
 const sqs = gpuQueueUrl ? new SQSClient({}) : undefined;
 
 async function handleRecord(record: SQSRecord): Promise<void> {

@@ -24,6 +24,7 @@ const tiny = join(fixtures, 'tiny-model');
 let emulators: Emulators;
 let queueUrl: string;
 let dlqUrl: string;
+let gpuQueueUrl: string;
 let env: Record<string, string>;
 
 beforeAll(async () => {
@@ -32,6 +33,7 @@ beforeAll(async () => {
   await createIndexTable(emulators.dynamo, 'reference');
   await createBucket(emulators.s3, 'docs');
   ({ queueUrl, dlqUrl } = await createIngestQueues(emulators.sqs, 'ingest', { visibilityTimeoutSeconds: 2, maxReceiveCount: 3 }));
+  ({ queueUrl: gpuQueueUrl } = await createIngestQueues(emulators.sqs, 'gpu'));
   env = {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -45,9 +47,12 @@ beforeAll(async () => {
     // has expired by the time its message comes back.
     NERVE_LEASE_SECONDS: '1',
     NERVE_QUEUE_URL: queueUrl,
+    NERVE_GPU_QUEUE_URL: '',
+    NERVE_GPU_THRESHOLD_BYTES: '200000',
     POWERTOOLS_METRICS_DISABLED: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
   };
+  env.NERVE_GPU_QUEUE_URL = gpuQueueUrl;
   Object.assign(process.env, env);
 });
 afterAll(async () => {
@@ -67,6 +72,24 @@ describe('ingest queue', () => {
       await expect
         .poll(async () => (await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 1 }))).Messages?.[0]?.Body, { timeout: 20_000, interval: 500 })
         .toBe('{"not": "an S3 event"}');
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('routes a file over the size threshold, unchanged, to the GPU workers\' queue', async () => {
+    const worker = await startInProcessWorker();
+    try {
+      const message = s3EventMessage({ kind: 'created', bucket: 'docs', key: 'incoming/huge.txt', size: 300_000 });
+      await emulators.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message }));
+      let forwarded: string | undefined;
+      await expect
+        .poll(async () => (forwarded ??= (await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: gpuQueueUrl, WaitTimeSeconds: 1 }))).Messages?.[0]?.Body), { timeout: 20_000, interval: 300 })
+        .toBeDefined();
+      expect(JSON.parse(forwarded!)).toEqual({ Records: JSON.parse(message).Records });
+      // Not processed here: no record for it (the object does not even exist, so processing would have failed it).
+      const db = DynamoDBDocumentClient.from(emulators.dynamo);
+      expect(await getDocument({ client: db, table: 'index' }, documentIdOf('docs', 'incoming/huge.txt'))).toBeUndefined();
     } finally {
       await worker.stop();
     }
