@@ -33,6 +33,8 @@ if (withBatch) {
   const batch = await startBatchStack({ dataDir: join(root, 'data'), configFile: join(root, 'local.json') });
   const documents = await import('../lambdas/documents/handler.js');
   routes.push({ method: 'GET', path: '/v1/documents/{documentId}', handler: (e) => documents.handler(e) });
+  const searchRoute = await import('../lambdas/search/handler.js');
+  routes.push({ method: 'POST', path: '/v1/search', handler: (e) => searchRoute.handler(e) });
   const uploader = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: batch.config.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   stopInbox = watchInbox(process.env.NERVE_INBOX ?? join(process.cwd(), 'inbox'), uploader, batch.config.bucket, batch.config.prefix);
   stopBatch = () => batch.stop();

@@ -25,6 +25,8 @@ export const ENV = {
   gpuThresholdBytes: 'NERVE_GPU_THRESHOLD_BYTES',
   /** A second queue a worker drains when its own is empty (GPU workers help with overflow). */
   overflowQueueUrl: 'NERVE_OVERFLOW_QUEUE_URL',
+  /** Secret that signs search cursors (any long random string; rotating it invalidates open cursors). */
+  cursorSecret: 'NERVE_CURSOR_SECRET',
   /** The entity index table. */
   indexTable: 'NERVE_INDEX_TABLE',
   /** Largest object the batch path reads, in bytes. */

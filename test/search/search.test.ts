@@ -1,0 +1,99 @@
+/**
+ * Hybrid search against an index the batch path wrote (dynalite, real SDK calls, the
+ * tiny fixture model on both sides).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
+import { documentIdOf } from '../../lambdas/index/schema.js';
+import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
+import { search } from '../../lambdas/search/search.js';
+import type { Emulators } from '../../local/emulators.js';
+import { batchEnvironment, BUCKET, put } from '../helpers/batch.js';
+
+let emulators: Emulators;
+let ctx: BatchContext;
+const SECRET = 'test-secret';
+const TYPES = ['LOC', 'MISC', 'ORG', 'PER'];
+const req = (body: Record<string, unknown>) => readSearchRequest(body, { knownTypes: TYPES, cursorSecret: SECRET });
+
+const DOCS: Record<string, string> = {
+  'incoming/1.txt': 'Anna Kowalczyk of Halvard Bank met Ravi Mehta in Port Avery. Anna Kowalczyk said Halvard Bank would grow.',
+  'incoming/2.txt': 'Ravi Mehta visited Osterholm on Friday.',
+  'incoming/3.txt': 'Tomas Berg of Quill Corp spoke in Vale. Halvard Bank was not mentioned by Tomas Berg.',
+  'incoming/4.txt': 'Mira Osei joined Tessaro Motors in Kestrel Bay.',
+};
+
+beforeAll(async () => {
+  ({ emulators, ctx } = await batchEnvironment());
+  for (const [key, text] of Object.entries(DOCS)) await processChange(ctx, await put(ctx, key, text));
+});
+afterAll(async () => {
+  await ctx?.model.release();
+  await emulators?.stop();
+});
+
+describe('search', () => {
+  it('ranks documents matching more query entities first, with mentions to highlight', async () => {
+    const out = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta' }));
+    expect(out.queryEntities.map((e) => [e.normalized, e.type])).toEqual([
+      ['anna kowalczyk', 'PER'],
+      ['ravi mehta', 'PER'],
+    ]);
+    expect(out.results.map((r) => r.key)).toEqual(['incoming/1.txt', 'incoming/2.txt']);
+    const first = out.results[0]!;
+    expect(first.documentId).toBe(documentIdOf(BUCKET, 'incoming/1.txt'));
+    const anna = first.matches.find((m) => m.normalized === 'anna kowalczyk')!;
+    expect(anna.mentions.map((m) => Array.from(DOCS['incoming/1.txt']!).slice(m.start, m.end).join(''))).toEqual(['Anna Kowalczyk', 'Anna Kowalczyk']);
+  });
+
+  it('finds a known entity through the index vocabulary where the model misses it, and says so', async () => {
+    const out = await search(ctx.store, ctx.model, req({ query: 'halvard bank news' }));
+    const bank = out.queryEntities.find((e) => e.normalized === 'halvard bank')!;
+    expect(bank.foundBy).toMatch(/vocabulary/);
+    expect(out.results.map((r) => r.key).sort()).toEqual(['incoming/1.txt', 'incoming/3.txt']);
+    // Salience: two mentions, the first early, outrank one late mention.
+    expect(out.results[0]!.key).toBe('incoming/1.txt');
+  });
+
+  it('filters by type, and explains an empty result instead of failing', async () => {
+    const filtered = await search(ctx.store, ctx.model, req({ query: 'Ravi Mehta in Osterholm', types: ['LOC'] }));
+    expect(filtered.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
+    const none = await search(ctx.store, ctx.model, req({ query: 'what is it' }));
+    expect(none).toMatchObject({ queryEntities: [], results: [], reason: expect.stringMatching(/no entities found/) });
+  });
+
+  it('pages with an opaque cursor and bounds its DynamoDB requests', async () => {
+    const page1 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1 }));
+    expect(page1.results).toHaveLength(1);
+    expect(page1.nextOffset).toBe(1);
+    const cursor = encodeCursor(page1.nextOffset!, 'Anna Kowalczyk and Ravi Mehta', SECRET);
+    const page2 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1, cursor }));
+    expect(page2.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
+    expect(page2.nextOffset).toBeUndefined();
+    expect(page1.requests).toBeLessThanOrEqual(2 + 1 + 2 * 4 + 1);
+  });
+
+  it('refuses bad requests with a message naming the problem', () => {
+    const cases: Array<[Record<string, unknown>, RegExp, number]> = [
+      [{}, /"query" is required/, 400],
+      [{ query: 42 }, /must be a string, got number/, 400],
+      [{ query: '   ' }, /empty or only white space/, 400],
+      [{ query: 'x'.repeat(501) }, /longer than 500 characters/, 413],
+      [{ query: 'x', limit: 0 }, /"limit" must be an integer from 1 to 50, got 0/, 400],
+      [{ query: 'x', limit: '5' }, /"limit" must be an integer/, 400],
+      [{ query: 'x', types: ['PLANET'] }, /unknown entity type "PLANET"; known types are LOC, MISC, ORG, PER/, 400],
+      [{ query: 'x', cursor: 'garbage' }, /must be a cursor returned as nextCursor/, 400],
+      [{ query: 'x', cursor: encodeCursor(5, 'x', 'another-secret') }, /altered or comes from another deployment/, 400],
+      [{ query: 'x', cursor: encodeCursor(5, 'y', SECRET) }, /belongs to a different query/, 400],
+    ];
+    for (const [body, message, status] of cases) {
+      try {
+        req(body);
+        expect.fail(`accepted ${JSON.stringify(body).slice(0, 60)}`);
+      } catch (e) {
+        expect((e as { status: number }).status).toBe(status);
+        expect((e as Error).message).toMatch(message);
+      }
+    }
+  });
+});
