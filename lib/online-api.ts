@@ -92,6 +92,8 @@ export class OnlineApi extends Construct {
   public readonly url: string;
   /** Serves GET /v1/documents/{documentId}; created only with `index`. */
   public readonly documentsFunction?: lambda.IFunction;
+  /** Serves POST /v1/search; created only with `index`. */
+  public readonly searchFunction?: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OnlineApiProps) {
     super(scope, id);
@@ -169,6 +171,14 @@ export class OnlineApi extends Construct {
       const documents = readOnlyFunction(this, 'Documents', 'lambdas/documents/handler.ts', props.index, 'Nerve: GET /v1/documents/{documentId}');
       addDocumentsRoute(this.api, documents);
       this.documentsFunction = documents;
+      // Search runs the small model on the query: the same layers and model as the online function.
+      const search = readOnlyFunction(this, 'Search', 'lambdas/search/handler.ts', props.index, 'Nerve: POST /v1/search', {
+        memorySize: props.memorySize ?? DEFAULTS.memorySize,
+        layers: [props.onnxRuntimeLayer, props.modelsLayer],
+        environment: { [ENV.model]: props.model ?? DEFAULTS.model, [ENV.modelsDir]: '/opt/models', [ENV.intraOpThreads]: '1' },
+      });
+      this.api.addRoutes({ path: '/v1/search', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Search', search) });
+      this.searchFunction = search;
     }
     if (auth.kind === 'none') {
       Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The deployer opened the API on purpose (context nerve:allowOpenApi=true).' });
@@ -182,7 +192,14 @@ export function addDocumentsRoute(api: apigw.HttpApi, fn: lambda.IFunction): voi
   api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', fn) });
 }
 
-function readOnlyFunction(scope: Construct, id: string, entry: string, table: dynamodb.ITableV2, description: string): lambda.Function {
+function readOnlyFunction(
+  scope: Construct,
+  id: string,
+  entry: string,
+  table: dynamodb.ITableV2,
+  description: string,
+  extra: { memorySize?: number; layers?: lambda.ILayerVersion[]; environment?: Record<string, string> } = {},
+): lambda.Function {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
   const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
@@ -191,12 +208,13 @@ function readOnlyFunction(scope: Construct, id: string, entry: string, table: dy
     ...LAMBDA_DEFAULTS,
     ...PROJECT,
     entry: repoPath(entry),
-    memorySize: 512,
+    memorySize: extra.memorySize ?? 512,
     timeout: Duration.seconds(10),
     role,
     logGroup,
+    layers: extra.layers,
     bundling: nodeBundling(),
-    environment: { [ENV.indexTable]: table.tableName, POWERTOOLS_SERVICE_NAME: id.toLowerCase() },
+    environment: { [ENV.indexTable]: table.tableName, POWERTOOLS_SERVICE_NAME: `nerve-${id.toLowerCase()}`, ...extra.environment },
     description,
   });
   acknowledgeRuntime(fn);

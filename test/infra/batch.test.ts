@@ -103,6 +103,19 @@ describe('GPU workers', () => {
   it('can be left out', () => {
     const t = synthNerve({ 'nerve:gpuWorkers': 'false' }).template;
     t.resourceCountIs('AWS::ECS::Service', 0);
-    t.resourceCountIs('AWS::Lambda::Function', 3 + 1); // online, documents, batch + CDK's notifications handler
+    t.resourceCountIs('AWS::Lambda::Function', 4 + 1); // online, documents, search, batch + CDK's notifications handler
+  });
+});
+
+describe('search route', () => {
+  it('is POST /v1/search behind the same authorizer, with read-only index access', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/search', AuthorizationType: 'AWS_IAM' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'GET /v1/documents/{documentId}', AuthorizationType: 'AWS_IAM' });
+    const search = Object.entries(template.findResources('AWS::Lambda::Function', { Properties: { Description: 'Nerve: POST /v1/search' } }))[0]!;
+    expect(search[1].Properties.Layers).toHaveLength(2);
+    const role = search[1].Properties.Role['Fn::GetAtt'][0];
+    const policies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(role));
+    const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat()));
+    expect(actions.filter((a: string) => a.startsWith('dynamodb:')).sort()).toEqual(['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query']);
   });
 });

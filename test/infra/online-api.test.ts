@@ -89,7 +89,7 @@ describe('OnlineApi', () => {
       const dirs = keys.map((k: string) => join(real.assembly.directory, manifest.files[k.replace(/\.zip$/, '')].source.path));
       sizes[id] = dirs.reduce((sum: number, d: string) => sum + folderBytes(d), 0);
     }
-    expect(Object.keys(sizes).length).toBe(2); // the online and the batch function carry ORT
+    expect(Object.keys(sizes).length).toBe(3); // the online, search and batch functions carry ORT
     for (const [id, bytes] of Object.entries(sizes)) {
       expect(bytes, id).toBeLessThan(LAMBDA_UNZIPPED_LIMIT);
       expect(bytes, id).toBeGreaterThan(50 * 1024 * 1024); // the ORT binary and a real model really are in there
