@@ -15,12 +15,13 @@
  * (each reading at most `depth` items from the rank index), and one query per result
  * on the page for its mentions.
  */
-import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import type { NerModel } from '../engine/extract.js';
 import { tokenize } from '../engine/tokenize.js';
 import { normalizeName } from '../index/normalize.js';
 import { keys, RANK_INDEX, SHARDS } from '../index/schema.js';
-import { getEntities, type IndexStore } from '../index/store.js';
+import type { ResolvedEntity } from '../index/resolve.js';
+import type { IndexStore } from '../index/store.js';
 import type { SearchRequest } from './request.js';
 
 export interface QueryEntity {
@@ -46,6 +47,9 @@ export interface SearchResult {
   readonly key: string;
   readonly line?: number;
   readonly score: number;
+  readonly title?: string;
+  /** The document's first 280 characters (code points), for showing the hit; mentions inside it can be highlighted. */
+  readonly snippet?: string;
   readonly matches: SearchMatch[];
 }
 
@@ -179,8 +183,14 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   // 5. Mentions of the matched entities, for highlighting.
   const results: SearchResult[] = [];
   for (const r of page) {
-    requests++;
-    const entities = await getEntities(store, r.documentId);
+    // One query (one page, unless a document's entities pass 1 MB) reads its record and entity chunks together.
+    const items: Record<string, unknown>[] = [];
+    for await (const p of paginateQuery({ client: store.client }, { TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.document(r.documentId).pk } })) {
+      requests++;
+      items.push(...(p.Items ?? []));
+    }
+    const meta = items.find((i) => i.sk === 'META');
+    const entities = items.filter((i) => String(i.sk).startsWith('ENT#')).flatMap((i) => i.entities as ResolvedEntity[]);
     const want = new Set(r.d.entities.map((e) => `${e.type}#${e.key}`));
     const matches = new Map<string, SearchMatch>();
     for (const e of entities) {
@@ -190,7 +200,15 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
       m.mentions.push(...e.mentions.map((x) => ({ start: x.start, end: x.end, text: x.text })));
       matches.set(id, m);
     }
-    results.push({ documentId: r.documentId, key: r.d.key, ...(r.d.line !== undefined ? { line: r.d.line } : {}), score: Number((r.count + r.score / (1 + r.score)).toFixed(4)), matches: [...matches.values()] });
+    results.push({
+      documentId: r.documentId,
+      key: r.d.key,
+      ...(r.d.line !== undefined ? { line: r.d.line } : {}),
+      score: Number((r.count + r.score / (1 + r.score)).toFixed(4)),
+      title: meta?.title as string | undefined,
+      snippet: meta?.snippet as string | undefined,
+      matches: [...matches.values()],
+    });
   }
   return {
     queryEntities,

@@ -52,6 +52,20 @@ describe('local batch path', () => {
     await expect.poll(async () => (await doc('incoming/dropped.txt')).status, { timeout: 30_000, interval: 300 }).toBe('indexed');
   });
 
+  it('searches what it indexed over HTTP, and refuses bad searches with 4xx', async () => {
+    const post = (body: unknown, type = 'application/json') => fetch(`${stack.url}/v1/search`, { method: 'POST', headers: { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const res = await post({ query: 'Anna Kowalczyk' });
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.results.map((r: { key: string }) => r.key)).toContain('incoming/docs/a.txt');
+    for (const [bad, status] of [[{ query: '' }, 400], [{ query: 'x', limit: 500 }, 400], [{ query: 'x', cursor: 'tampered.AAAAAAAAAAAAAAAAAAAAAA' }, 400], [{ query: 'x', types: ['NOPE'] }, 400], ['{oops', 400], [{ query: 'y'.repeat(600) }, 413]] as const) {
+      const r = await post(bad);
+      expect(r.status, JSON.stringify(bad).slice(0, 40)).toBe(status);
+      expect((await r.json()).error.message).toEqual(expect.any(String));
+    }
+    expect((await post('{"query": "x"}', 'text/plain')).status).toBe(415);
+  });
+
   it('answers an unknown or malformed document id with 404 and 400', async () => {
     expect((await fetch(`${stack.url}/v1/documents/d000000000000000000000000`)).status).toBe(404);
     const bad = await fetch(`${stack.url}/v1/documents/..%2Fetc`);

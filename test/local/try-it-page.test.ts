@@ -2,7 +2,8 @@
  * The try-it page in a real headless Chromium (Debian's, driven by playwright-core):
  * a person types a sentence and sees the entities highlighted with types and scores.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,10 +15,11 @@ const required = process.env.NERVE_REQUIRE_TRAINING === '1'; // set by .ci/run, 
 
 let stack: RunningStack;
 let browser: Browser;
+const inbox = join(mkdtempSync(join(tmpdir(), 'nerve-page-')), 'inbox');
 
 describe.skipIf(!existsSync(CHROMIUM) && !required)('try-it page in headless Chromium', () => {
   beforeAll(async () => {
-    stack = await startLocalStack({ NERVE_MODEL: join(fixtures, 'tiny-model') });
+    stack = await startLocalStack({ NERVE_MODEL: join(fixtures, 'tiny-model'), NERVE_BATCH_MODEL: join(fixtures, 'tiny-model'), NERVE_INBOX: inbox });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
@@ -46,6 +48,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('try-it page in headless Chr
     // The whole sentence is still there, in order, around the highlights.
     expect(await page.locator('#result').evaluate((el) => el.textContent)).toMatch(/^Mira Osei.*joined Tessaro Motors.*in Kestrel Bay.*\.$/);
     await expect.poll(() => page.locator('#status').textContent()).toMatch(/3 entities/);
+  });
+
+  it('searches indexed documents and highlights the matched entities in each result', async () => {
+    // Index a document through the local stack's own batch path first.
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(inbox, { recursive: true });
+    writeFileSync(join(inbox, 'talks.txt'), 'Ravi Mehta of Quill Corp met Anna Kowalczyk in Port Avery.');
+    const page = await browser.newPage();
+    await page.goto(stack.url);
+    await expect
+      .poll(async () => {
+        await page.locator('#query').fill('Anna Kowalczyk');
+        await page.locator('#search').click();
+        await page.waitForTimeout(300);
+        return page.locator('#results li').count();
+      }, { timeout: 30_000, interval: 500 })
+      .toBeGreaterThanOrEqual(1);
+    const first = page.locator('#results li').first();
+    expect(await first.locator('.meta').textContent()).toContain('incoming/talks.txt');
+    const highlighted = await first.locator('mark.entity').evaluateAll((els) => els.map((el) => [el.firstChild?.textContent, el.getAttribute('data-type')]));
+    expect(highlighted).toContainEqual(['Anna Kowalczyk', 'PER']);
+    expect(await page.locator('#query-entities').textContent()).toMatch(/Anna Kowalczyk \(PER/);
   });
 
   it('shows markup in the text as text, never as HTML', async () => {
