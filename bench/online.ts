@@ -7,6 +7,8 @@
  * 4. cost per million requests on AWS from these numbers, beside Amazon Comprehend.
  */
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { startLocalStack } from '../test/helpers/local-stack.js';
@@ -42,8 +44,9 @@ for (const e of events) {
 const handlerLatency = summarize(handlerMs);
 console.log(`handler latency ms (${queries.length} queries, 3-32 tokens): p50 ${handlerLatency.p50}  p99 ${handlerLatency.p99}  mean ${handlerLatency.mean}`);
 
-// 2. Local HTTP at a fixed rate.
-const stack = await startLocalStack({ NERVE_MODEL: args.model });
+// 2. Local HTTP at a fixed rate, against the online path alone (NERVE_LOCAL_BATCH=false): the
+// batch emulators and queue poller are not part of what an online request goes through.
+const stack = await startLocalStack({ NERVE_MODEL: args.model, NERVE_LOCAL_BATCH: 'false' });
 let i = 0;
 const http = await autocannon({
   url: `${stack.url}/v1/entities`,
@@ -59,6 +62,25 @@ const http = await autocannon({
   ],
 });
 await stack.stop();
+
+// The same load against an empty echo server in this process: the floor this machine and
+// load generator put under any HTTP latency, to read the figures above against.
+const echo = createServer(async (req, res) => {
+  for await (const _ of req) void _;
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.end('{}');
+});
+await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+const floor = await autocannon({
+  url: `http://127.0.0.1:${(echo.address() as AddressInfo).port}/`,
+  connections: 8,
+  overallRate: Number(args.rate),
+  duration: Number(args.seconds),
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: '{"text": "x"}',
+});
+echo.close();
 const httpResult = {
   rate: Number(args.rate),
   seconds: Number(args.seconds),
@@ -67,8 +89,10 @@ const httpResult = {
   errors: http.errors,
   timeouts: http.timeouts,
   latencyMs: { p50: http.latency.p50, p90: http.latency.p90, p99: http.latency.p99, max: http.latency.max },
+  emptyServerLatencyMs: { p50: floor.latency.p50, p90: floor.latency.p90, p99: floor.latency.p99, max: floor.latency.max },
 };
 console.log(`local HTTP at ${args.rate} req/s for ${args.seconds}s: ${httpResult.requests} requests, p50 ${httpResult.latencyMs.p50} ms, p99 ${httpResult.latencyMs.p99} ms, errors ${httpResult.errors + httpResult.non2xx}`);
+console.log(`  the same load on an empty echo server: p50 ${httpResult.emptyServerLatencyMs.p50} ms, p99 ${httpResult.emptyServerLatencyMs.p99} ms (this machine's floor)`);
 
 // 3. Cold starts, each in a fresh process.
 const colds: Array<Record<string, number>> = [];
