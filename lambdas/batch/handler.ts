@@ -36,7 +36,8 @@ const ctx: BatchContext = {
 // Large files go to the GPU workers' queue when one is configured (see lib/ingest-pipeline.ts).
 const gpuQueueUrl = process.env[ENV.gpuQueueUrl];
 const gpuThresholdBytes = readIntEnv(ENV.gpuThresholdBytes, 512 * 1024);
-const sqs = gpuQueueUrl ? new SQSClient({}) : undefined;
+// The regional (or configured) endpoint serves every queue of the region; emulators' queue URLs name no real host.
+const sqs = gpuQueueUrl ? new SQSClient({ useQueueUrlAsEndpoint: false }) : undefined;
 
 async function handleRecord(record: SQSRecord): Promise<void> {
   for (const change of changesFromMessage(record.body)) {

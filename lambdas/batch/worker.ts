@@ -13,7 +13,8 @@ import { startQueuePoller } from './queue-poller.js';
 
 const queueUrls = [readEnv(ENV.queueUrl), process.env[ENV.overflowQueueUrl]].filter((u): u is string => !!u);
 const { handler } = await import('./handler.js');
-const sqs = new SQSClient({});
+// The regional (or configured) endpoint serves every queue of the region; emulators' queue URLs name no real host.
+const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
 // Its own queue (large files) and, when configured, the Lambda queue's overflow.
 const pollers = queueUrls.map((url) => startQueuePoller(sqs, url, (event) => handler(event, { functionName: 'nerve-worker' } as never)));
 console.log(`nerve worker: polling ${queueUrls.join(' and ')}`);
