@@ -10,7 +10,6 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -65,7 +64,6 @@ export class GpuWorkers extends Construct {
       newInstancesProtectedFromScaleIn: false,
     });
     Validations.of(group).acknowledge({ id: 'AwsSolutions-AS3', reason: 'Scaling is driven by ECS managed scaling and watched through the queues\' alarms; per-instance notifications add nothing.' });
-    Validations.of(group).acknowledge({ id: 'AwsSolutions-EC26', reason: 'The root volume is encrypted (blockDevices); the rule does not see launch-template volumes.' });
     // ECS managed draining moves tasks off an instance before scale-in (no lifecycle-hook Lambda needed).
     const provider = new ecs.AsgCapacityProvider(this, 'Capacity', { autoScalingGroup: group, enableManagedTerminationProtection: false, enableManagedScaling: true, enableManagedDraining: true });
     cluster.addAsgCapacityProvider(provider);

@@ -10,13 +10,10 @@
  * workers' queue untouched, and the GPU workers also drain this queue when it backs up
  * (overflow). One event shape, one code path, two kinds of compute.
  */
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -25,8 +22,7 @@ import { Construct } from 'constructs';
 import { BATCH_FUNCTION_TIMEOUT_SECONDS, INGEST_PREFIX, QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
 import { ENV } from '../lambdas/shared/env.js';
 import { grantIndex, grantIngestRead } from './grants.js';
-import { acknowledgeRuntime } from './online-api.js';
-import { LAMBDA_DEFAULTS, nodeBundling, PROJECT, repoPath } from './shared.js';
+import { nerveFunction } from './shared.js';
 
 export interface IngestPipelineProps {
   readonly table: dynamodb.ITableV2;
@@ -75,7 +71,6 @@ export class IngestPipeline extends Construct {
       lifecycleRules: [{ expiration: Duration.days(90) }],
       removalPolicy: RemovalPolicy.RETAIN,
     });
-    Validations.of(accessLogs).acknowledge({ id: 'AwsSolutions-S1', reason: 'This bucket receives the documents bucket\'s access logs; logging it would recurse.' });
     const bucket = new s3.Bucket(this, 'Documents', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
@@ -120,19 +115,12 @@ export class IngestPipeline extends Construct {
       bucket.addEventNotification(event, new s3n.SqsDestination(main.queue), { prefix: INGEST_PREFIX });
     }
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    const fn = new NodejsFunction(this, 'Function', {
-      ...LAMBDA_DEFAULTS,
-      ...PROJECT,
-      entry: repoPath('lambdas/batch/handler.ts'),
+    const { fn, role } = nerveFunction(this, 'Function', {
+      entry: 'lambdas/batch/handler.ts',
+      description: 'Nerve batch NER: S3 events from the ingest queue into the entity index',
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       timeout: Duration.seconds(BATCH_FUNCTION_TIMEOUT_SECONDS),
-      role,
-      logGroup,
       layers: [props.onnxRuntimeLayer, props.modelsLayer],
-      bundling: nodeBundling(),
       environment: {
         [ENV.batchModel]: props.model ?? DEFAULTS.model,
         [ENV.modelsDir]: '/opt/models',
@@ -145,9 +133,7 @@ export class IngestPipeline extends Construct {
         POWERTOOLS_SERVICE_NAME: 'nerve-batch',
         POWERTOOLS_METRICS_NAMESPACE: 'Nerve',
       },
-      description: 'Nerve batch NER: S3 events from the ingest queue into the entity index',
     });
-    acknowledgeRuntime(fn);
     grantIngestRead(role, bucket);
     grantIndex(role, props.table, 'readWrite');
     gpu.queue.grantSendMessages(role);

@@ -6,15 +6,13 @@ import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
 import { grantIndex } from './grants.js';
-import { LAMBDA_DEFAULTS, nodeBundling, PROJECT, repoPath } from './shared.js';
+import { nerveFunction } from './shared.js';
 
 /** Who may call the API. */
 export type ApiAuth =
@@ -101,24 +99,12 @@ export class OnlineApi extends Construct {
     if (problems.length > 0) throw new Error(`OnlineApi ${id}: ${problems.join('; ')}`);
     const auth = props.auth ?? DEFAULTS.auth;
 
-    const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const role = new iam.Role(this, 'Role', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-    logGroup.grantWrite(role);
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5',
-      reason: 'Lambda names its log streams at run time; the wildcard is confined to streams of this function\'s own log group.',
-    });
-
-    const fn = new NodejsFunction(this, 'Function', {
-      ...LAMBDA_DEFAULTS,
-      ...PROJECT,
-      entry: repoPath('lambdas/online/handler.ts'),
+    const { fn } = nerveFunction(this, 'Function', {
+      entry: 'lambdas/online/handler.ts',
+      description: 'Nerve online NER: POST /v1/entities',
       memorySize: props.memorySize ?? DEFAULTS.memorySize,
       timeout: Duration.seconds(10),
-      role,
-      logGroup,
       layers: [props.onnxRuntimeLayer, props.modelsLayer],
-      bundling: nodeBundling(),
       environment: {
         [ENV.model]: props.model ?? DEFAULTS.model,
         [ENV.modelsDir]: '/opt/models',
@@ -128,9 +114,7 @@ export class OnlineApi extends Construct {
         POWERTOOLS_SERVICE_NAME: 'nerve-online',
         POWERTOOLS_METRICS_NAMESPACE: 'Nerve',
       },
-      description: 'Nerve online NER: POST /v1/entities',
     });
-    acknowledgeRuntime(fn);
     this.function = fn;
 
     this.liveAlias = new lambda.Alias(this, 'Live', {
@@ -169,7 +153,7 @@ export class OnlineApi extends Construct {
     });
     if (props.index) {
       const documents = readOnlyFunction(this, 'Documents', 'lambdas/documents/handler.ts', props.index, 'Nerve: GET /v1/documents/{documentId}');
-      addDocumentsRoute(this.api, documents);
+      this.api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', documents) });
       this.documentsFunction = documents;
       // Search runs the small model on the query: the same layers and model as the online function.
       const search = readOnlyFunction(this, 'Search', 'lambdas/search/handler.ts', props.index, 'Nerve: POST /v1/search', {
@@ -188,10 +172,7 @@ export class OnlineApi extends Construct {
   }
 }
 
-export function addDocumentsRoute(api: apigw.HttpApi, fn: lambda.IFunction): void {
-  api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', fn) });
-}
-
+/** A function that reads the entity index and nothing else. */
 function readOnlyFunction(
   scope: Construct,
   id: string,
@@ -200,24 +181,15 @@ function readOnlyFunction(
   description: string,
   extra: { memorySize?: number; layers?: lambda.ILayerVersion[]; environment?: Record<string, string> } = {},
 ): lambda.Function {
-  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  logGroup.grantWrite(role);
-  grantIndex(role, table, 'read');
-  const fn = new NodejsFunction(scope, id, {
-    ...LAMBDA_DEFAULTS,
-    ...PROJECT,
-    entry: repoPath(entry),
+  const { fn, role } = nerveFunction(scope, id, {
+    entry,
+    description,
     memorySize: extra.memorySize ?? 512,
     timeout: Duration.seconds(10),
-    role,
-    logGroup,
     layers: extra.layers,
-    bundling: nodeBundling(),
     environment: { [ENV.indexTable]: table.tableName, POWERTOOLS_SERVICE_NAME: `nerve-${id.toLowerCase()}`, ...extra.environment },
-    description,
   });
-  acknowledgeRuntime(fn);
+  grantIndex(role, table, 'read');
   return fn;
 }
 
@@ -230,12 +202,4 @@ function authorizer(auth: ApiAuth): apigw.IHttpRouteAuthorizer | undefined {
     case 'none':
       return undefined;
   }
-}
-
-/** cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on. */
-export function acknowledgeRuntime(fn: lambda.Function): void {
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see DESIGN.md).',
-  });
 }

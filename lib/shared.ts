@@ -1,6 +1,10 @@
 /** Settings every Nerve function shares, so the constructs cannot disagree on them. */
+import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,3 +33,43 @@ export function nodeBundling(): BundlingOptions {
 
 /** Where esbuild resolves from: the repository, with its lock file. */
 export const PROJECT = { depsLockFilePath: join(repoRoot, 'package-lock.json'), projectRoot: repoRoot } as const;
+
+export interface NerveFunctionProps {
+  /** The handler's source, relative to the repository root. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySize: number;
+  readonly timeout: Duration;
+  readonly layers?: lambda.ILayerVersion[];
+  readonly environment: Record<string, string>;
+}
+
+/**
+ * A Nerve Lambda function: its own role (which the caller grants to), its own log group
+ * with a retention, the shared runtime, architecture and bundling. Creates `${id}`,
+ * `${id}Role` and `${id}Logs` in `scope`.
+ */
+export function nerveFunction(scope: Construct, id: string, props: NerveFunctionProps): { fn: NodejsFunction; role: iam.Role } {
+  const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
+  const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  logGroup.grantWrite(role);
+  const fn = new NodejsFunction(scope, id, {
+    ...LAMBDA_DEFAULTS,
+    ...PROJECT,
+    entry: repoPath(props.entry),
+    description: props.description,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    layers: props.layers,
+    bundling: nodeBundling(),
+    environment: props.environment,
+  });
+  // cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on.
+  Validations.of(fn).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see DESIGN.md).',
+  });
+  return { fn, role };
+}
