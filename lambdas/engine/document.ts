@@ -16,9 +16,8 @@
  * The thresholds are set by judgment, not tuned; their effect is measured on CoNLL-2003
  * dev and test in models/ensemble/README.md (`npm run eval:ensemble`).
  */
-import type { Entity, NerModel, ScoredSpan } from './extract.js';
-import { sentences } from './sentences.js';
-import { tokenize } from './tokenize.js';
+import { entityOf, sentenceGroups, type Entity, type NerModel, type ScoredSpan } from './extract.js';
+import type { Token } from './tokenize.js';
 
 export interface ConsistencyOptions {
   /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.3 */
@@ -105,22 +104,13 @@ export function spansToTags(length: number, spans: readonly { start: number; end
  * all of them, then offsets (code points) into `text`. Used by the batch path.
  */
 export async function extractDocumentEntities(model: NerModel, text: string, options: ConsistencyOptions = {}): Promise<Entity[]> {
-  const sents = [...sentences(tokenize(text))];
+  // Groups of about 4,096 tokens per call keep ONNX Runtime's tensors small.
+  const sents: Token[][] = [];
   const spans: ScoredSpan[][] = [];
-  for (let i = 0; i < sents.length; ) {
-    // Groups of about 4,096 tokens per call keep ONNX Runtime's tensors small.
-    let j = i;
-    let tokens = 0;
-    while (j < sents.length && (tokens === 0 || tokens + sents[j]!.length <= 4096)) tokens += sents[j++]!.length;
-    spans.push(...(await model.spanSentences(sents.slice(i, j).map((s) => s.map((t) => t.text)))));
-    i = j;
+  for (const group of sentenceGroups(text, 4096)) {
+    sents.push(...group);
+    spans.push(...(await model.spanSentences(group.map((s) => s.map((t) => t.text)))));
   }
   const harmonized = harmonizeDocument(sents.map((s) => s.map((t) => t.text)), spans, options);
-  return harmonized.flatMap((row, s) =>
-    row.map((span) => {
-      const first = sents[s]![span.start]!;
-      const last = sents[s]![span.end - 1]!;
-      return { text: text.slice(first.start, last.end), type: span.type, start: first.cpStart, end: last.cpEnd, score: span.score };
-    }),
-  );
+  return harmonized.flatMap((row, s) => row.map((span) => entityOf(text, sents[s]!, span, 'codepoint')));
 }

@@ -49,7 +49,7 @@ export function checkExtractInput(text: unknown, offsets: unknown): asserts text
 }
 
 /** Sentences of a text in groups of about `tokensPerGroup` tokens. */
-function* sentenceGroups(text: string, tokensPerGroup: number): Generator<Token[][]> {
+export function* sentenceGroups(text: string, tokensPerGroup: number): Generator<Token[][]> {
   let group: Token[][] = [];
   let tokens = 0;
   for (const sentence of sentences(tokenize(text))) {
@@ -64,6 +64,19 @@ function* sentenceGroups(text: string, tokensPerGroup: number): Generator<Token[
   if (group.length > 0) yield group;
 }
 
+/** A span over a sentence's tokens as an entity with offsets into `text`. */
+export function entityOf(text: string, tokens: readonly Token[], span: ScoredSpan, offsets: OffsetUnit): Entity {
+  const first = tokens[span.start]!;
+  const last = tokens[span.end - 1]!;
+  return {
+    text: text.slice(first.start, last.end),
+    type: span.type,
+    start: offsets === 'utf16' ? first.start : first.cpStart,
+    end: offsets === 'utf16' ? last.end : last.cpEnd,
+    score: span.score,
+  };
+}
+
 export async function extractFromText(
   spanSentences: NerModel['spanSentences'],
   text: unknown,
@@ -75,17 +88,7 @@ export async function extractFromText(
   for (const group of sentenceGroups(text, tokensPerGroup)) {
     const spans = await spanSentences(group.map((s) => s.map((t) => t.text)));
     group.forEach((tokens, i) => {
-      for (const span of spans[i]!) {
-        const first = tokens[span.start]!;
-        const last = tokens[span.end - 1]!;
-        entities.push({
-          text: text.slice(first.start, last.end),
-          type: span.type,
-          start: offsets === 'utf16' ? first.start : first.cpStart,
-          end: offsets === 'utf16' ? last.end : last.cpEnd,
-          score: span.score,
-        });
-      }
+      for (const span of spans[i]!) entities.push(entityOf(text, tokens, span, offsets));
     });
   }
   return entities;

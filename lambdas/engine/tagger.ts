@@ -110,11 +110,9 @@ export class Tagger implements NerModel {
     const { windowTokens, windowContext, batchWindows } = this.options;
     const pending = batch.map((tokens) => ({ tokens, emissions: new Float32Array(tokens.length * k) }));
     const jobs = pending.flatMap((p, s) => windows(p.tokens.length, windowTokens, windowContext).map((w) => ({ s, w })));
-    // Similar lengths in one call waste less on padding.
     let next = 0;
     for (let i = 0; i < jobs.length; i += batchWindows) {
-      const chunk = jobs.slice(i, i + batchWindows).sort((a, b) => b.w.end - b.w.start - (a.w.end - a.w.start));
-      const nonEmpty = chunk.filter((j) => j.w.end > j.w.start);
+      const nonEmpty = jobs.slice(i, i + batchWindows).filter((j) => j.w.end > j.w.start);
       if (nonEmpty.length > 0) {
         const encoded = this.encoder.encode(nonEmpty.map((j) => pending[j.s]!.tokens.slice(j.w.start, j.w.end)));
         const out = await this.session.run(encoded);
