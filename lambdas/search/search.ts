@@ -87,10 +87,16 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const queryEntities: QueryEntity[] = [];
   const targets: Target[] = [];
   const covered = new Uint8Array(Array.from(req.query).length);
-  for (const e of found) {
-    const normalized = normalizeName(e.text);
+  // Independent look-ups go out together: latency is the slowest request, not their sum.
+  const lookups = await Promise.all(
+    found.map(async (e) => {
+      const normalized = normalizeName(e.text);
+      // Aliases and acronyms resolve to their canonical entity.
+      return { e, normalized, names: normalized ? await queryName(normalized) : [] };
+    }),
+  );
+  for (const { e, normalized, names } of lookups) {
     if (!normalized) continue;
-    const names = await queryName(normalized); // aliases and acronyms resolve to their canonical entity
     const index = queryEntities.length;
     queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end });
     // An entity the index knows is settled; one it does not may have loose boundaries
@@ -149,29 +155,38 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     matched: Map<number, number>;
     entities: Array<{ type: string; key: string }>;
   }
+  // Each distinct entity's shards are read once, all at once, even when several query
+  // entities resolve to it.
+  const postings = new Map<string, Record<string, unknown>[]>();
+  await Promise.all(
+    unique.flatMap((t) =>
+      Array.from({ length: SHARDS }, async (_, shard) => {
+        requests++;
+        const out = await store.client.send(
+          new QueryCommand({
+            TableName: store.table,
+            IndexName: RANK_INDEX,
+            KeyConditionExpression: 'pk = :pk',
+            ExpressionAttributeValues: { ':pk': keys.postingPartition(t.type, t.key, shard) },
+            ScanIndexForward: false,
+            Limit: depth,
+          }),
+        );
+        const id = `${t.type}#${t.key}`;
+        postings.set(id, [...(postings.get(id) ?? []), ...(out.Items ?? [])]);
+      }),
+    ),
+  );
   const docs = new Map<string, Candidate>();
   for (const t of wanted) {
     const rarity = 1 / Math.log2(2 + (df.get(keys.frequency(t.type, t.key).pk) ?? 0));
-    for (let shard = 0; shard < SHARDS; shard++) {
-      requests++;
-      const out = await store.client.send(
-        new QueryCommand({
-          TableName: store.table,
-          IndexName: RANK_INDEX,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': keys.postingPartition(t.type, t.key, shard) },
-          ScanIndexForward: false,
-          Limit: depth,
-        }),
-      );
-      for (const p of out.Items ?? []) {
-        const id = p.documentId as string;
-        const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), entities: [] };
-        const contribution = rarity * (p.rank as number) * t.weight;
-        d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, contribution));
-        d.entities.push({ type: t.type, key: t.key });
-        docs.set(id, d);
-      }
+    for (const p of postings.get(`${t.type}#${t.key}`) ?? []) {
+      const id = p.documentId as string;
+      const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), entities: [] };
+      const contribution = rarity * (p.rank as number) * t.weight;
+      d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, contribution));
+      d.entities.push({ type: t.type, key: t.key });
+      docs.set(id, d);
     }
   }
 
@@ -181,8 +196,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const page = ranked.slice(req.offset, req.offset + req.limit);
 
   // 5. Mentions of the matched entities, for highlighting.
-  const results: SearchResult[] = [];
-  for (const r of page) {
+  const results: SearchResult[] = await Promise.all(page.map(async (r): Promise<SearchResult> => {
     // One query (one page, unless a document's entities pass 1 MB) reads its record and entity chunks together.
     const items: Record<string, unknown>[] = [];
     for await (const p of paginateQuery({ client: store.client }, { TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.document(r.documentId).pk } })) {
@@ -200,7 +214,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
       m.mentions.push(...e.mentions.map((x) => ({ start: x.start, end: x.end, text: x.text })));
       matches.set(id, m);
     }
-    results.push({
+    return {
       documentId: r.documentId,
       key: r.d.key,
       ...(r.d.line !== undefined ? { line: r.d.line } : {}),
@@ -208,8 +222,8 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
       title: meta?.title as string | undefined,
       snippet: meta?.snippet as string | undefined,
       matches: [...matches.values()],
-    });
-  }
+    };
+  }));
   return {
     queryEntities,
     results,
