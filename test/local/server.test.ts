@@ -1,3 +1,4 @@
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entitiesBadInput } from '../helpers/bad-input.js';
@@ -18,8 +19,13 @@ const post = (body: string, contentType = 'application/json') =>
   fetch(`${stack.url}/v1/entities`, { method: 'POST', headers: contentType ? { 'content-type': contentType } : {}, body });
 
 describe('local stack over HTTP', () => {
-  it('binds to 127.0.0.1 only', () => {
-    expect(stack.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+  it('binds to 127.0.0.1 only: the port refuses connections on the machine\'s other addresses', async () => {
+    const port = new URL(stack.url).port;
+    const others = Object.values(networkInterfaces()).flat().filter((a) => a && a.family === 'IPv4' && !a.internal).map((a) => a!.address);
+    for (const address of others) {
+      await expect(fetch(`http://${address}:${port}/`), address).rejects.toThrow();
+    }
+    expect((await fetch(`${stack.url}/`)).status).toBe(200);
   });
 
   it('serves POST /v1/entities through the Lambda handler', async () => {
