@@ -2,6 +2,7 @@
  * The NER engine's one entry point, shared by every handler and the CLI:
  * tokenize → split sentences → window → encode → infer (batched) → stitch → decode → spans.
  */
+import { planBatches } from './batching.js';
 import { CrfDecoder } from './crf.js';
 import { FeatureEncoder } from './encode.js';
 import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
@@ -68,14 +69,14 @@ export class Tagger implements NerModel {
    */
   async emissions(batch: readonly (readonly string[])[]): Promise<Float32Array[]> {
     const out: Float32Array[] = [];
-    for await (const p of this.stream(batch)) out.push(p.emissions);
+    for (const p of await this.infer(batch)) out.push(p.emissions);
     return out;
   }
 
   /** IOB2 labels for pre-tokenized sentences (what `nerve tag` and `nerve eval` use). */
   async labelSentences(batch: readonly (readonly string[])[]): Promise<string[][]> {
     const out: string[][] = [];
-    for await (const p of this.stream(batch)) {
+    for (const p of await this.infer(batch)) {
       out.push(Array.from(this.decoder.viterbi(p.emissions, p.tokens.length), (y) => this.decoder.labels[y]!));
     }
     return out;
@@ -84,7 +85,7 @@ export class Tagger implements NerModel {
   /** Spans with probabilities for pre-tokenized sentences. */
   async spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]> {
     const out: ScoredSpan[][] = [];
-    for await (const p of this.stream(batch)) out.push(this.decodeSpans(p));
+    for (const p of await this.infer(batch)) out.push(this.decodeSpans(p));
     return out;
   }
 
@@ -104,28 +105,27 @@ export class Tagger implements NerModel {
     return spans.map((s, i) => ({ ...s, score: scores[i]! }));
   }
 
-  /** Run sentences through the model in batches of windows; yields one Pending per sentence, in order. */
-  private async *stream(batch: readonly (readonly string[])[]): AsyncGenerator<Pending> {
+  /**
+   * Run sentences through the model: every window of every sentence, batched by length
+   * (see batching.ts), stitched back into one emission matrix per sentence, in order.
+   */
+  private async infer(batch: readonly (readonly string[])[]): Promise<Pending[]> {
     const k = this.decoder.size;
     const { windowTokens, windowContext, batchWindows } = this.options;
     const pending = batch.map((tokens) => ({ tokens, emissions: new Float32Array(tokens.length * k) }));
-    const jobs = pending.flatMap((p, s) => windows(p.tokens.length, windowTokens, windowContext).map((w) => ({ s, w })));
-    let next = 0;
-    for (let i = 0; i < jobs.length; i += batchWindows) {
-      const nonEmpty = jobs.slice(i, i + batchWindows).filter((j) => j.w.end > j.w.start);
-      if (nonEmpty.length > 0) {
-        const encoded = this.encoder.encode(nonEmpty.map((j) => pending[j.s]!.tokens.slice(j.w.start, j.w.end)));
-        const out = await this.session.run(encoded);
-        nonEmpty.forEach((j, b) => {
-          const { start, ownStart, ownEnd } = j.w;
-          const from = (b * encoded.tokens + (ownStart - start)) * k;
-          pending[j.s]!.emissions.set(out.subarray(from, from + (ownEnd - ownStart) * k), ownStart * k);
-        });
-      }
-      // Every sentence whose windows all ran can go.
-      const done = i + batchWindows >= jobs.length ? pending.length : jobs[i + batchWindows]!.s;
-      while (next < done) yield pending[next++]!;
+    const jobs = pending
+      .flatMap((p, s) => windows(p.tokens.length, windowTokens, windowContext).map((w) => ({ s, w })))
+      .filter((j) => j.w.end > j.w.start);
+    for (const planned of planBatches(jobs.map((j) => j.w.end - j.w.start), batchWindows)) {
+      const group = planned.map((i) => jobs[i]!);
+      const encoded = this.encoder.encode(group.map((j) => pending[j.s]!.tokens.slice(j.w.start, j.w.end)));
+      const out = await this.session.run(encoded);
+      group.forEach((j, b) => {
+        const { start, ownStart, ownEnd } = j.w;
+        const from = (b * encoded.tokens + (ownStart - start)) * k;
+        pending[j.s]!.emissions.set(out.subarray(from, from + (ownEnd - ownStart) * k), ownStart * k);
+      });
     }
-    while (next < pending.length) yield pending[next++]!;
+    return pending;
   }
 }
