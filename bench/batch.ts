@@ -37,7 +37,9 @@ for (const f of files) {
 console.log(`${files.length} stories, ${tokens.toLocaleString('en')} tokens, ${chars.toLocaleString('en')} characters; batch model ${args.model}`);
 
 // The local stack, as `npm start` runs it, in its own process (its memory is what we watch).
-const localDir = join(scratch, '.nerve');
+// Its index stays afterwards: `npm run bench:search` measures search latency over it.
+const localDir = join(repoRoot, 'bench', 'data', `index-${args.model.split('/').pop()}`);
+rmSync(localDir, { recursive: true, force: true });
 const stack = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'local', 'main.ts')], {
   cwd: repoRoot,
   env: { ...process.env, PORT: '0', NERVE_LOCAL_DIR: localDir, NERVE_INBOX: join(scratch, 'inbox'), NERVE_BATCH_MODEL: args.model },
@@ -124,3 +126,4 @@ const report = {
 console.log(JSON.stringify(report, null, 1));
 writeResult(`batch-${args.model.split('/').pop()}`, report);
 rmSync(scratch, { recursive: true, force: true });
+console.log(`the index stays in ${localDir} (npm run bench:search -- --index ${localDir})`);

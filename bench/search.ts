@@ -8,13 +8,16 @@
  * beside BM25 (MiniSearch) over the same texts.
  *
  * Latency: the search path (model on the query, index lookups) over an index of the
- * Reuters-21578 stories (`--stories N`, default all 19,043, indexed here with the small
- * model for speed: the index's shape, not the batch model, is what latency depends on).
+ * Reuters-21578 stories. By default the one `npm run bench:batch` left in
+ * bench/data/index-ensemble (all 19,043 stories, written by the local stack's batch path
+ * with the ensemble, dynalite on disk as `npm start` runs it); `--index DIR` names another
+ * such folder. Without one, the first `--stories N` stories are indexed here with the
+ * small model (the index's shape, not the batch model, is what latency depends on).
  * Queries with one to three entities; p50, p99 and DynamoDB requests per query.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import MiniSearch from 'minisearch';
 import { parseConll } from '../cli/conll.js';
 import { chunks } from '../cli/conlleval.js';
@@ -25,7 +28,7 @@ import { readSearchRequest } from '../lambdas/search/request.js';
 import { search } from '../lambdas/search/search.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { benchArgs, machine, writeResult } from './lib/data.js';
+import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
 import { shuffled } from './lib/queries.js';
 import { summarize } from './lib/stats.js';
 import { reutersStories } from './lib/reuters.js';
@@ -35,6 +38,7 @@ const args = benchArgs({
   queryModel: { type: 'string', default: 'small' },
   queries: { type: 'string', default: '400' },
   stories: { type: 'string', default: '19043' },
+  index: { type: 'string', default: join(repoRoot, 'bench', 'data', 'index-ensemble') },
 });
 
 const emulators = await startEmulators();
@@ -118,22 +122,38 @@ for (const lower of [false, true]) {
 await conll.model.release();
 
 // ---- Latency over Reuters ----
-const storyDocs: Array<{ key: string; text: string }> = [];
-for (const s of reutersStories(join(args.data, 'reuters21578'))) {
-  if (storyDocs.length >= Number(args.stories)) break;
-  storyDocs.push({ key: `incoming/${s.newId}.txt`, text: `${s.title}\n\n${s.body}` });
+const kept = join(args.index, 'local.json');
+let reutersStore: BatchContext['store'];
+let stories = 0;
+let stopKept = async () => {};
+if (existsSync(kept)) {
+  // The local stack's own index, opened as `npm start` opens it.
+  const kEmulators = await startEmulators({ dataDir: join(args.index, 'data') });
+  const kDb = DynamoDBDocumentClient.from(kEmulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  reutersStore = { client: kDb, table: JSON.parse(readFileSync(kept, 'utf8')).table as string };
+  for await (const page of paginateScan({ client: kDb }, { TableName: reutersStore.table, Select: 'COUNT', FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) stories += page.Count ?? 0;
+  console.log(`searching the index in ${args.index}: ${stories} documents`);
+  stopKept = () => kEmulators.stop();
+} else {
+  const storyDocs: Array<{ key: string; text: string }> = [];
+  for (const s of reutersStories(join(args.data, 'reuters21578'))) {
+    if (storyDocs.length >= Number(args.stories)) break;
+    storyDocs.push({ key: `incoming/${s.newId}.txt`, text: `${s.title}\n\n${s.body}` });
+  }
+  const t1 = Date.now();
+  const reuters = await indexTexts('reuters', 'small', storyDocs);
+  await reuters.model.release();
+  reutersStore = reuters.store;
+  stories = storyDocs.length;
+  console.log(`no index in ${args.index}; indexed ${stories} Reuters stories with small in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
 }
-const t1 = Date.now();
-const reuters = await indexTexts('reuters', 'small', storyDocs);
-const stories = storyDocs.length;
-console.log(`indexed ${stories} Reuters stories with small in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
 const latencyQueries = ['opec output', 'reagan trade bill', 'japan', 'saudi arabia oil prices', 'federal reserve', 'brazil debt', 'ibm', 'texaco pennzoil', 'west germany bundesbank', 'chrysler american motors', 'u.s. treasury baker', 'nakasone tokyo', 'gold prices', 'london stock exchange', 'soviet union grain'];
 const ms: number[] = [];
 const requests: number[] = [];
 for (let round = 0; round < 20; round++) {
   for (const q of latencyQueries) {
     const started = performance.now();
-    const out = await search(reuters.store, queryModel, request(q, 10));
+    const out = await search(reutersStore, queryModel, request(q, 10));
     if (round > 0) {
       ms.push(performance.now() - started);
       requests.push(out.requests);
@@ -143,8 +163,8 @@ for (let round = 0; round < 20; round++) {
 const latency = summarize(ms);
 const reqs = summarize(requests);
 console.log(`search latency over ${stories} stories (${latencyQueries.length} queries × 19): p50 ${latency.p50} ms, p99 ${latency.p99} ms; DynamoDB requests per query p50 ${reqs.p50}, max ${reqs.max}`);
-await reuters.model.release();
 await queryModel.release();
+await stopKept();
 await emulators.stop();
 
 writeResult('search', {
@@ -153,5 +173,5 @@ writeResult('search', {
   batchModel: args.batchModel,
   queryModel: args.queryModel,
   quality: { documents: docs.length, queries: queries.length, ...quality },
-  latency: { stories, queries: latencyQueries, ms: latency, dynamodbRequestsPerQuery: reqs, target: { p99Ms: 50 } },
+  latency: { index: existsSync(kept) ? args.index : 'built here with small', stories, queries: latencyQueries, ms: latency, dynamodbRequestsPerQuery: reqs, target: { p99Ms: 50 } },
 });

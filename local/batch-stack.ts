@@ -1,7 +1,8 @@
 /**
  * The batch half of the local stack: emulators, the index table, the ingest queue with
  * its dead-letter queue, the documents bucket behind the S3 event proxy, and the queue
- * poller running the batch Lambda handler, all on 127.0.0.1.
+ * batch Lambda handler in concurrent execution environments (batch-environments.ts),
+ * all on 127.0.0.1.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -9,7 +10,7 @@ import type { Server } from 'node:http';
 import { ENV } from '../lambdas/shared/env.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
 import { createBucket, createIndexTable, createIngestQueues, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
-import { startQueuePoller, type Poller } from '../lambdas/batch/queue-poller.js';
+import { startBatchEnvironments } from './batch-environments.js';
 import { startS3EventProxy } from './s3-events.js';
 
 export const LOCAL_NAMES = { bucket: 'nerve-documents', table: 'nerve-index', queue: 'nerve-ingest' } as const;
@@ -50,11 +51,9 @@ export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxRe
     AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
     [ENV.indexTable]: LOCAL_NAMES.table,
   });
-  const batch = await import('../lambdas/batch/handler.js');
-  // Several invocations at once, as the event source mapping runs them: one's database
-  // writes overlap another's inference.
-  const concurrency = Number(process.env.NERVE_LOCAL_BATCH_CONCURRENCY ?? 3);
-  const poller: Poller = startQueuePoller(emulators.sqs, queueUrl, (event) => batch.handler(event, { functionName: 'nerve-batch-local' } as never), { concurrency, batchSize: 5 });
+  // Inference is single-threaded per environment; the environments share the cores.
+  process.env[ENV.intraOpThreads] ??= '1';
+  const environments = await startBatchEnvironments({ queueUrl });
 
   const config: LocalConfig = {
     s3Endpoint: proxy.endpoint,
@@ -74,7 +73,7 @@ export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxRe
     config,
     emulators,
     stop: async () => {
-      await poller.stop();
+      await environments.stop();
       await new Promise<void>((resolve) => proxy.server.close(() => resolve()));
       proxy.server.closeAllConnections();
       await emulators.stop();

@@ -12,6 +12,7 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { CoalescingModel } from '../engine/coalesce.js';
 import { loadModel } from '../engine/load.js';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
 import { changesFromMessage } from './events.js';
@@ -19,15 +20,17 @@ import { processChange, type BatchContext } from './process.js';
 
 const logger = new Logger({ serviceName: 'nerve-batch' });
 const metrics = new Metrics({ namespace: 'Nerve', serviceName: 'nerve-batch' });
-const processor = new BatchProcessor(EventType.SQS);
 
 const ctx: BatchContext = {
   store: { client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
   s3: new S3Client({}),
-  model: await loadModel(readEnv(ENV.batchModel, 'ensemble'), {
-    intraOpThreads: readIntEnv(ENV.intraOpThreads, 2),
-    executionProviders: readEnv(ENV.executionProviders, 'cpu').split(','),
-  }),
+  // The batch's documents share model calls (see engine/coalesce.ts).
+  model: new CoalescingModel(
+    await loadModel(readEnv(ENV.batchModel, 'ensemble'), {
+      intraOpThreads: readIntEnv(ENV.intraOpThreads, 2),
+      executionProviders: readEnv(ENV.executionProviders, 'cpu').split(','),
+    }),
+  ),
   maxObjectBytes: readIntEnv(ENV.maxObjectBytes, 50 * 1024 * 1024),
   leaseSeconds: readIntEnv(ENV.leaseSeconds, 900),
   workerId: randomUUID(),
@@ -57,7 +60,9 @@ async function handleRecord(record: SQSRecord): Promise<void> {
 
 export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   try {
-    return await processPartialResponse(event, handleRecord, processor, { context });
+    // A processor per invocation: it holds the invocation's successes and failures, and
+    // the local stack runs several invocations at once in one process.
+    return await processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), { context });
   } finally {
     metrics.publishStoredMetrics();
   }

@@ -30,6 +30,10 @@ export class EmissionSession {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       executionProviders: [...providers],
+      // Idle pool threads sleep instead of spinning: ORT runs on the event loop's thread,
+      // and on a small machine a spinning worker takes the core that the JavaScript
+      // between calls (decoding, I/O, a local emulator) needs.
+      extra: { session: { intra_op: { allow_spinning: '0' } } },
     });
     let session: ort.InferenceSession;
     try {
