@@ -12,8 +12,10 @@
  *   number of items from each: SHARDS queries, never a scan of every posting.
  * - `DF#<type>#<key>` / `DF`: document frequency, a counter moved only when a posting is
  *   created or deleted (see store.ts).
- * - `NAME#<normalized name>` / `<type>#<key>`: the vocabulary of names and aliases the
- *   search path matches queries against.
+ * - `NAME#<normalized name>` / `NAME`: the vocabulary of names and aliases the search path
+ *   matches queries against: `readings`, a string set of the entities (`<type>\u0000<key>`)
+ *   the name stands for. One item per name, so a search reads every candidate name of a
+ *   query in one BatchGet.
  */
 import { createHash } from 'node:crypto';
 
@@ -32,8 +34,12 @@ export const keys = {
   posting: (type: string, key: string, documentId: string) => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
   frequency: (type: string, key: string) => ({ pk: `DF#${type}#${key}`, sk: 'DF' }),
-  name: (name: string, type: string, key: string) => ({ pk: `NAME#${name}`, sk: `${type}#${key}` }),
+  name: (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' }),
 } as const;
+
+/** An entity as one string (`<type>\u0000<key>`): in document records and name readings. */
+export const entityKey = (e: { type: string; key: string }) => `${e.type}\u0000${e.key}`;
+export const splitEntityKey = (k: string) => k.split('\u0000') as [string, string];
 
 function postingPartition(type: string, key: string, shard: number): string {
   return `POST#${type}#${key}#${shard}`;

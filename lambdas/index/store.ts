@@ -5,7 +5,7 @@
  */
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedEntity } from './resolve.js';
-import { keys } from './schema.js';
+import { entityKey, keys, splitEntityKey } from './schema.js';
 
 export interface IndexStore {
   readonly client: DynamoDBDocumentClient;
@@ -38,8 +38,6 @@ export interface DocumentRecord {
 }
 
 const CHUNK_BYTES = 128 * 1024;
-const entityKey = (e: { type: string; key: string }) => `${e.type}\u0000${e.key}`;
-const splitKey = (k: string) => k.split('\u0000') as [string, string];
 
 /** BatchWrite in groups of 25, resubmitting what DynamoDB leaves unprocessed (with backoff). */
 async function batchWrite(store: IndexStore, requests: Record<string, unknown>[]): Promise<void> {
@@ -119,14 +117,15 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument, known
   chunks.forEach((entities, n) => puts.push({ PutRequest: { Item: { ...keys.entityChunk(documentId, n), entities } } }));
   const newKeys = new Set<string>();
   const postings: Array<{ e: ResolvedEntity; rank: number }> = [];
+  const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of doc.entities) {
     if (newKeys.has(entityKey(e))) continue;
     newKeys.add(entityKey(e));
     postings.push({ e, rank: salience(e, chars, doc.titleChars) });
-    for (const name of new Set([e.key, ...e.aliases])) puts.push({ PutRequest: { Item: { ...keys.name(name, e.type, e.key), type: e.type, key: e.key, name: e.name } } });
+    for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
   }
   // Which postings exist already decides which ones count as new documents for an entity.
-  const existing = await existingKeys(store, postings.map(({ e }) => keys.posting(e.type, e.key, documentId)));
+  const existing = new Set((await batchGet(store, postings.map(({ e }) => keys.posting(e.type, e.key, documentId)), 'pk')).map((i) => i.pk as string));
   for (const { e, rank } of postings) {
     puts.push({
       PutRequest: {
@@ -135,6 +134,7 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument, known
     });
   }
   await batchWrite(store, dedupe(puts));
+  await addReadings(store, readings);
   // A posting that did not exist before adds one to the entity's document frequency.
   await mapLimit(postings.filter(({ e }) => !existing.has(keys.posting(e.type, e.key, documentId).pk)), 8, ({ e }) => addFrequency(store, e.type, e.key, +1));
 
@@ -165,7 +165,7 @@ export async function removeDocument(store: IndexStore, record: Omit<DocumentRec
 }
 
 async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>, keepChunks: number, oldChunks: number): Promise<void> {
-  await mapLimit([...stale].map(splitKey), 8, async ([type, key]) => {
+  await mapLimit([...stale].map(splitEntityKey), 8, async ([type, key]) => {
     const out = await store.client.send(new DeleteCommand({ TableName: store.table, Key: keys.posting(type, key, documentId), ReturnValues: 'ALL_OLD' }));
     if (out.Attributes) await addFrequency(store, type, key, -1);
   });
@@ -191,16 +191,40 @@ async function addFrequency(store: IndexStore, type: string, key: string, delta:
   );
 }
 
-/** The partition keys, among `wanted`, that have an item (BatchGet, 100 at a time). */
-async function existingKeys(store: IndexStore, wanted: Array<{ pk: string; sk: string }>): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (let i = 0; i < wanted.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression: string }> | undefined = {
-      [store.table]: { Keys: wanted.slice(i, i + 100), ProjectionExpression: 'pk' },
+/**
+ * The vocabulary learns the readings it lacks: one BatchGet for the document's names,
+ * then an ADD to a string set for each name that gained a reading (idempotent, and rare
+ * once a corpus has been seen: most names recur).
+ */
+async function addReadings(store: IndexStore, readings: Map<string, Set<string>>): Promise<void> {
+  const known = new Map((await batchGet(store, [...readings.keys()].map(keys.name), 'pk, readings')).map((i) => [i.pk as string, (i.readings as Set<string> | undefined) ?? new Set<string>()]));
+  const missing = [...readings].map(([name, wanted]) => [name, [...wanted].filter((r) => !known.get(keys.name(name).pk)?.has(r))] as const).filter(([, add]) => add.length > 0);
+  await mapLimit(missing, 8, async ([name, add]) => {
+    await store.client.send(
+      new UpdateCommand({ TableName: store.table, Key: keys.name(name), UpdateExpression: 'ADD readings :r', ExpressionAttributeValues: { ':r': new Set(add) } }),
+    );
+  });
+}
+
+/** Items for `wanted` keys that exist, in no particular order: BatchGet, 100 keys at a time, unprocessed keys resubmitted. */
+export async function batchGet(
+  store: IndexStore,
+  wanted: ReadonlyArray<{ pk: string; sk: string }>,
+  projection?: string,
+  counter?: { requests: number },
+): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  const unique = [...new Map(wanted.map((k) => [`${k.pk}\u0000${k.sk}`, k])).values()];
+  for (let i = 0; i < unique.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression?: string }> | undefined = {
+      [store.table]: { Keys: unique.slice(i, i + 100), ...(projection ? { ProjectionExpression: projection } : {}) },
     };
-    while (request && Object.keys(request).length > 0) {
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt > 8) throw new Error(`DynamoDB left keys unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
+      if (counter) counter.requests++;
       const out = await store.client.send(new BatchGetCommand({ RequestItems: request }));
-      for (const item of out.Responses?.[store.table] ?? []) found.add(item.pk as string);
+      found.push(...(out.Responses?.[store.table] ?? []));
       request = out.UnprocessedKeys as typeof request;
     }
   }

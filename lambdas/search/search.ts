@@ -10,18 +10,19 @@
  *    entity has another type than the query's (query "Paris" as a place, document
  *    "Paris" as a person) still matches at half weight.
  *
- * DynamoDB requests per query are bounded whatever the corpus: at most MAX_CANDIDATES
- * vocabulary queries, one BatchGet of frequencies, SHARDS postings queries per entity
- * (each reading at most `depth` items from the rank index), and one query per result
- * on the page for its mentions.
+ * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
+ * for the readings of every candidate name (the model's entities and up to
+ * MAX_CANDIDATES n-grams), one BatchGet of frequencies, SHARDS postings queries per
+ * entity for at most MAX_ENTITIES entities (each reading at most `depth` items from the
+ * rank index), and one or two BatchGets for the page's records and mentions.
  */
-import { BatchGetCommand, QueryCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { NerModel } from '../engine/extract.js';
 import { tokenize } from '../engine/tokenize.js';
 import { normalizeName } from '../index/normalize.js';
-import { keys, RANK_INDEX, SHARDS } from '../index/schema.js';
+import { keys, RANK_INDEX, SHARDS, splitEntityKey } from '../index/schema.js';
 import type { ResolvedEntity } from '../index/resolve.js';
-import type { IndexStore } from '../index/store.js';
+import { batchGet, type IndexStore } from '../index/store.js';
 import type { SearchRequest } from './request.js';
 
 export interface QueryEntity {
@@ -62,8 +63,13 @@ export interface SearchResponse {
   readonly requests: number;
 }
 
-const MAX_CANDIDATES = 12;
+/** Vocabulary candidates (n-grams of the query) per search: with the model's entities, one BatchGet. */
+const MAX_CANDIDATES = 90;
 const MAX_NGRAM = 4;
+/** Distinct entities whose postings one search reads (readings of a name count each). */
+const MAX_ENTITIES = 16;
+/** Readings of one name that a search follows. */
+const MAX_READINGS = 8;
 const STOPWORDS = new Set('a an the of in on at to for and or by with from is are was were be as it its this that what who where when how news'.split(' '));
 
 interface Target {
@@ -75,76 +81,69 @@ interface Target {
 }
 
 export async function search(store: IndexStore, model: NerModel, req: SearchRequest): Promise<SearchResponse> {
-  let requests = 0;
-  const queryName = async (name: string) => {
-    requests++;
-    const out = await store.client.send(new QueryCommand({ TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `NAME#${name}` }, Limit: 8 }));
-    return (out.Items ?? []) as Array<{ type: string; key: string; name: string }>;
-  };
+  const counter = { requests: 0 };
 
-  // 1. The model on the query.
-  const found = await model.extract(req.query);
+  // 1. Candidates: the model's entities in the query, and its n-grams (longest first) for
+  // what the model missed. Every candidate's readings come from one BatchGet.
+  const found = (await model.extract(req.query)).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
+  const tokens = [...tokenize(req.query)];
+  const ngrams: Array<{ span: typeof tokens; text: string; normalized: string }> = [];
+  for (let len = Math.min(MAX_NGRAM, tokens.length); len >= 1 && ngrams.length < MAX_CANDIDATES; len--) {
+    for (let i = 0; i + len <= tokens.length && ngrams.length < MAX_CANDIDATES; i++) {
+      const span = tokens.slice(i, i + len);
+      if (len === 1 && (STOPWORDS.has(span[0]!.text.toLowerCase()) || !/\p{L}/u.test(span[0]!.text) || Array.from(span[0]!.text).length < 2)) continue;
+      const text = req.query.slice(span[0]!.start, span.at(-1)!.end);
+      const normalized = normalizeName(text);
+      if (normalized) ngrams.push({ span, text, normalized });
+    }
+  }
+  const vocabulary = new Map(
+    (await batchGet(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)].map(keys.name), 'pk, readings', counter)).map((i) => [
+      (i.pk as string).slice('NAME#'.length),
+      [...((i.readings as Set<string> | undefined) ?? [])].sort().slice(0, MAX_READINGS).map(splitEntityKey),
+    ]),
+  );
+  const readingsOf = (name: string) => vocabulary.get(name) ?? [];
+
   const queryEntities: QueryEntity[] = [];
   const targets: Target[] = [];
   const covered = new Uint8Array(Array.from(req.query).length);
-  // Independent look-ups go out together: latency is the slowest request, not their sum.
-  const lookups = await Promise.all(
-    found.map(async (e) => {
-      const normalized = normalizeName(e.text);
-      // Aliases and acronyms resolve to their canonical entity.
-      return { e, normalized, names: normalized ? await queryName(normalized) : [] };
-    }),
-  );
-  for (const { e, normalized, names } of lookups) {
-    if (!normalized) continue;
+  for (const { e, normalized } of found) {
+    const names = readingsOf(normalized);
     const index = queryEntities.length;
     queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end });
     // An entity the index knows is settled; one it does not may have loose boundaries
     // ("halvard bank news"), so the vocabulary still gets to look inside it.
     if (names.length > 0) covered.fill(1, e.start, e.end);
+    // Aliases and acronyms resolve to their canonical entity.
     if (names.length === 0) targets.push({ type: e.type, key: normalized, weight: 1, queryIndex: index });
-    for (const n of names) targets.push({ type: n.type, key: n.key, weight: n.type === e.type ? 1 : 0.5, queryIndex: index });
+    for (const [type, key] of names) targets.push({ type, key, weight: type === e.type ? 1 : 0.5, queryIndex: index });
   }
-
-  // 2. The index's vocabulary, for what the model missed: longest n-grams first.
-  const tokens = [...tokenize(req.query)];
-  const candidates: Array<{ from: number; to: number }> = [];
-  for (let len = Math.min(MAX_NGRAM, tokens.length); len >= 1; len--) {
-    for (let i = 0; i + len <= tokens.length; i++) {
-      const span = tokens.slice(i, i + len);
-      if (span.some((t) => covered[t.cpStart])) continue;
-      if (len === 1 && (STOPWORDS.has(span[0]!.text.toLowerCase()) || !/\p{L}/u.test(span[0]!.text) || Array.from(span[0]!.text).length < 2)) continue;
-      candidates.push({ from: i, to: i + len });
-    }
-  }
-  for (const c of candidates.slice(0, MAX_CANDIDATES)) {
-    const span = tokens.slice(c.from, c.to);
-    if (span.some((t) => covered[t.cpStart])) continue; // a longer match took it
-    const text = req.query.slice(span[0]!.start, span.at(-1)!.end);
-    const names = await queryName(normalizeName(text));
-    if (names.length === 0) continue;
+  for (const { span, text, normalized } of ngrams) {
+    const names = readingsOf(normalized);
+    if (names.length === 0 || span.some((t) => covered[t.cpStart])) continue; // unknown, or a longer match took it
     const index = queryEntities.length;
     // The vocabulary's most common reading names the type shown for the query entity.
-    queryEntities.push({ text, type: names[0]!.type, normalized: normalizeName(text), foundBy: 'vocabulary', start: span[0]!.cpStart, end: span.at(-1)!.cpEnd });
+    queryEntities.push({ text, type: names[0]![0], normalized, foundBy: 'vocabulary', start: span[0]!.cpStart, end: span.at(-1)!.cpEnd });
     for (const t of span) covered.fill(1, t.cpStart, t.cpEnd);
-    for (const n of names) targets.push({ type: n.type, key: n.key, weight: 1, queryIndex: index });
+    for (const [type, key] of names) targets.push({ type, key, weight: 1, queryIndex: index });
   }
 
-  const wanted = req.types ? targets.filter((t) => req.types!.includes(t.type)) : targets;
+  // Query order decides which entities stay when a long query names more than MAX_ENTITIES.
+  const allowed = new Set([...new Set((req.types ? targets.filter((t) => req.types!.includes(t.type)) : targets).map((t) => `${t.type}#${t.key}`))].slice(0, MAX_ENTITIES));
+  const wanted = targets.filter((t) => allowed.has(`${t.type}#${t.key}`));
   if (queryEntities.length === 0 || wanted.length === 0) {
     return {
       queryEntities,
       results: [],
       reason: queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary' : 'no query entity has one of the requested types',
-      requests,
+      requests: counter.requests,
     };
   }
 
   // 3. Document frequencies, one BatchGet.
   const unique = [...new Map(wanted.map((t) => [`${t.type}#${t.key}`, t])).values()];
-  requests++;
-  const dfOut = await store.client.send(new BatchGetCommand({ RequestItems: { [store.table]: { Keys: unique.map((t) => keys.frequency(t.type, t.key)) } } }));
-  const df = new Map((dfOut.Responses?.[store.table] ?? []).map((i) => [i.pk as string, (i.count as number) ?? 0]));
+  const df = new Map((await batchGet(store, unique.map((t) => keys.frequency(t.type, t.key)), undefined, counter)).map((i) => [i.pk as string, (i.count as number) ?? 0]));
 
   // 4. Postings, top of each shard by rank.
   const depth = Math.min(200, 2 * (req.offset + req.limit) + 20);
@@ -161,7 +160,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   await Promise.all(
     unique.flatMap((t) =>
       Array.from({ length: SHARDS }, async (_, shard) => {
-        requests++;
+        counter.requests++;
         const out = await store.client.send(
           new QueryCommand({
             TableName: store.table,
@@ -195,16 +194,19 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     .sort((a, b) => b.count - a.count || b.score - a.score || a.documentId.localeCompare(b.documentId));
   const page = ranked.slice(req.offset, req.offset + req.limit);
 
-  // 5. Mentions of the matched entities, for highlighting.
-  const results: SearchResult[] = await Promise.all(page.map(async (r): Promise<SearchResult> => {
-    // One query (one page, unless a document's entities pass 1 MB) reads its record and entity chunks together.
-    const items: Record<string, unknown>[] = [];
-    for await (const p of paginateQuery({ client: store.client }, { TableName: store.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': keys.document(r.documentId).pk } })) {
-      requests++;
-      items.push(...(p.Items ?? []));
-    }
-    const meta = items.find((i) => i.sk === 'META');
-    const entities = items.filter((i) => String(i.sk).startsWith('ENT#')).flatMap((i) => i.entities as ResolvedEntity[]);
+  // 5. Records and mentions of the page's documents, for titles, snippets and highlighting:
+  // one BatchGet for every record and first entity chunk, one more for any further chunks.
+  const projection = 'pk, sk, title, snippet, chunkCount, entities';
+  const items = await batchGet(store, page.flatMap((r) => [keys.document(r.documentId), keys.entityChunk(r.documentId, 0)]), projection, counter);
+  const more = items.filter((i) => i.sk === 'META' && ((i.chunkCount as number) ?? 0) > 1);
+  const documentId = (i: Record<string, unknown>) => (i.pk as string).slice('DOC#'.length);
+  items.push(...(await batchGet(store, more.flatMap((m) => Array.from({ length: (m.chunkCount as number) - 1 }, (_, n) => keys.entityChunk(documentId(m), n + 1))), projection, counter)));
+  const byDocument = new Map<string, Record<string, unknown>[]>();
+  for (const i of items) byDocument.set(documentId(i), [...(byDocument.get(documentId(i)) ?? []), i]);
+  const results: SearchResult[] = page.map((r): SearchResult => {
+    const own = (byDocument.get(r.documentId) ?? []).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
+    const meta = own.find((i) => i.sk === 'META');
+    const entities = own.filter((i) => String(i.sk).startsWith('ENT#')).flatMap((i) => i.entities as ResolvedEntity[]);
     const want = new Set(r.d.entities.map((e) => `${e.type}#${e.key}`));
     const matches = new Map<string, SearchMatch>();
     for (const e of entities) {
@@ -223,12 +225,12 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
       snippet: meta?.snippet as string | undefined,
       matches: [...matches.values()],
     };
-  }));
+  });
   return {
     queryEntities,
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
     ...(ranked.length === 0 ? { reason: 'no indexed document mentions the query\'s entities' } : {}),
-    requests,
+    requests: counter.requests,
   };
 }

@@ -72,7 +72,7 @@ describe('ingest pipeline', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       ScalingConfig: { MaximumConcurrency: 10 },
-      BatchSize: 5,
+      BatchSize: 10,
     });
   });
 

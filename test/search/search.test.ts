@@ -70,7 +70,16 @@ describe('search', () => {
     const page2 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1, cursor }));
     expect(page2.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
     expect(page2.nextOffset).toBeUndefined();
-    expect(page1.requests).toBeLessThanOrEqual(2 + 1 + 2 * 4 + 1);
+    // One BatchGet of names, one of frequencies, 4 shards × 2 entities, one BatchGet for the page.
+    expect(page1.requests).toBe(1 + 1 + 2 * 4 + 1);
+  });
+
+  it('keeps a long query with many entities to a bounded number of requests', async () => {
+    const query = Object.values(DOCS).join(' ').slice(0, 480);
+    const out = await search(ctx.store, ctx.model, req({ query, limit: 50 }));
+    expect(out.queryEntities.length).toBeGreaterThan(5);
+    expect(out.results.length).toBe(4);
+    expect(out.requests).toBeLessThanOrEqual(1 + 1 + 16 * 4 + 2);
   });
 
   it('refuses bad requests with a message naming the problem', () => {
