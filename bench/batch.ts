@@ -95,7 +95,7 @@ const gbSecondsPerDoc = (seconds / docs) * lambdaGb;
 const writesPerDoc = 6 + 3 * (entities / docs); // record, chunks, lease; per entity: posting, name, frequency
 const aws = {
   lambdaComputePerMillion: gbSecondsPerDoc * 0.0000166667 * 1e6,
-  lambdaRequestsPerMillion: (1e6 / 5) * 0.2e-6, // five documents per invocation
+  lambdaRequestsPerMillion: (1e6 / 10) * 0.2e-6, // ten documents per invocation (lib/ingest-pipeline.ts)
   dynamoWritesPerMillion: writesPerDoc * 1e6 * 0.625e-6, // on-demand, $0.625 per million write request units
   s3AndSqsPerMillion: 1e6 * (0.0004 / 1000 + 3 * 0.4e-6), // one GET; send, receive, delete
 };

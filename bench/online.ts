@@ -2,21 +2,22 @@
  * npm run bench:online [-- --model small --data DIR --seconds 30 --rate 200]
  *
  * 1. handler-only latency for queries of 3-32 tokens (API Gateway v2 events, in-process);
- * 2. the local stack over HTTP at a fixed rate (autocannon), p50/p99 and errors;
+ * 2. the local stack over HTTP at a fixed rate (bench/lib/open-loop.ts), p50/p99 and errors;
  * 3. cold start in fresh processes: ORT load, model load, first inference;
  * 4. cost per million requests on AWS from these numbers, beside Amazon Comprehend.
  */
-import { spawnSync } from 'node:child_process';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import autocannon from 'autocannon';
 import { startLocalStack } from '../test/helpers/local-stack.js';
 import { httpApiEvent } from '../test/helpers/events.js';
 import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
 import { onlineCost } from './lib/cost.js';
 import { conllQueries, shuffled } from './lib/queries.js';
+import { openLoop } from './lib/open-loop.js';
 import { median, summarize } from './lib/stats.js';
+
+const ECHO_SERVER = `const s = require('node:http').createServer(async (q, r) => { for await (const _ of q); r.writeHead(200, { 'content-type': 'application/json' }); r.end('{}'); });
+s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/'));`;
 
 const args = benchArgs({
   model: { type: 'string', default: 'small' },
@@ -46,52 +47,36 @@ console.log(`handler latency ms (${queries.length} queries, 3-32 tokens): p50 ${
 
 // 2. Local HTTP at a fixed rate, against the online path alone (NERVE_LOCAL_BATCH=false): the
 // batch emulators and queue poller are not part of what an online request goes through.
-const stack = await startLocalStack({ NERVE_MODEL: args.model, NERVE_LOCAL_BATCH: 'false' });
-let i = 0;
-const http = await autocannon({
-  url: `${stack.url}/v1/entities`,
-  connections: 8,
-  overallRate: Number(args.rate),
-  duration: Number(args.seconds),
-  requests: [
-    {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      setupRequest: (req) => ({ ...req, body: JSON.stringify({ text: queries[i++ % queries.length] }) }),
-    },
-  ],
-});
+// The stack logs and emits metrics per request as deployed (those variables are unset for it).
+const { POWERTOOLS_METRICS_DISABLED: _m, POWERTOOLS_LOG_LEVEL: _l, ...deployedEnv } = process.env;
+const stack = await startLocalStack({ ...(deployedEnv as Record<string, string>), NERVE_MODEL: args.model, NERVE_LOCAL_BATCH: 'false' });
+stack.process.stdout!.resume(); // keep its log pipe drained
+const load = { rate: Number(args.rate), seconds: Number(args.seconds), headers: { 'content-type': 'application/json' } };
+const http = await openLoop({ ...load, url: `${stack.url}/v1/entities`, body: (i) => JSON.stringify({ text: queries[i % queries.length] }) });
 await stack.stop();
 
-// The same load against an empty echo server in this process: the floor this machine and
-// load generator put under any HTTP latency, to read the figures above against.
-const echo = createServer(async (req, res) => {
-  for await (const _ of req) void _;
-  res.writeHead(200, { 'content-type': 'application/json' });
-  res.end('{}');
-});
-await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-const floor = await autocannon({
-  url: `http://127.0.0.1:${(echo.address() as AddressInfo).port}/`,
-  connections: 8,
-  overallRate: Number(args.rate),
-  duration: Number(args.seconds),
-  method: 'POST',
-  headers: { 'content-type': 'application/json' },
-  body: '{"text": "x"}',
-});
-echo.close();
+// The same load against an empty echo server in its own process: the floor this machine
+// and this generator put under any HTTP latency, to read the figures above against.
+const echo = spawn(process.execPath, ['-e', ECHO_SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+const echoUrl = await new Promise<string>((resolve) => echo.stdout!.once('data', (c: Buffer) => resolve(c.toString().trim())));
+const floor = await openLoop({ ...load, url: echoUrl, body: () => '{"text": "x"}' });
+echo.kill();
+const ms = (r: typeof http) => {
+  const { p50, p90, p99, max } = summarize(r.latenciesMs);
+  return { p50, p90, p99, max };
+};
 const httpResult = {
-  rate: Number(args.rate),
-  seconds: Number(args.seconds),
-  requests: http.requests.total,
+  generator: 'bench/lib/open-loop.ts: evenly spaced, open loop, latency from the time each request was due',
+  rate: load.rate,
+  seconds: load.seconds,
+  requests: http.requests,
   non2xx: http.non2xx,
   errors: http.errors,
-  timeouts: http.timeouts,
-  latencyMs: { p50: http.latency.p50, p90: http.latency.p90, p99: http.latency.p99, max: http.latency.max },
-  emptyServerLatencyMs: { p50: floor.latency.p50, p90: floor.latency.p90, p99: floor.latency.p99, max: floor.latency.max },
+  generatorSendLagP99Ms: http.sendLagP99Ms,
+  latencyMs: ms(http),
+  emptyServerLatencyMs: ms(floor),
 };
-console.log(`local HTTP at ${args.rate} req/s for ${args.seconds}s: ${httpResult.requests} requests, p50 ${httpResult.latencyMs.p50} ms, p99 ${httpResult.latencyMs.p99} ms, errors ${httpResult.errors + httpResult.non2xx}`);
+console.log(`local HTTP at ${load.rate} req/s for ${load.seconds}s: ${httpResult.requests} requests, p50 ${httpResult.latencyMs.p50} ms, p99 ${httpResult.latencyMs.p99} ms, errors ${httpResult.errors + httpResult.non2xx}`);
 console.log(`  the same load on an empty echo server: p50 ${httpResult.emptyServerLatencyMs.p50} ms, p99 ${httpResult.emptyServerLatencyMs.p99} ms (this machine's floor)`);
 
 // 3. Cold starts, each in a fresh process.
