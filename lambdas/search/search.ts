@@ -13,8 +13,9 @@
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
  * for the readings of every candidate name (the model's entities and up to
  * MAX_CANDIDATES n-grams), one BatchGet of frequencies, SHARDS postings queries per
- * entity for at most MAX_ENTITIES entities (each reading at most `depth` items from the
- * rank index), and one or two BatchGets for the page's records and mentions.
+ * entity for at most MAX_READINGS readings of a query entity and MAX_ENTITIES entities
+ * in all (each reading at most `depth` items from the rank index), and one or two
+ * BatchGets for the page's records and mentions.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { NerModel } from '../engine/extract.js';
@@ -68,8 +69,18 @@ const MAX_CANDIDATES = 90;
 const MAX_NGRAM = 4;
 /** Distinct entities whose postings one search reads (readings of a name count each). */
 const MAX_ENTITIES = 16;
-/** Readings of one name that a search follows. */
-const MAX_READINGS = 8;
+/** Readings of one name weighed (by document frequency) before choosing the ones to follow. */
+const MAX_READINGS_WEIGHED = 16;
+/** Readings of one query entity whose postings a search reads. */
+const MAX_READINGS = 3;
+/**
+ * A reading is followed when its document frequency is at least this share of the
+ * entity's most frequent reading: "japan" read as LOC in 1,144 stories and as
+ * "japan steelmakers" in one is Japan; the stray reading costs SHARDS requests and adds
+ * nothing a first page shows. A real second sense ("Paris" the person in 30 documents
+ * beside the city in 500) stays.
+ */
+const READING_SHARE = 0.1;
 const STOPWORDS = new Set('a an the of in on at to for and or by with from is are was were be as it its this that what who where when how news'.split(' '));
 
 interface Target {
@@ -100,7 +111,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const vocabulary = new Map(
     (await batchGet(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)].map(keys.name), 'pk, readings', counter)).map((i) => [
       (i.pk as string).slice('NAME#'.length),
-      [...((i.readings as Set<string> | undefined) ?? [])].sort().slice(0, MAX_READINGS).map(splitEntityKey),
+      [...((i.readings as Set<string> | undefined) ?? [])].sort().slice(0, MAX_READINGS_WEIGHED).map(splitEntityKey),
     ]),
   );
   const readingsOf = (name: string) => vocabulary.get(name) ?? [];
@@ -123,16 +134,13 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     const names = readingsOf(normalized);
     if (names.length === 0 || span.some((t) => covered[t.cpStart])) continue; // unknown, or a longer match took it
     const index = queryEntities.length;
-    // The vocabulary's most common reading names the type shown for the query entity.
     queryEntities.push({ text, type: names[0]![0], normalized, foundBy: 'vocabulary', start: span[0]!.cpStart, end: span.at(-1)!.cpEnd });
     for (const t of span) covered.fill(1, t.cpStart, t.cpEnd);
     for (const [type, key] of names) targets.push({ type, key, weight: 1, queryIndex: index });
   }
 
-  // Query order decides which entities stay when a long query names more than MAX_ENTITIES.
-  const allowed = new Set([...new Set((req.types ? targets.filter((t) => req.types!.includes(t.type)) : targets).map((t) => `${t.type}#${t.key}`))].slice(0, MAX_ENTITIES));
-  const wanted = targets.filter((t) => allowed.has(`${t.type}#${t.key}`));
-  if (queryEntities.length === 0 || wanted.length === 0) {
+  const typed = req.types ? targets.filter((t) => req.types!.includes(t.type)) : targets;
+  if (queryEntities.length === 0 || typed.length === 0) {
     return {
       queryEntities,
       results: [],
@@ -141,12 +149,29 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     };
   }
 
-  // 3. Document frequencies, one BatchGet.
-  const unique = [...new Map(wanted.map((t) => [`${t.type}#${t.key}`, t])).values()];
-  const df = new Map((await batchGet(store, unique.map((t) => keys.frequency(t.type, t.key)), undefined, counter)).map((i) => [i.pk as string, (i.count as number) ?? 0]));
+  // 3. Document frequencies (one BatchGet), which also choose the readings to follow.
+  const id = (t: { type: string; key: string }) => `${t.type}#${t.key}`;
+  const frequencies = await batchGet(store, [...new Map(typed.map((t) => [id(t), keys.frequency(t.type, t.key)])).values()], undefined, counter);
+  const df = new Map(frequencies.map((i) => [(i.pk as string).slice('DF#'.length), (i.count as number) ?? 0]));
+  const dfOf = (t: { type: string; key: string }) => df.get(id(t)) ?? 0;
+  const followed: Target[] = [];
+  queryEntities.forEach((q, index) => {
+    const own = typed.filter((t) => t.queryIndex === index && dfOf(t) > 0).sort((a, b) => dfOf(b) - dfOf(a) || id(a).localeCompare(id(b)));
+    const top = own[0] ? dfOf(own[0]) : 0;
+    followed.push(...own.filter((t) => dfOf(t) >= READING_SHARE * top).slice(0, MAX_READINGS));
+    // A name found in the vocabulary shows its most frequent reading's type.
+    if (q.foundBy === 'vocabulary' && own[0]) queryEntities[index] = { ...q, type: own[0].type };
+  });
+  // Query order decides which entities stay when a long query names more than MAX_ENTITIES.
+  const unique = [...new Map(followed.map((t) => [id(t), t])).values()].slice(0, MAX_ENTITIES);
+  const kept = new Set(unique.map(id));
+  const wanted = followed.filter((t) => kept.has(id(t)));
 
   // 4. Postings, top of each shard by rank.
-  const depth = Math.min(200, 2 * (req.offset + req.limit) + 20);
+  // One query entity ranks by its postings' rank alone, so the top offset + limit of each
+  // shard is exact; with several, documents matching more of them come first, and a deeper
+  // read finds more of those intersections.
+  const depth = Math.min(200, queryEntities.length === 1 ? req.offset + req.limit : 2 * (req.offset + req.limit) + 10);
   interface Candidate {
     key: string;
     line?: number;
@@ -167,19 +192,21 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
             IndexName: RANK_INDEX,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': keys.postingPartition(t.type, t.key, shard) },
+            // What ranking reads, not the posting's name and mention statistics.
+            ProjectionExpression: 'documentId, s3Key, #line, #rank',
+            ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank' },
             ScanIndexForward: false,
             Limit: depth,
           }),
         );
-        const id = `${t.type}#${t.key}`;
-        postings.set(id, [...(postings.get(id) ?? []), ...(out.Items ?? [])]);
+        postings.set(id(t), [...(postings.get(id(t)) ?? []), ...(out.Items ?? [])]);
       }),
     ),
   );
   const docs = new Map<string, Candidate>();
   for (const t of wanted) {
-    const rarity = 1 / Math.log2(2 + (df.get(keys.frequency(t.type, t.key).pk) ?? 0));
-    for (const p of postings.get(`${t.type}#${t.key}`) ?? []) {
+    const rarity = 1 / Math.log2(2 + dfOf(t));
+    for (const p of postings.get(id(t)) ?? []) {
       const id = p.documentId as string;
       const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), entities: [] };
       const contribution = rarity * (p.rank as number) * t.weight;
