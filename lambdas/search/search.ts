@@ -13,8 +13,8 @@
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
  * for the readings of every candidate name (the model's entities and up to
  * MAX_CANDIDATES n-grams), one BatchGet of frequencies, SHARDS postings queries per
- * entity for at most MAX_READINGS readings of a query entity and MAX_ENTITIES entities
- * in all (each reading at most `depth` items from the rank index), and one or two
+ * reading followed (READINGS_BUDGET, or one per query entity up to MAX_ENTITIES, whichever
+ * is more; each reading at most `depth` items from the rank index), and one or two
  * BatchGets for the page's records and mentions.
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -71,8 +71,11 @@ const MAX_NGRAM = 4;
 const MAX_ENTITIES = 16;
 /** Readings of one name weighed (by document frequency) before choosing the ones to follow. */
 const MAX_READINGS_WEIGHED = 16;
-/** Readings of one query entity whose postings a search reads. */
-const MAX_READINGS = 3;
+/**
+ * Readings a search follows in all: every query entity's most frequent reading, then the
+ * next most frequent ones while the total stays within this. Each costs SHARDS requests.
+ */
+const READINGS_BUDGET = 3;
 /**
  * A reading is followed when its document frequency is at least this share of the
  * entity's most frequent reading: "japan" read as LOC in 1,144 stories and as
@@ -119,7 +122,10 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const queryEntities: QueryEntity[] = [];
   const targets: Target[] = [];
   const covered = new Uint8Array(Array.from(req.query).length);
+  const known = ngrams.filter((g) => readingsOf(g.normalized).length > 0);
   for (const { e, normalized } of found) {
+    // The vocabulary knows a longer name around it ("soviet union" around the model's "soviet"): that one.
+    if (known.some((g) => g.span[0]!.cpStart <= e.start && g.span.at(-1)!.cpEnd >= e.end && g.span.at(-1)!.cpEnd - g.span[0]!.cpStart > e.end - e.start)) continue;
     const names = readingsOf(normalized);
     const index = queryEntities.length;
     queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end });
@@ -154,18 +160,24 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const frequencies = await batchGet(store, [...new Map(typed.map((t) => [id(t), keys.frequency(t.type, t.key)])).values()], undefined, counter);
   const df = new Map(frequencies.map((i) => [(i.pk as string).slice('DF#'.length), (i.count as number) ?? 0]));
   const dfOf = (t: { type: string; key: string }) => df.get(id(t)) ?? 0;
-  const followed: Target[] = [];
+  const tops: Target[] = [];
+  const extras: Target[] = [];
   queryEntities.forEach((q, index) => {
     const own = typed.filter((t) => t.queryIndex === index && dfOf(t) > 0).sort((a, b) => dfOf(b) - dfOf(a) || id(a).localeCompare(id(b)));
-    const top = own[0] ? dfOf(own[0]) : 0;
-    followed.push(...own.filter((t) => dfOf(t) >= READING_SHARE * top).slice(0, MAX_READINGS));
+    if (!own[0]) return; // no indexed document has it
+    tops.push(own[0]);
+    extras.push(...own.slice(1).filter((t) => dfOf(t) >= READING_SHARE * dfOf(own[0]!)));
     // A name found in the vocabulary shows its most frequent reading's type.
-    if (q.foundBy === 'vocabulary' && own[0]) queryEntities[index] = { ...q, type: own[0].type };
+    if (q.foundBy === 'vocabulary') queryEntities[index] = { ...q, type: own[0].type };
   });
   // Query order decides which entities stay when a long query names more than MAX_ENTITIES.
-  const unique = [...new Map(followed.map((t) => [id(t), t])).values()].slice(0, MAX_ENTITIES);
+  const unique = [...new Map(tops.map((t) => [id(t), t])).values()].slice(0, MAX_ENTITIES);
+  for (const t of extras.sort((a, b) => dfOf(b) - dfOf(a))) {
+    if (unique.length >= READINGS_BUDGET) break;
+    if (!unique.some((u) => id(u) === id(t))) unique.push(t);
+  }
   const kept = new Set(unique.map(id));
-  const wanted = followed.filter((t) => kept.has(id(t)));
+  const wanted = [...tops, ...extras].filter((t) => kept.has(id(t)));
 
   // 4. Postings, top of each shard by rank.
   // One query entity ranks by its postings' rank alone, so the top offset + limit of each
