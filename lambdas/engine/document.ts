@@ -13,17 +13,24 @@
  *    span of the winning type. Its score is the winning type's share of the votes times
  *    the best score the string got: evidence from elsewhere, never above it.
  *
- * The thresholds are set by judgment, not tuned; their effect is measured on CoNLL-2003
- * dev and test in models/ensemble/README.md (`npm run eval:ensemble`).
+ * 3. Surnames: the last token of a confident multi-token name of a type in
+ *    `surnameTypes` ("Clinton" of "Bill Clinton") is that name's type where it appears
+ *    alone and capitalised later: tagged if untagged, retyped if the model gave it
+ *    another type less confidently.
+ *
+ * The thresholds were chosen on CoNLL-2003 dev (`npm run tune:consistency`); their
+ * effect on dev and test is in models/ensemble/README.md (`npm run eval:ensemble`).
  */
 import { entityOf, sentenceGroups, type Entity, type NerModel, type ScoredSpan } from './extract.js';
 import type { Token } from './tokenize.js';
 
 export interface ConsistencyOptions {
-  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.3 */
+  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.2 */
   readonly retypeShare?: number;
-  /** Only strings tagged at least once with this probability are propagated. @default 0.9 */
+  /** Only strings tagged at least once with this probability are propagated. @default 0.7 */
   readonly propagateScore?: number;
+  /** Types whose confident multi-token names lend their last token (rule 3). @default ['PER'] */
+  readonly surnameTypes?: readonly string[];
 }
 
 const keyOf = (tokens: readonly string[], span: { start: number; end: number }) => tokens.slice(span.start, span.end).join(' ');
@@ -32,7 +39,7 @@ const capitalised = (token: string) => /^\p{Lu}/u.test(token);
 export function harmonizeDocument(
   sentences: readonly (readonly string[])[],
   spans: readonly ScoredSpan[][],
-  { retypeShare = 0.3, propagateScore = 0.9 }: ConsistencyOptions = {},
+  { retypeShare = 0.2, propagateScore = 0.7, surnameTypes = ['PER'] }: ConsistencyOptions = {},
 ): ScoredSpan[][] {
   const votes = new Map<string, Map<string, number>>();
   const best = new Map<string, number>();
@@ -67,6 +74,27 @@ export function harmonizeDocument(
   // Rule 2: propagate confident strings to their unlabeled, capitalised recurrences.
   const confident = [...best.entries()].filter(([, score]) => score >= propagateScore).map(([key]) => key.split(' '));
   if (confident.length === 0) return out;
+  propagate(sentences, out, confident, winner, best);
+  // Rule 3: surnames.
+  const surnames = new Map<string, { type: string; score: number }>();
+  for (const k of confident) {
+    const w = winner.get(k.join(' '))!;
+    const last = k.at(-1)!;
+    if (k.length < 2 || !surnameTypes.includes(w.type) || !capitalised(last)) continue;
+    const score = w.share * best.get(k.join(' '))!;
+    if ((surnames.get(last)?.score ?? 0) < score) surnames.set(last, { type: w.type, score });
+  }
+  if (surnames.size > 0) lendSurnames(sentences, out, surnames);
+  return out;
+}
+
+function propagate(
+  sentences: readonly (readonly string[])[],
+  out: ScoredSpan[][],
+  confident: string[][],
+  winner: Map<string, { type: string; share: number }>,
+  best: Map<string, number>,
+): void {
   const byFirst = new Map<string, string[][]>();
   for (const k of confident) byFirst.set(k[0]!, [...(byFirst.get(k[0]!) ?? []), k]);
   for (const candidates of byFirst.values()) candidates.sort((a, b) => b.length - a.length); // longest match first
@@ -86,7 +114,22 @@ export function harmonizeDocument(
     }
     if (added.length > 0) out[s] = [...out[s]!, ...added].sort((a, b) => a.start - b.start);
   });
-  return out;
+}
+
+function lendSurnames(sentences: readonly (readonly string[])[], out: ScoredSpan[][], surnames: Map<string, { type: string; score: number }>): void {
+  sentences.forEach((tokens, s) => {
+    const taken = new Uint8Array(tokens.length);
+    for (const span of out[s]!) taken.fill(1, span.start, span.end);
+    const row = out[s]!.map((span) => {
+      const lent = span.end - span.start === 1 ? surnames.get(tokens[span.start]!) : undefined;
+      return lent && lent.type !== span.type && span.score < lent.score ? { ...span, type: lent.type } : span;
+    });
+    tokens.forEach((token, i) => {
+      const lent = surnames.get(token);
+      if (lent && !taken[i]) row.push({ start: i, end: i + 1, type: lent.type, score: lent.score });
+    });
+    out[s] = row.sort((a, b) => a.start - b.start);
+  });
 }
 
 /** IOB2 tags for spans over a sentence of `length` tokens. */

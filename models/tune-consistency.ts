@@ -1,0 +1,54 @@
+/**
+ * npm run tune:consistency [-- --model ensemble --data DIR]
+ *
+ * Chooses document consistency's thresholds (lambdas/engine/document.ts) on CoNLL-2003
+ * dev only: the model's spans are computed once, then every setting of the grid is
+ * scored by the mean of dev F1 as written and lower-cased. Test is never read here;
+ * `npm run eval:ensemble` reports it for the defaults the code ships with.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseConll } from '../cli/conll.js';
+import { evaluate } from '../cli/conlleval.js';
+import { harmonizeDocument, spansToTags, type ConsistencyOptions } from '../lambdas/engine/document.js';
+import { loadModel } from '../lambdas/engine/load.js';
+import { benchArgs, writeResult } from '../bench/lib/data.js';
+
+const args = benchArgs({ model: { type: 'string', default: 'ensemble' } });
+const model = await loadModel(args.model, { intraOpThreads: 2 });
+const dev = parseConll(readFileSync(join(args.data, 'conll2003', 'dev.txt'), 'utf8'));
+const gold = dev.map((s) => s.tags);
+const cases = await Promise.all(
+  [false, true].map(async (lower) => {
+    const tokens = dev.map((s) => (lower ? s.tokens.map((t) => t.toLowerCase()) : s.tokens));
+    return { tokens, spans: await model.spanSentences(tokens) };
+  }),
+);
+await model.release();
+
+function devF1(options: ConsistencyOptions | undefined): number {
+  const f1s = cases.map(({ tokens, spans }) => {
+    const predicted: string[][] = [];
+    for (let i = 0; i < dev.length; ) {
+      let j = i;
+      while (j < dev.length && dev[j]!.document === dev[i]!.document) j++;
+      const rows = options ? harmonizeDocument(tokens.slice(i, j), spans.slice(i, j), options) : spans.slice(i, j);
+      rows.forEach((row, k) => predicted.push(spansToTags(tokens[i + k]!.length, row)));
+      i = j;
+    }
+    return evaluate(gold, predicted).overall.f1;
+  });
+  return Number(((f1s[0]! + f1s[1]!) / 2).toFixed(3));
+}
+
+const rows: Array<ConsistencyOptions & { devMeanF1: number }> = [];
+for (const retypeShare of [0.2, 0.3, 0.4, 0.5]) {
+  for (const propagateScore of [0.7, 0.8, 0.9, 0.95]) {
+    for (const surnameTypes of [[], ['PER'], ['PER', 'ORG'], ['PER', 'LOC'], ['PER', 'ORG', 'LOC'], ['PER', 'ORG', 'LOC', 'MISC']]) rows.push({ retypeShare, propagateScore, surnameTypes, devMeanF1: devF1({ retypeShare, propagateScore, surnameTypes }) });
+  }
+}
+rows.sort((a, b) => b.devMeanF1 - a.devMeanF1);
+const none = devF1(undefined);
+console.log(`dev mean F1 (as written, lower-cased) without consistency: ${none}`);
+for (const r of rows.slice(0, 8)) console.log(`  retypeShare ${r.retypeShare}  propagateScore ${r.propagateScore}  surnameTypes [${r.surnameTypes}]  → ${r.devMeanF1}`);
+writeResult('tune-consistency', { model: args.model, split: 'CoNLL-2003 dev', objective: 'mean of F1 as written and lower-cased', withoutConsistency: none, best: rows[0], grid: rows });
