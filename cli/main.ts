@@ -4,6 +4,8 @@
  *   nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase]
  *   nerve eval --model NAME|DIR --conll FILE [--lowercase] [--documents] [--json]
  *   nerve extract [--model NAME|DIR] [--offsets codepoint|utf16] TEXT
+ *   nerve ingest PATH...
+ *   nerve search QUERY [--limit N] [--types T,...] [--url URL] [--token JWT] [--json]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -13,6 +15,7 @@ import type { NerModel, OffsetUnit } from '../lambdas/engine/extract.js';
 import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
 import { parseConll, type ConllSentence } from './conll.js';
 import { ingest } from './ingest.js';
+import { searchCommand } from './search.js';
 import { evaluate, formatReport } from './conlleval.js';
 
 const USAGE = `usage:
@@ -25,6 +28,8 @@ const USAGE = `usage:
   nerve ingest PATH... [--bucket B --table T] [--prefix P] [--timeout SECONDS]
       uploads files or folders into the running local stack (or a deployed bucket),
       waits until every document is indexed, prints a summary
+  nerve search QUERY [--limit N] [--types LOC,PER,...] [--url URL] [--token JWT] [--json]
+      ranked documents for QUERY from the running local stack (or the API at URL)
 
 --model defaults to "small"; --lowercase lower-cases the tokens first (query-style text);
 --documents applies document-level label consistency within each -DOCSTART- document;
@@ -83,6 +88,10 @@ async function main(argv: string[]): Promise<number> {
       table: { type: 'string' },
       prefix: { type: 'string' },
       timeout: { type: 'string', default: '1800' },
+      limit: { type: 'string' },
+      types: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
     },
   });
   const intraOpThreads = Number(values.threads);
@@ -120,6 +129,12 @@ async function main(argv: string[]): Promise<number> {
     case 'ingest': {
       const result = await ingest({ paths: positionals, bucket: values.bucket, table: values.table, prefix: values.prefix, timeoutSeconds: Number(values.timeout) });
       return result.failed.length > 0 ? 3 : 0;
+    }
+    case 'search': {
+      if (positionals.length === 0) throw new UsageError('search needs QUERY');
+      const limit = values.limit === undefined ? undefined : Number(values.limit);
+      if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit must be an integer');
+      return searchCommand({ query: positionals.join(' '), limit, types: values.types?.split(',').map((t) => t.trim()), url: values.url, token: values.token, json: values.json });
     }
     default:
       throw new UsageError(`unknown command "${command}"`);

@@ -25,6 +25,8 @@ export interface LocalConfig {
   readonly table: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
+  /** The local HTTP API, added by main.ts once the server listens (what `nerve search` calls). */
+  readonly apiUrl?: string;
 }
 
 export interface BatchStack {

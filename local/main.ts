@@ -6,6 +6,7 @@
  *   event proxy, the queue poller running the batch handler, and the inbox/ watcher.
  * `.nerve/local.json` tells `nerve ingest` where the local bucket and index are.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { startBatchStack } from './batch-stack.js';
@@ -48,6 +49,9 @@ server.on('error', (e: NodeJS.ErrnoException) => {
 });
 server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address() as { port: number };
+  // `nerve search` finds the API here.
+  const configFile = join(root, 'local.json');
+  if (withBatch) writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), apiUrl: `http://127.0.0.1:${bound}` }, null, 1) + '\n');
   console.log(`Nerve local stack on http://127.0.0.1:${bound}  (try-it page at /, API at /v1/...; Ctrl-C stops)`);
 });
 

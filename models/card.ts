@@ -4,6 +4,22 @@ import { join } from 'node:path';
 
 type Scores = { f1: number; precision: number; recall: number; byType: Record<string, number> };
 
+/** What each training set is, for the card's limits; from the datasets' own READMEs under ../shared/data. */
+const DATASETS: Record<string, { domain: string; licence: string }> = {
+  conll2003: {
+    domain: 'Trained on 1996 Reuters news: expect lower accuracy on other domains (tweets, biomedical text, product names) and on entity types it never saw.',
+    licence: 'CoNLL-2003 (research use only; see ../shared/data/conll2003/README.md)',
+  },
+  wnut17: {
+    domain: 'Trained on user-generated text (Twitter, Reddit, YouTube, StackExchange) whose test set holds mostly entities never seen in training, by design: expect low recall on new names, and do not use it on news.',
+    licence: 'WNUT-17 (CC-BY 4.0; cite Derczynski et al. 2017; see ../shared/data/wnut17/README.md)',
+  },
+  mit_restaurant: {
+    domain: 'Trained on short, lower-case spoken restaurant queries: its types (Amenity, Cuisine, Dish, Hours, Location, Price, Rating, Restaurant_Name) belong to that task, not to documents.',
+    licence: 'MIT Restaurant (no licence stated; research data, cite Liu et al. 2013; see ../shared/data/mit_restaurant/README.md)',
+  },
+};
+
 export function writeModelCard(dir: string): void {
   const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
   const e = m.metrics?.engine ?? {};
@@ -51,9 +67,7 @@ model's CRF distribution over valid label sequences (forward-backward). It is a 
 probability, not a calibrated frequency: read 0.5 as "the model is torn", not as
 "right half the time".
 
-Trained on 1996 Reuters news: expect lower accuracy on other domains (tweets, biomedical
-text, product names) and on entity types it never saw. Training data: CoNLL-2003 (research
-use only; see ../shared/data/conll2003/README.md).
+${(DATASETS[t.data] ?? DATASETS.conll2003!).domain} Training data: ${(DATASETS[t.data] ?? DATASETS.conll2003!).licence}.
 `;
   writeFileSync(join(dir, 'README.md'), card);
 }

@@ -66,6 +66,19 @@ describe('local batch path', () => {
     expect((await post('{"query": "x"}', 'text/plain')).status).toBe(415);
   });
 
+  it('nerve search finds the running stack and prints ranked documents with their matches', () => {
+    const nerve = (...args: string[]) => spawnSync(process.execPath, [join(repoRoot, 'bin', 'nerve.mjs'), 'search', ...args], { cwd: dir, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 60_000 });
+    const run = nerve('Anna Kowalczyk', '--limit', '5');
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/query entities: Anna Kowalczyk \(PER, /);
+    expect(run.stdout).toMatch(/ 1\. [\d.]+ {2}incoming\/docs\/a\.txt/);
+    const json = JSON.parse(nerve('Anna Kowalczyk', '--json').stdout);
+    expect(json.results[0].matches[0].mentions.length).toBeGreaterThan(0);
+    const bad = nerve('x', '--limit', '500');
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/answered 400: .*limit/);
+  });
+
   it('answers an unknown or malformed document id with 404 and 400', async () => {
     expect((await fetch(`${stack.url}/v1/documents/d000000000000000000000000`)).status).toBe(404);
     const bad = await fetch(`${stack.url}/v1/documents/..%2Fetc`);
