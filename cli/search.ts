@@ -18,7 +18,7 @@ export interface SearchCommand {
 
 interface Response {
   queryEntities: Array<{ text: string; type: string; foundBy: string }>;
-  results: Array<{ key: string; line?: number; score: number; title?: string; matches: Array<{ type: string; text: string; mentions: unknown[] }> }>;
+  results: Array<{ key: string; line?: number; score: number; title?: string; matches: Array<{ type: string; text: string; mentionCount: number }> }>;
   nextCursor?: string;
   reason?: string;
 }
@@ -54,7 +54,7 @@ export async function searchCommand(o: SearchCommand): Promise<number> {
   body.results.forEach((r, i) => {
     const where = r.line !== undefined ? `${r.key}:${r.line}` : r.key;
     console.log(`${String(i + 1).padStart(3)}. ${r.score.toFixed(3)}  ${where}${r.title ? `  ${r.title}` : ''}`);
-    console.log(`      ${r.matches.map((m) => `${m.text} (${m.type}, ${m.mentions.length}×)`).join(', ')}`);
+    console.log(`      ${r.matches.map((m) => `${m.text} (${m.type}, ${m.mentionCount}×)`).join(', ')}`);
   });
   if (body.nextCursor) console.log('more results: raise --limit (up to 50)');
   return 0;

@@ -7,7 +7,8 @@
  * - `DOC#<documentId>` / `ENT#<n>`: its resolved entities with mentions, in chunks kept
  *   far under DynamoDB's 400 KB item limit however many mentions a document has.
  * - `POST#<type>#<key>#<shard>` / `<documentId>`: a posting, with `rank` (salience) for the
- *   `byRank` local index. A hot entity (a country in every third document) is spread
+ *   `byRank` local index, and the entity's first POSTING_MENTIONS mentions, so that a
+ *   search page highlights its matches without reading the documents' entity chunks. A hot entity (a country in every third document) is spread
  *   over SHARDS partitions by a hash of the document id, and a search reads a bounded
  *   number of items from each: SHARDS queries, never a scan of every posting.
  * - `DF#<type>#<key>` / `DF`: document frequency, a counter moved only when a posting is
@@ -20,6 +21,8 @@
 import { createHash } from 'node:crypto';
 
 export const SHARDS = 4;
+/** Mentions (start, end, text) a posting carries; the count of all of them is beside. */
+export const POSTING_MENTIONS = 32;
 export const RANK_INDEX = 'byRank';
 
 export const TABLE_KEYS = {

@@ -5,7 +5,7 @@
  */
 import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ResolvedEntity } from './resolve.js';
-import { entityKey, keys, splitEntityKey } from './schema.js';
+import { entityKey, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 
 export interface IndexStore {
   readonly client: DynamoDBDocumentClient;
@@ -129,7 +129,8 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument, known
   for (const { e, rank } of postings) {
     puts.push({
       PutRequest: {
-        Item: { ...keys.posting(e.type, e.key, documentId), rank, documentId, s3Key: doc.record.key, line: doc.record.line, name: e.name, mentions: e.mentions.length, first: e.mentions[0]!.start },
+        Item: { ...keys.posting(e.type, e.key, documentId), rank, documentId, s3Key: doc.record.key, line: doc.record.line, name: e.name, mentions: e.mentions.length, first: e.mentions[0]!.start,
+          spans: e.mentions.slice(0, POSTING_MENTIONS).map((m) => [m.start, m.end, m.text]) },
       },
     });
   }

@@ -22,7 +22,6 @@ import type { NerModel } from '../engine/extract.js';
 import { tokenize } from '../engine/tokenize.js';
 import { normalizeName } from '../index/normalize.js';
 import { keys, RANK_INDEX, SHARDS, splitEntityKey } from '../index/schema.js';
-import type { ResolvedEntity } from '../index/resolve.js';
 import { batchGet, type IndexStore } from '../index/store.js';
 import type { SearchRequest } from './request.js';
 
@@ -41,7 +40,10 @@ export interface SearchMatch {
   readonly type: string;
   readonly text: string;
   readonly normalized: string;
+  /** The first POSTING_MENTIONS mentions (code points), enough to highlight a snippet; GET /v1/documents/{id} has all. */
   readonly mentions: Array<{ start: number; end: number; text: string }>;
+  /** How many mentions the document has in all. */
+  readonly mentionCount: number;
 }
 
 export interface SearchResult {
@@ -189,7 +191,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     line?: number;
     /** Best contribution per query entity. */
     matched: Map<number, number>;
-    entities: Array<{ type: string; key: string }>;
+    matches: Map<string, SearchMatch>;
   }
   // Each distinct entity's shards are read once, all at once, even when several query
   // entities resolve to it.
@@ -205,8 +207,8 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': keys.postingPartition(t.type, t.key, shard) },
             // What ranking reads, not the posting's name and mention statistics.
-            ProjectionExpression: 'documentId, s3Key, #line, #rank',
-            ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank' },
+            ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, spans',
+            ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank', '#name': 'name' },
             ScanIndexForward: false,
             Limit: depth,
           }),
@@ -220,10 +222,16 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     const rarity = 1 / Math.log2(2 + dfOf(t));
     for (const p of postings.get(id(t)) ?? []) {
       const id = p.documentId as string;
-      const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), entities: [] };
+      const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), matches: new Map() };
       const contribution = rarity * (p.rank as number) * t.weight;
       d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, contribution));
-      d.entities.push({ type: t.type, key: t.key });
+      d.matches.set(`${t.type}#${t.key}`, {
+        type: t.type,
+        text: p.name as string,
+        normalized: t.key,
+        mentions: ((p.spans as Array<[number, number, string]> | undefined) ?? []).map(([start, end, text]) => ({ start, end, text })),
+        mentionCount: p.mentions as number,
+      });
       docs.set(id, d);
     }
   }
@@ -233,28 +241,12 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     .sort((a, b) => b.count - a.count || b.score - a.score || a.documentId.localeCompare(b.documentId));
   const page = ranked.slice(req.offset, req.offset + req.limit);
 
-  // 5. Records and mentions of the page's documents, for titles, snippets and highlighting:
-  // one BatchGet for every record and first entity chunk, one more for any further chunks.
-  const projection = 'pk, sk, title, snippet, chunkCount, entities';
-  const items = await batchGet(store, page.flatMap((r) => [keys.document(r.documentId), keys.entityChunk(r.documentId, 0)]), projection, counter);
-  const more = items.filter((i) => i.sk === 'META' && ((i.chunkCount as number) ?? 0) > 1);
-  const documentId = (i: Record<string, unknown>) => (i.pk as string).slice('DOC#'.length);
-  items.push(...(await batchGet(store, more.flatMap((m) => Array.from({ length: (m.chunkCount as number) - 1 }, (_, n) => keys.entityChunk(documentId(m), n + 1))), projection, counter)));
-  const byDocument = new Map<string, Record<string, unknown>[]>();
-  for (const i of items) byDocument.set(documentId(i), [...(byDocument.get(documentId(i)) ?? []), i]);
+  // 5. Titles and snippets of the page's documents, one BatchGet (the postings brought the mentions).
+  const records = new Map(
+    (await batchGet(store, page.map((r) => keys.document(r.documentId)), 'pk, title, snippet', counter)).map((i) => [(i.pk as string).slice('DOC#'.length), i]),
+  );
   const results: SearchResult[] = page.map((r): SearchResult => {
-    const own = (byDocument.get(r.documentId) ?? []).sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
-    const meta = own.find((i) => i.sk === 'META');
-    const entities = own.filter((i) => String(i.sk).startsWith('ENT#')).flatMap((i) => i.entities as ResolvedEntity[]);
-    const want = new Set(r.d.entities.map((e) => `${e.type}#${e.key}`));
-    const matches = new Map<string, SearchMatch>();
-    for (const e of entities) {
-      const id = `${e.type}#${e.key}`;
-      if (!want.has(id)) continue;
-      const m: SearchMatch = matches.get(id) ?? { type: e.type, text: e.name, normalized: e.key, mentions: [] };
-      m.mentions.push(...e.mentions.map((x) => ({ start: x.start, end: x.end, text: x.text })));
-      matches.set(id, m);
-    }
+    const meta = records.get(r.documentId);
     return {
       documentId: r.documentId,
       key: r.d.key,
@@ -262,7 +254,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
       score: Number((r.count + r.score / (1 + r.score)).toFixed(4)),
       title: meta?.title as string | undefined,
       snippet: meta?.snippet as string | undefined,
-      matches: [...matches.values()],
+      matches: [...r.d.matches.values()],
     };
   });
   return {

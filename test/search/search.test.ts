@@ -44,6 +44,7 @@ describe('search', () => {
     expect(first.documentId).toBe(documentIdOf(BUCKET, 'incoming/1.txt'));
     const anna = first.matches.find((m) => m.normalized === 'anna kowalczyk')!;
     expect(anna.mentions.map((m) => Array.from(DOCS['incoming/1.txt']!).slice(m.start, m.end).join(''))).toEqual(['Anna Kowalczyk', 'Anna Kowalczyk']);
+    expect(anna.mentionCount).toBe(2);
   });
 
   it('finds a known entity through the index vocabulary where the model misses it, and says so', async () => {
