@@ -79,11 +79,11 @@ const MAX_READINGS_WEIGHED = 16;
  */
 const READINGS_BUDGET = 3;
 /**
- * A reading is followed when its document frequency is at least this share of the
- * entity's most frequent reading: "japan" read as LOC in 1,144 stories and as
- * "japan steelmakers" in one is Japan; the stray reading costs SHARDS requests and adds
- * nothing a first page shows. A real second sense ("Paris" the person in 30 documents
- * beside the city in 500) stays.
+ * Readings beyond the first: the query's own name under another type always may ("Paris"
+ * the person beside the city; the type mismatch weighs half); an alias reading (another
+ * name the index linked to it) only with at least this share of the most frequent
+ * reading's documents: "opec" linked once to "opec fund board of governors" would cost
+ * SHARDS requests and add nothing a first page shows.
  */
 const READING_SHARE = 0.1;
 const STOPWORDS = new Set('a an the of in on at to for and or by with from is are was were be as it its this that what who where when how news'.split(' '));
@@ -168,13 +168,14 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     const own = typed.filter((t) => t.queryIndex === index && dfOf(t) > 0).sort((a, b) => dfOf(b) - dfOf(a) || id(a).localeCompare(id(b)));
     if (!own[0]) return; // no indexed document has it
     tops.push(own[0]);
-    extras.push(...own.slice(1).filter((t) => dfOf(t) >= READING_SHARE * dfOf(own[0]!)));
+    extras.push(...own.slice(1).filter((t) => t.key === q.normalized || dfOf(t) >= READING_SHARE * dfOf(own[0]!)));
     // A name found in the vocabulary shows its most frequent reading's type.
     if (q.foundBy === 'vocabulary') queryEntities[index] = { ...q, type: own[0].type };
   });
   // Query order decides which entities stay when a long query names more than MAX_ENTITIES.
   const unique = [...new Map(tops.map((t) => [id(t), t])).values()].slice(0, MAX_ENTITIES);
-  for (const t of extras.sort((a, b) => dfOf(b) - dfOf(a))) {
+  const sameName = (t: Target) => (t.key === queryEntities[t.queryIndex]!.normalized ? 0 : 1);
+  for (const t of extras.sort((a, b) => sameName(a) - sameName(b) || dfOf(b) - dfOf(a))) {
     if (unique.length >= READINGS_BUDGET) break;
     if (!unique.some((u) => id(u) === id(t))) unique.push(t);
   }
