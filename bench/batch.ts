@@ -92,7 +92,10 @@ await new Promise((r) => stack.once('exit', r));
 const docs = files.length;
 const lambdaGb = 3538 / 1024; // the batch function: two vCPUs, like this machine's two cores
 const gbSecondsPerDoc = (seconds / docs) * lambdaGb;
-const writesPerDoc = 6 + 3 * (entities / docs); // record, chunks, lease; per entity: posting, name, frequency
+// Write units per document, assuming items under 1 KB (a Reuters posting is about 250 bytes):
+// record, chunks, lease; per entity a posting and its rank-index copy, a frequency update and
+// a name update (those two only when new, so this is an upper bound on recurring names).
+const writesPerDoc = 6 + 4 * (entities / docs);
 const aws = {
   lambdaComputePerMillion: gbSecondsPerDoc * 0.0000166667 * 1e6,
   lambdaRequestsPerMillion: (1e6 / 10) * 0.2e-6, // ten documents per invocation (lib/ingest-pipeline.ts)
