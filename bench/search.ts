@@ -13,7 +13,8 @@
  * with the ensemble, dynalite on disk as `npm start` runs it); `--index DIR` names another
  * such folder. Without one, the first `--stories N` stories are indexed here with the
  * small model (the index's shape, not the batch model, is what latency depends on).
- * Queries with one to three entities; p50, p99 and DynamoDB requests per query.
+ * Queries with one to three entities through the search Lambda's handler (API Gateway
+ * events in, JSON out); p50, p99 and DynamoDB requests per query.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ import { readSearchRequest } from '../lambdas/search/request.js';
 import { search } from '../lambdas/search/search.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { httpApiEvent } from '../test/helpers/events.js';
 import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
 import { shuffled } from './lib/queries.js';
 import { summarize } from './lib/stats.js';
@@ -126,9 +128,11 @@ const kept = join(args.index, 'local.json');
 let reutersStore: BatchContext['store'];
 let stories = 0;
 let stopKept = async () => {};
+let reutersEndpoint = emulators.dynamoEndpoint;
 if (existsSync(kept)) {
   // The local stack's own index, opened as `npm start` opens it.
   const kEmulators = await startEmulators({ dataDir: join(args.index, 'data') });
+  reutersEndpoint = kEmulators.dynamoEndpoint;
   const kDb = DynamoDBDocumentClient.from(kEmulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
   reutersStore = { client: kDb, table: JSON.parse(readFileSync(kept, 'utf8')).table as string };
   for await (const page of paginateScan({ client: kDb }, { TableName: reutersStore.table, Select: 'COUNT', FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) stories += page.Count ?? 0;
@@ -148,21 +152,34 @@ if (existsSync(kept)) {
   console.log(`no index in ${args.index}; indexed ${stories} Reuters stories with small in ${((Date.now() - t1) / 1000).toFixed(0)} s`);
 }
 const latencyQueries = ['opec output', 'reagan trade bill', 'japan', 'saudi arabia oil prices', 'federal reserve', 'brazil debt', 'ibm', 'texaco pennzoil', 'west germany bundesbank', 'chrysler american motors', 'u.s. treasury baker', 'nakasone tokyo', 'gold prices', 'london stock exchange', 'soviet union grain'];
+// The search Lambda's handler itself, from API Gateway events, with its own DynamoDB client
+// configured from the environment as in AWS (logs and metrics off to keep this output readable).
+Object.assign(process.env, {
+  AWS_ENDPOINT_URL_DYNAMODB: reutersEndpoint,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'local',
+  AWS_SECRET_ACCESS_KEY: 'local',
+  NERVE_INDEX_TABLE: reutersStore.table,
+  NERVE_MODEL: args.queryModel,
+  POWERTOOLS_LOG_LEVEL: 'SILENT',
+  POWERTOOLS_METRICS_DISABLED: 'true',
+});
+const { handler } = await import('../lambdas/search/handler.js');
 const ms: number[] = [];
-const requests: number[] = [];
 for (let round = 0; round < 20; round++) {
   for (const q of latencyQueries) {
     const started = performance.now();
-    const out = await search(reutersStore, queryModel, request(q, 10));
-    if (round > 0) {
-      ms.push(performance.now() - started);
-      requests.push(out.requests);
-    }
+    const res = await handler(httpApiEvent('POST /v1/search', { body: JSON.stringify({ query: q, limit: 10 }) }));
+    if (round > 0) ms.push(performance.now() - started);
+    if (res.statusCode !== 200) throw new Error(`search answered ${res.statusCode}: ${res.body}`);
   }
 }
+// Requests per query (the handler reports them as a metric, not in its response).
+const requests: number[] = [];
+for (const q of latencyQueries) requests.push((await search(reutersStore, queryModel, request(q, 10))).requests);
 const latency = summarize(ms);
 const reqs = summarize(requests);
-console.log(`search latency over ${stories} stories (${latencyQueries.length} queries × 19): p50 ${latency.p50} ms, p99 ${latency.p99} ms; DynamoDB requests per query p50 ${reqs.p50}, max ${reqs.max}`);
+console.log(`search handler latency over ${stories} stories (${latencyQueries.length} queries × 19): p50 ${latency.p50} ms, p99 ${latency.p99} ms; DynamoDB requests per query p50 ${reqs.p50}, max ${reqs.max}`);
 await queryModel.release();
 await stopKept();
 await emulators.stop();
