@@ -74,8 +74,9 @@ const MAX_ENTITIES = 16;
 /** Readings of one name weighed (by document frequency) before choosing the ones to follow. */
 const MAX_READINGS_WEIGHED = 16;
 /**
- * Readings a search follows in all: every query entity's most frequent reading, then the
- * next most frequent ones while the total stays within this. Each costs SHARDS requests.
+ * Readings a search follows in all: every query entity's most frequent reading, then
+ * further ones (see READING_SHARE) while the total stays within this. Each costs SHARDS
+ * requests.
  */
 const READINGS_BUDGET = 3;
 /**
@@ -157,7 +158,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     };
   }
 
-  // 3. Document frequencies (one BatchGet), which also choose the readings to follow.
+  // 2. Document frequencies (one BatchGet), which also choose the readings to follow.
   const id = (t: { type: string; key: string }) => `${t.type}#${t.key}`;
   const frequencies = await batchGet(store, [...new Map(typed.map((t) => [id(t), keys.frequency(t.type, t.key)])).values()], undefined, counter);
   const df = new Map(frequencies.map((i) => [(i.pk as string).slice('DF#'.length), (i.count as number) ?? 0]));
@@ -182,7 +183,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const kept = new Set(unique.map(id));
   const wanted = [...tops, ...extras].filter((t) => kept.has(id(t)));
 
-  // 4. Postings, top of each shard by rank.
+  // 3. Postings, top of each shard by rank.
   // One query entity ranks by its postings' rank alone, so the top offset + limit of each
   // shard is exact; with several, documents matching more of them come first, and a deeper
   // read finds more of those intersections.
@@ -242,7 +243,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     .sort((a, b) => b.count - a.count || b.score - a.score || a.documentId.localeCompare(b.documentId));
   const page = ranked.slice(req.offset, req.offset + req.limit);
 
-  // 5. Titles and snippets of the page's documents, one BatchGet (the postings brought the mentions).
+  // 4. Titles and snippets of the page's documents, one BatchGet (the postings brought the mentions).
   const records = new Map(
     (await batchGet(store, page.map((r) => keys.document(r.documentId)), 'pk, title, snippet', counter)).map((i) => [(i.pk as string).slice('DOC#'.length), i]),
   );
