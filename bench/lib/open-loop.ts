@@ -45,8 +45,8 @@ export async function openLoop({ url, rate, seconds, body, headers = {}, connect
   const start = performance.now() + 50;
   for (let i = 0; i < total; i++) {
     const due = start + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Never early: timers round to whole milliseconds and may fire before `due`.
+    for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) await new Promise((r) => setTimeout(r, Math.ceil(wait)));
     lags.push(performance.now() - due);
     const payload = body(i);
     inFlight.push(
