@@ -111,27 +111,24 @@ for (const lower of [false, true]) {
   // Where each wins: queries one system ranks a relevant document first and the other does not.
   const nerveWins: string[] = [];
   const bm25Wins: string[] = [];
-  // Nerve's misses: no query entity found, or none of its results relevant.
-  let nerveNoEntity = 0;
+  let nerveNoResults = 0;
   qs.forEach((q, i) => {
     const n = truth[i]!.has(nerve[i]![0] ?? '');
     const b = truth[i]!.has(bm[i]![0] ?? '');
     if (n && !b) nerveWins.push(q);
     if (b && !n) bm25Wins.push(q);
-    if (nerve[i]!.length === 0) nerveNoEntity++;
+    if (nerve[i]!.length === 0) nerveNoResults++;
   });
-  const nerveOnly = nerveWins.length;
-  const bmOnly = bm25Wins.length;
   const row = {
     nerve: score(nerve, truth),
     bm25: score(bm, truth),
-    topHitOnlyNerve: nerveOnly,
-    topHitOnlyBm25: bmOnly,
-    nerveNoResults: nerveNoEntity,
+    topHitOnlyNerve: nerveWins.length,
+    topHitOnlyBm25: bm25Wins.length,
+    nerveNoResults,
     examples: { nerveFirst: nerveWins.slice(0, 8), bm25First: bm25Wins.slice(0, 8) },
   };
   quality[lower ? 'lowerCased' : 'asWritten'] = row;
-  console.log(`${lower ? 'lower-cased' : 'as written '}: Nerve MRR ${row.nerve.mrr} R@10 ${row.nerve.recallAt10} | BM25 MRR ${row.bm25.mrr} R@10 ${row.bm25.recallAt10} | first hit only Nerve ${nerveOnly}, only BM25 ${bmOnly}; Nerve without results ${nerveNoEntity}`);
+  console.log(`${lower ? 'lower-cased' : 'as written '}: Nerve MRR ${row.nerve.mrr} R@10 ${row.nerve.recallAt10} | BM25 MRR ${row.bm25.mrr} R@10 ${row.bm25.recallAt10} | first hit only Nerve ${row.topHitOnlyNerve}, only BM25 ${row.topHitOnlyBm25}; Nerve without results ${nerveNoResults}`);
   console.log(`  relevant first only by Nerve: ${nerveWins.slice(0, 5).join(' | ')}`);
   console.log(`  relevant first only by BM25:  ${bm25Wins.slice(0, 5).join(' | ')}`);
 }

@@ -16,7 +16,7 @@ export interface SearchCommand {
   readonly json?: boolean;
 }
 
-interface Response {
+interface SearchBody {
   queryEntities: Array<{ text: string; type: string; foundBy: string }>;
   results: Array<{ key: string; line?: number; score: number; title?: string; matches: Array<{ type: string; text: string; mentionCount: number }> }>;
   nextCursor?: string;
@@ -33,7 +33,7 @@ function apiUrl(explicit: string | undefined): string {
 
 export async function searchCommand(o: SearchCommand): Promise<number> {
   const url = `${apiUrl(o.url)}/v1/search`;
-  let res: globalThis.Response;
+  let res: Response;
   try {
     res = await fetch(url, {
       method: 'POST',
@@ -43,7 +43,7 @@ export async function searchCommand(o: SearchCommand): Promise<number> {
   } catch (e) {
     throw new NerveError('unreachable', `cannot reach ${url}: ${(e as Error).cause ? String((e as Error).cause) : (e as Error).message}`);
   }
-  const body = (await res.json().catch(() => ({}))) as Response & { error?: { message: string } };
+  const body = (await res.json().catch(() => ({}))) as SearchBody & { error?: { message: string } };
   if (!res.ok) throw new NerveError('search_failed', `${url} answered ${res.status}: ${body.error?.message ?? res.statusText}`);
   if (o.json) {
     console.log(JSON.stringify(body, null, 1));

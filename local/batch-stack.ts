@@ -4,8 +4,7 @@
  * batch Lambda handler in concurrent execution environments (batch-environments.ts),
  * all on 127.0.0.1.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ENV } from '../lambdas/shared/env.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
@@ -25,8 +24,6 @@ export interface LocalConfig {
   readonly table: string;
   readonly queueUrl: string;
   readonly dlqUrl: string;
-  /** The local HTTP API, added by main.ts once the server listens (what `nerve search` calls). */
-  readonly apiUrl?: string;
 }
 
 export interface BatchStack {
@@ -35,7 +32,7 @@ export interface BatchStack {
   stop(): Promise<void>;
 }
 
-export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxReceiveCount, configFile }: { dataDir?: string; visibilityTimeoutSeconds?: number; maxReceiveCount?: number; configFile?: string } = {}): Promise<BatchStack> {
+export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxReceiveCount }: { dataDir?: string; visibilityTimeoutSeconds?: number; maxReceiveCount?: number } = {}): Promise<BatchStack> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const emulators = await startEmulators({ dataDir });
   await createIndexTable(emulators.dynamo, LOCAL_NAMES.table);
@@ -67,10 +64,6 @@ export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxRe
     queueUrl,
     dlqUrl,
   };
-  if (configFile) {
-    mkdirSync(dirname(configFile), { recursive: true });
-    writeFileSync(configFile, JSON.stringify(config, null, 1) + '\n');
-  }
   return {
     config,
     emulators,

@@ -3,13 +3,14 @@
  *
  * - HTTP API (PORT, default 3000): the try-it page, POST /v1/entities, GET /v1/documents/{id};
  * - the batch path: dynalite (persistent in .nerve/data), fauxqs (SQS and S3), the S3
- *   event proxy, the queue poller running the batch handler, and the inbox/ watcher.
- * `.nerve/local.json` tells `nerve ingest` where the local bucket and index are.
+ *   event proxy, the batch function's execution environments, and the inbox/ watcher.
+ * `.nerve/local.json` tells `nerve ingest` where the local bucket and index are, and
+ * `nerve search` where the API is; it is written once the server listens.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { startBatchStack } from './batch-stack.js';
+import { startBatchStack, type LocalConfig } from './batch-stack.js';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators.js';
 import { watchInbox } from './inbox.js';
 import { createLocalServer, type Route } from './server.js';
@@ -29,9 +30,10 @@ const withBatch = process.env.NERVE_LOCAL_BATCH !== 'false';
 const online = await import('../lambdas/online/handler.js');
 const routes: Route[] = [{ method: 'POST', path: '/v1/entities', handler: (e) => online.handler(e) }];
 let stopBatch = async () => {};
+let localConfig: LocalConfig | undefined;
 let stopInbox = () => {};
 if (withBatch) {
-  const batch = await startBatchStack({ dataDir: join(root, 'data'), configFile: join(root, 'local.json') });
+  const batch = await startBatchStack({ dataDir: join(root, 'data') });
   const documents = await import('../lambdas/documents/handler.js');
   routes.push({ method: 'GET', path: '/v1/documents/{documentId}', handler: (e) => documents.handler(e) });
   const searchRoute = await import('../lambdas/search/handler.js');
@@ -39,6 +41,7 @@ if (withBatch) {
   const uploader = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: batch.config.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
   stopInbox = watchInbox(process.env.NERVE_INBOX ?? join(process.cwd(), 'inbox'), uploader, batch.config.bucket, batch.config.prefix);
   stopBatch = () => batch.stop();
+  localConfig = batch.config; // written with the API's URL once the server listens
   console.log(`batch path: drop files into inbox/ or run \`npx nerve ingest PATH\` (bucket ${batch.config.bucket}, S3 endpoint ${batch.config.s3Endpoint})`);
 }
 
@@ -49,9 +52,7 @@ server.on('error', (e: NodeJS.ErrnoException) => {
 });
 server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address() as { port: number };
-  // `nerve search` finds the API here.
-  const configFile = join(root, 'local.json');
-  if (withBatch) writeFileSync(configFile, JSON.stringify({ ...JSON.parse(readFileSync(configFile, 'utf8')), apiUrl: `http://127.0.0.1:${bound}` }, null, 1) + '\n');
+  if (localConfig) writeFileSync(join(root, 'local.json'), JSON.stringify({ ...localConfig, apiUrl: `http://127.0.0.1:${bound}` }, null, 1) + '\n');
   console.log(`Nerve local stack on http://127.0.0.1:${bound}  (try-it page at /, API at /v1/...; Ctrl-C stops)`);
 });
 

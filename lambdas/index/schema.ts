@@ -8,9 +8,10 @@
  *   far under DynamoDB's 400 KB item limit however many mentions a document has.
  * - `POST#<type>#<key>#<shard>` / `<documentId>`: a posting, with `rank` (salience) for the
  *   `byRank` local index, and the entity's first POSTING_MENTIONS mentions, so that a
- *   search page highlights its matches without reading the documents' entity chunks. A hot entity (a country in every third document) is spread
- *   over SHARDS partitions by a hash of the document id, and a search reads a bounded
- *   number of items from each: SHARDS queries, never a scan of every posting.
+ *   search page highlights its matches without reading the documents' entity chunks.
+ *   A hot entity (a country in every third document) is spread over SHARDS partitions
+ *   by a hash of the document id, and a search reads a bounded number of items from
+ *   each: SHARDS queries, never a scan of every posting.
  * - `DF#<type>#<key>` / `DF`: document frequency, a counter moved only when a posting is
  *   created or deleted (see store.ts).
  * - `NAME#<normalized name>` / `NAME`: the vocabulary of names and aliases the search path

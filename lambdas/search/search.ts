@@ -208,7 +208,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
             IndexName: RANK_INDEX,
             KeyConditionExpression: 'pk = :pk',
             ExpressionAttributeValues: { ':pk': keys.postingPartition(t.type, t.key, shard) },
-            // What ranking reads, not the posting's name and mention statistics.
+            // What ranking and highlighting read (not `first`).
             ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, spans',
             ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank', '#name': 'name' },
             ScanIndexForward: false,
@@ -223,18 +223,18 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   for (const t of wanted) {
     const rarity = 1 / Math.log2(2 + dfOf(t));
     for (const p of postings.get(id(t)) ?? []) {
-      const id = p.documentId as string;
-      const d: Candidate = docs.get(id) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), matches: new Map() };
+      const documentId = p.documentId as string;
+      const d: Candidate = docs.get(documentId) ?? { key: p.s3Key as string, line: p.line as number | undefined, matched: new Map(), matches: new Map() };
       const contribution = rarity * (p.rank as number) * t.weight;
       d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, contribution));
-      d.matches.set(`${t.type}#${t.key}`, {
+      d.matches.set(id(t), {
         type: t.type,
         text: p.name as string,
         normalized: t.key,
         mentions: ((p.spans as Array<[number, number, string]> | undefined) ?? []).map(([start, end, text]) => ({ start, end, text })),
         mentionCount: p.mentions as number,
       });
-      docs.set(id, d);
+      docs.set(documentId, d);
     }
   }
 
