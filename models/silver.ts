@@ -1,5 +1,5 @@
 /**
- * npm run silver -- --model ensemble --out FILE [--stories N] [--data DIR]
+ * npm run silver -- --model ensemble --out FILE [--stories N] [--every K] [--data DIR]
  *
  * Labels unlabeled Reuters-21578 stories with a model (the ensemble, with document
  * consistency) and writes them in CoNLL format ("token O TAG", -DOCSTART- between
@@ -20,18 +20,20 @@ const args = benchArgs({
   model: { type: 'string', default: 'ensemble' },
   out: { type: 'string', default: 'silver.conll' },
   stories: { type: 'string', default: '6000' },
+  every: { type: 'string', default: '3' },
   threads: { type: 'string', default: '2' },
 });
 const model = await loadModel(args.model, { intraOpThreads: Number(args.threads) });
 const out = createWriteStream(args.out);
 const limit = Number(args.stories);
+const every = Number(args.every);
 let stories = 0;
 let tokens = 0;
 const started = performance.now();
 for (const story of reutersStories(join(args.data, 'reuters21578'))) {
   if (stories >= limit) break;
-  // One story in three, in NEWID order: a spread over the whole collection.
-  if (story.newId % 3 !== 0) continue;
+  // One story in `every` (three by default), in NEWID order: a spread over the whole collection.
+  if (story.newId % every !== 0) continue;
   const sents = [...sentences(tokenize(`${story.title}\n\n${story.body}`))]
     .map((s) => s.map((t) => t.text))
     .filter((s) => s.length >= 3 && s.length <= 80);
