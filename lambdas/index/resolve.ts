@@ -4,8 +4,11 @@
  * "Helmut Kohl" and "Kohl" as strangers.
  *
  * - mentions with the same type and normalized name are one entity;
- * - a one-word mention is linked to a longer name of the same type containing that word
- *   (a person's surname, "Siemens" to "Siemens AG"), when exactly one candidate exists;
+ * - a one-word mention is linked to a longer name of the same type where that word is
+ *   how such names are shortened: a person's last word ("Kohl" to "Helmut Kohl"), an
+ *   organisation's first ("Siemens" to "Siemens AG"), when exactly one candidate exists.
+ *   Other positions and types name other things: "OPEC" in "non-OPEC", "Mexico" in
+ *   "Gulf of Mexico" or "Mexico City";
  * - an acronym (OPEC) is linked to a name of any type whose initials it is
  *   ("Organization of Petroleum Exporting Countries"), when exactly one candidate exists.
  * The canonical name is the longest form; every other normalized form is an alias.
@@ -40,6 +43,15 @@ interface Group {
 }
 
 const words = (key: string) => key.split(' ');
+
+/** Which word of a longer name a one-word mention of this type may stand for. */
+const SHORT_FORM: Record<string, (w: string[]) => string | undefined> = {
+  per: (w) => w.at(-1),
+  person: (w) => w.at(-1),
+  org: (w) => w[0],
+  organization: (w) => w[0],
+  corporation: (w) => w[0],
+};
 const root = (g: Group): Group => (g.parent ? root(g.parent) : g);
 
 export function resolveEntities(mentions: readonly Mention[]): ResolvedEntity[] {
@@ -64,10 +76,9 @@ export function resolveEntities(mentions: readonly Mention[]): ResolvedEntity[] 
         continue;
       }
     }
-    if (single) {
-      const containing = longer(g).filter((o) => o.type === g.type && words(o.key).includes(g.key));
-      // A surname must be the last word of a person's name; other types may match any word.
-      const fitting = g.type === 'PER' ? containing.filter((o) => words(o.key).at(-1) === g.key) : containing;
+    const shortForm = SHORT_FORM[g.type.toLowerCase()];
+    if (single && shortForm) {
+      const fitting = longer(g).filter((o) => o.type === g.type && shortForm(words(o.key)) === g.key);
       const roots = [...new Set(fitting.map(root))];
       if (roots.length === 1) g.parent = roots[0];
     }

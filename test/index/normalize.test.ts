@@ -55,6 +55,21 @@ describe('resolveEntities', () => {
     expect(entities.map((e) => e.key).sort()).toEqual(['anna smith', 'john smith', 'smith']);
   });
 
+  it("links an organisation's first word, and no other word or type", () => {
+    const entities = resolveEntities([
+      m('Siemens AG', 'ORG', 0),
+      m('Siemens', 'ORG', 20),
+      m('non-OPEC', 'ORG', 40),
+      m('OPEC', 'ORG', 60),
+      m('Gulf of Mexico', 'LOC', 80),
+      m('Mexico', 'LOC', 100),
+      m('IBM PC', 'MISC', 120),
+      m('PC', 'MISC', 140),
+    ]);
+    expect(entities.find((e) => e.key === 'siemens ag')!.aliases).toEqual(['siemens']);
+    expect(entities.map((e) => e.key).sort()).toEqual(['gulf of mexico', 'ibm pc', 'mexico', 'non opec', 'opec', 'pc', 'siemens ag']);
+  });
+
   it('does not link a surname across types', () => {
     const entities = resolveEntities([m('Ford Motor', 'ORG', 0), m('Ford', 'PER', 20)]);
     expect(entities).toHaveLength(2);
