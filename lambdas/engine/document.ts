@@ -25,7 +25,7 @@ import { entityOf, sentenceGroups, type Entity, type NerModel, type ScoredSpan }
 import type { Token } from './tokenize.js';
 
 export interface ConsistencyOptions {
-  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.2 */
+  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.4 */
   readonly retypeShare?: number;
   /** Only strings tagged at least once with this probability are propagated. @default 0.7 */
   readonly propagateScore?: number;
@@ -39,7 +39,7 @@ const capitalised = (token: string) => /^\p{Lu}/u.test(token);
 export function harmonizeDocument(
   sentences: readonly (readonly string[])[],
   spans: readonly ScoredSpan[][],
-  { retypeShare = 0.2, propagateScore = 0.7, surnameTypes = ['PER'] }: ConsistencyOptions = {},
+  { retypeShare = 0.4, propagateScore = 0.7, surnameTypes = ['PER'] }: ConsistencyOptions = {},
 ): ScoredSpan[][] {
   const votes = new Map<string, Map<string, number>>();
   const best = new Map<string, number>();
