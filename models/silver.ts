@@ -27,6 +27,10 @@ const model = await loadModel(args.model, { intraOpThreads: Number(args.threads)
 const out = createWriteStream(args.out);
 const limit = Number(args.stories);
 const every = Number(args.every);
+// A typo here would otherwise skip every story (n % NaN is never 0) and write an empty file.
+for (const [name, value] of [['--stories', limit], ['--every', every]] as const) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
+}
 let stories = 0;
 let tokens = 0;
 const started = performance.now();
