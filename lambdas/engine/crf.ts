@@ -46,6 +46,11 @@ export class CrfDecoder {
   private readonly end: Float64Array;
   private readonly begin: Map<string, number>;
   private readonly inside: Map<string, number>;
+  // The labels each label may follow and precede: forward-backward sums over allowed moves
+  // only (a forbidden one adds exp(-1e30) = 0), which the ensemble's batch path runs for
+  // every member and token.
+  private readonly predecessors: Int32Array[];
+  private readonly successors: Int32Array[];
 
   constructor(
     readonly labels: readonly string[],
@@ -64,6 +69,9 @@ export class CrfDecoder {
         this.trans[i * k + j] = allowed(labels[i]!, labels[j]!) ? transitions[i]![j]! : FORBIDDEN;
       }
     }
+    const open = (i: number, j: number) => this.trans[i * k + j]! > FORBIDDEN / 2;
+    this.predecessors = labels.map((_, j) => Int32Array.from(labels.keys()).filter((i) => open(i, j)));
+    this.successors = labels.map((_, i) => Int32Array.from(labels.keys()).filter((j) => open(i, j)));
     this.begin = new Map();
     this.inside = new Map();
     labels.forEach((l, i) => {
@@ -127,25 +135,35 @@ export class CrfDecoder {
   /** Forward and backward log scores (n x size each) and the log partition function. */
   forwardBackward(emissions: Float32Array, n: number): ForwardBackward {
     const k = this.size;
+    const trans = this.trans;
     const alpha = new Float64Array(n * k);
     const beta = new Float64Array(n * k);
-    const tmp = new Float64Array(k);
     for (let y = 0; y < k; y++) alpha[y] = this.start[y]! + emissions[y]!;
     for (let t = 1; t < n; t++) {
+      const prev = (t - 1) * k;
       for (let y = 0; y < k; y++) {
-        for (let x = 0; x < k; x++) tmp[x] = alpha[(t - 1) * k + x]! + this.trans[x * k + y]!;
-        alpha[t * k + y] = logSumExp(tmp) + emissions[t * k + y]!;
+        const from = this.predecessors[y]!;
+        let max = -Infinity;
+        for (let i = 0; i < from.length; i++) max = Math.max(max, alpha[prev + from[i]!]! + trans[from[i]! * k + y]!);
+        let sum = 0;
+        if (max > FORBIDDEN / 2) for (let i = 0; i < from.length; i++) sum += Math.exp(alpha[prev + from[i]!]! + trans[from[i]! * k + y]! - max);
+        alpha[t * k + y] = (max > FORBIDDEN / 2 ? max + Math.log(sum) : max) + emissions[t * k + y]!;
       }
     }
     for (let y = 0; y < k; y++) beta[(n - 1) * k + y] = this.end[y]!;
     for (let t = n - 2; t >= 0; t--) {
+      const next = (t + 1) * k;
       for (let y = 0; y < k; y++) {
-        for (let z = 0; z < k; z++) tmp[z] = this.trans[y * k + z]! + emissions[(t + 1) * k + z]! + beta[(t + 1) * k + z]!;
-        beta[t * k + y] = logSumExp(tmp);
+        const to = this.successors[y]!;
+        let max = -Infinity;
+        for (let i = 0; i < to.length; i++) max = Math.max(max, trans[y * k + to[i]!]! + emissions[next + to[i]!]! + beta[next + to[i]!]!);
+        let sum = 0;
+        if (max > FORBIDDEN / 2) for (let i = 0; i < to.length; i++) sum += Math.exp(trans[y * k + to[i]!]! + emissions[next + to[i]!]! + beta[next + to[i]!]! - max);
+        beta[t * k + y] = max > FORBIDDEN / 2 ? max + Math.log(sum) : max;
       }
     }
-    for (let y = 0; y < k; y++) tmp[y] = alpha[(n - 1) * k + y]! + this.end[y]!;
-    return { alpha, beta, logZ: logSumExp(tmp) };
+    const last = Array.from({ length: k }, (_, y) => alpha[(n - 1) * k + y]! + this.end[y]!);
+    return { alpha, beta, logZ: logSumExp(last) };
   }
 
   /** P(label y at token t) for every token and label, laid out n x size. */
