@@ -68,8 +68,8 @@ writeFileSync(
   join('models', 'ensemble', 'README.md'),
   `# Model card: ensemble ${ensemble.model.version}
 
-The batch path's model: ${ensemble.members.length} BiLSTM-CNN-CRF taggers that differ in width, character
-features, augmentation and training data (not only in seed), combined in the TypeScript engine
+The batch path's model: ${ensemble.members.length} BiLSTM-CNN-CRF taggers that differ in more than their seed
+(width, training data or features: each member's settings are listed below), combined in the TypeScript engine
 (\`lambdas/engine/ensemble.ts\`): ${ensemble.manifest.combination}.
 
 ## Ablation (F1, TypeScript engine, conlleval rules, CoNLL-2003)
@@ -86,11 +86,10 @@ Members were selected (best epoch) on dev; document consistency's thresholds and
 
 ${members}
 
-Members trained on CoNLL-2003 alone come from \`models/train/ensemble.sh\` (on an NVIDIA H200 for
-speed, exported from the checkpoint on the CPU by \`python3 -m nerve_train.checkpoint\`; the same
-script with \`cpu\` trains them here). Students learned from CoNLL-2003 plus silver Reuters-21578
-sentences that the previous ensemble labelled (self-training; \`npm run silver\`), on this
-machine's CPU. Every command is in \`models/README.md\`; each member reproduces PyTorch within
+Self-training in rounds: the first round's taggers learned from CoNLL-2003 alone
+(\`models/train/ensemble.sh\`); every later student from CoNLL-2003 plus silver Reuters-21578
+sentences that the previous round's ensemble labelled (\`npm run silver\`), on this machine's
+CPU. Every command is in \`models/README.md\`; each member reproduces PyTorch within
 1e-4 (its \`parity.json\`, checked by the tests).
 `,
 );
