@@ -23,12 +23,13 @@ function allowed(prev: string | null, cur: string): boolean {
   return prev !== null && prev !== 'O' && prev.slice(2) === cur.slice(2);
 }
 
-function logSumExp(values: Float64Array | number[]): number {
+/** log(sum(exp(values[0..length)))), or the largest value where every term is forbidden. */
+function logSumExp(values: Float64Array | number[], length = values.length): number {
   let max = -Infinity;
-  for (const v of values) if (v > max) max = v;
+  for (let i = 0; i < length; i++) max = Math.max(max, values[i]!);
   if (max === -Infinity || max <= FORBIDDEN / 2) return max;
   let sum = 0;
-  for (const v of values) sum += Math.exp(v - max);
+  for (let i = 0; i < length; i++) sum += Math.exp(values[i]! - max);
   return max + Math.log(sum);
 }
 
@@ -135,35 +136,27 @@ export class CrfDecoder {
   /** Forward and backward log scores (n x size each) and the log partition function. */
   forwardBackward(emissions: Float32Array, n: number): ForwardBackward {
     const k = this.size;
-    const trans = this.trans;
     const alpha = new Float64Array(n * k);
     const beta = new Float64Array(n * k);
+    const tmp = new Float64Array(k);
     for (let y = 0; y < k; y++) alpha[y] = this.start[y]! + emissions[y]!;
     for (let t = 1; t < n; t++) {
-      const prev = (t - 1) * k;
       for (let y = 0; y < k; y++) {
         const from = this.predecessors[y]!;
-        let max = -Infinity;
-        for (let i = 0; i < from.length; i++) max = Math.max(max, alpha[prev + from[i]!]! + trans[from[i]! * k + y]!);
-        let sum = 0;
-        if (max > FORBIDDEN / 2) for (let i = 0; i < from.length; i++) sum += Math.exp(alpha[prev + from[i]!]! + trans[from[i]! * k + y]! - max);
-        alpha[t * k + y] = (max > FORBIDDEN / 2 ? max + Math.log(sum) : max) + emissions[t * k + y]!;
+        for (let i = 0; i < from.length; i++) tmp[i] = alpha[(t - 1) * k + from[i]!]! + this.trans[from[i]! * k + y]!;
+        alpha[t * k + y] = logSumExp(tmp, from.length) + emissions[t * k + y]!;
       }
     }
     for (let y = 0; y < k; y++) beta[(n - 1) * k + y] = this.end[y]!;
     for (let t = n - 2; t >= 0; t--) {
-      const next = (t + 1) * k;
       for (let y = 0; y < k; y++) {
         const to = this.successors[y]!;
-        let max = -Infinity;
-        for (let i = 0; i < to.length; i++) max = Math.max(max, trans[y * k + to[i]!]! + emissions[next + to[i]!]! + beta[next + to[i]!]!);
-        let sum = 0;
-        if (max > FORBIDDEN / 2) for (let i = 0; i < to.length; i++) sum += Math.exp(trans[y * k + to[i]!]! + emissions[next + to[i]!]! + beta[next + to[i]!]! - max);
-        beta[t * k + y] = max > FORBIDDEN / 2 ? max + Math.log(sum) : max;
+        for (let i = 0; i < to.length; i++) tmp[i] = this.trans[y * k + to[i]!]! + emissions[(t + 1) * k + to[i]!]! + beta[(t + 1) * k + to[i]!]!;
+        beta[t * k + y] = logSumExp(tmp, to.length);
       }
     }
-    const last = Array.from({ length: k }, (_, y) => alpha[(n - 1) * k + y]! + this.end[y]!);
-    return { alpha, beta, logZ: logSumExp(last) };
+    for (let y = 0; y < k; y++) tmp[y] = alpha[(n - 1) * k + y]! + this.end[y]!;
+    return { alpha, beta, logZ: logSumExp(tmp) };
   }
 
   /** P(label y at token t) for every token and label, laid out n x size. */
