@@ -2,7 +2,9 @@
  * npm run bench:model [-- --model small --data DIR]
  *
  * The engine in-process: latency of one query (≤ 32 tokens, one intra-op thread) and
- * batched throughput in tokens per second on CoNLL-2003 test, with 1 and 2 threads.
+ * batched throughput in tokens per second on CoNLL-2003 test: one thread; two cores as
+ * two intra-op threads of one model; two cores as two worker threads with a model each
+ * (engine/parallel.ts, what the batch function runs).
  */
 import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -35,8 +37,14 @@ async function queryLatency(tagger: NerModel, queries: string[]) {
   return { all: summarize(all), byTokens: Object.fromEntries(Object.entries(byBucket).map(([k, v]) => [k, summarize(v)])) };
 }
 
-async function throughput(model: string, threads: number, sentences: string[][]) {
-  const tagger = await loadModel(model, { intraOpThreads: threads, batchWindows: 64 });
+interface Setup {
+  readonly workers: number;
+  readonly threads: number;
+}
+const describeSetup = ({ workers, threads }: Setup) => (workers > 1 ? `${workers} workers x 1 thread` : `${threads} thread${threads > 1 ? 's' : ''}`);
+
+async function throughput(model: string, setup: Setup, sentences: string[][]) {
+  const tagger = await loadModel(model, { intraOpThreads: setup.threads, workers: setup.workers, batchWindows: 64 });
   await tagger.labelSentences(sentences.slice(0, 500));
   const tokens = sentences.reduce((n, s) => n + s.length, 0);
   const runs: number[] = [];
@@ -48,7 +56,7 @@ async function throughput(model: string, threads: number, sentences: string[][])
   await tagger.release();
   const best = Math.min(...runs);
   const median = [...runs].sort((a, b) => a - b)[1]!;
-  return { threads, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
+  return { ...setup, cores: setup.workers * setup.threads, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
 }
 
 const tagger = await loadModel(args.model, { intraOpThreads: 1 });
@@ -63,9 +71,9 @@ await tagger.release();
 
 const sentences = parseConll(readFileSync(join(args.data, 'conll2003', 'test.txt'), 'utf8')).map((s) => s.tokens);
 const batched = [];
-for (const threads of [1, 2]) {
-  const r = await throughput(args.model, threads, sentences);
-  console.log(`batched (CoNLL-2003 test, ${r.tokens} tokens, ${threads} thread${threads > 1 ? 's' : ''}): ${r.tokensPerSecond.toLocaleString('en')} tokens/s (median of 3)`);
+for (const setup of [{ workers: 1, threads: 1 }, { workers: 1, threads: 2 }, { workers: 2, threads: 1 }]) {
+  const r = await throughput(args.model, setup, sentences);
+  console.log(`batched (CoNLL-2003 test, ${r.tokens} tokens, ${describeSetup(setup)}): ${r.tokensPerSecond.toLocaleString('en')} tokens/s (median of 3)`);
   batched.push(r);
 }
 

@@ -33,7 +33,9 @@ const USAGE = `usage:
 
 --model defaults to "small"; --lowercase lower-cases the tokens first (query-style text);
 --documents applies document-level label consistency within each -DOCSTART- document;
---threads N sets ONNX Runtime's intra-op threads (default 1).`;
+--threads N sets ONNX Runtime's intra-op threads (default 1); --workers N runs the model
+in N threads, each with its own copy and one intra-op thread (the fastest way to evaluate
+the ensemble on several cores).`;
 
 class UsageError extends NerveError {
   constructor(message: string) {
@@ -84,6 +86,7 @@ async function main(argv: string[]): Promise<number> {
       documents: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       threads: { type: 'string', default: '1' },
+      workers: { type: 'string', default: '1' },
       bucket: { type: 'string' },
       table: { type: 'string' },
       prefix: { type: 'string' },
@@ -96,7 +99,9 @@ async function main(argv: string[]): Promise<number> {
   });
   const intraOpThreads = Number(values.threads);
   if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new UsageError(`--threads must be a positive integer`);
-  const load = () => loadModel(values.model!, { intraOpThreads });
+  const workers = Number(values.workers);
+  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer`);
+  const load = () => loadModel(values.model!, { intraOpThreads, workers });
 
   switch (command) {
     case 'tag':

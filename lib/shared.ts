@@ -17,17 +17,41 @@ export const LAMBDA_DEFAULTS = {
   architecture: lambda.Architecture.X86_64,
 } as const;
 
-/** esbuild, as ESM (top-level await loads the model at init); the native addon comes from the layer. */
-export function nodeBundling(): BundlingOptions {
+/** Bundled CommonJS dependencies still call require(); give ESM one. */
+const REQUIRE_BANNER = "import { createRequire as __nerveCreateRequire } from 'module'; const require = __nerveCreateRequire(import.meta.url);";
+const EXTERNAL_MODULES = ['onnxruntime-node', '@aws-sdk/*'];
+
+/**
+ * esbuild, as ESM (top-level await loads the model at init); the native addon comes from
+ * the layer. `modelWorker` also bundles the engine's worker thread (engine/parallel.ts)
+ * beside the handler, where ParallelModel looks for it: one bundle cannot hold two
+ * entries, and a worker thread needs its own file.
+ */
+export function nodeBundling({ modelWorker = false } = {}): BundlingOptions {
+  const shared = { format: OutputFormat.ESM, target: 'node22', minify: true, sourceMap: true } as const;
   return {
-    format: OutputFormat.ESM,
-    target: 'node22',
-    minify: true,
-    sourceMap: true,
+    ...shared,
     mainFields: ['module', 'main'],
-    externalModules: ['onnxruntime-node', '@aws-sdk/*'],
-    // Bundled CommonJS dependencies still call require(); give ESM one.
-    banner: "import { createRequire as __nerveCreateRequire } from 'module'; const require = __nerveCreateRequire(import.meta.url);",
+    externalModules: EXTERNAL_MODULES,
+    banner: REQUIRE_BANNER,
+    commandHooks: modelWorker
+      ? {
+          beforeBundling: () => [],
+          beforeInstall: () => [],
+          afterBundling: (inputDir: string, outputDir: string) => [
+            [
+              `"${inputDir}/node_modules/.bin/esbuild"`,
+              `"${inputDir}/lambdas/engine/parallel-worker.ts"`,
+              '--bundle --platform=node --format=esm --minify --sourcemap',
+              `--target=${shared.target}`,
+              '--main-fields=module,main',
+              ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
+              `"--banner:js=${REQUIRE_BANNER}"`,
+              `"--outfile=${outputDir}/parallel-worker.mjs"`,
+            ].join(' '),
+          ],
+        }
+      : undefined,
   };
 }
 
@@ -42,6 +66,8 @@ export interface NerveFunctionProps {
   readonly timeout: Duration;
   readonly layers?: lambda.ILayerVersion[];
   readonly environment: Record<string, string>;
+  /** Bundle the engine's worker thread too (the batch function's ParallelModel). */
+  readonly modelWorker?: boolean;
 }
 
 /**
@@ -63,7 +89,7 @@ export function nerveFunction(scope: Construct, id: string, props: NerveFunction
     role,
     logGroup,
     layers: props.layers,
-    bundling: nodeBundling(),
+    bundling: nodeBundling({ modelWorker: props.modelWorker }),
     environment: props.environment,
   });
   // cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on.

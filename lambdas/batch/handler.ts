@@ -27,6 +27,7 @@ const ctx: BatchContext = {
   // The batch's documents share model calls (see engine/coalesce.ts).
   model: new CoalescingModel(
     await loadModel(readEnv(ENV.batchModel, 'ensemble'), {
+      workers: readIntEnv(ENV.modelWorkers, 1),
       intraOpThreads: readIntEnv(ENV.intraOpThreads, 2),
       executionProviders: readEnv(ENV.executionProviders, 'cpu').split(','),
     }),

@@ -3,8 +3,9 @@
  * sentences that arrive while the model is busy wait for the next call and go in
  * together. A Reuters story has about eight sentences; a call over the sentences of
  * several documents gives the length batching (batching.ts) real choices and pays the
- * per-call cost once. ONNX Runtime's Node binding runs on the event loop's thread, so
- * while one call runs, the other documents' reads and writes finish and queue up here.
+ * per-call cost once. While one call runs (on the event loop's thread, where ONNX
+ * Runtime's Node binding runs a model, or in a ParallelModel's workers), the other
+ * documents' reads and writes finish and queue up here.
  */
 import type { ExtractOptions, NerModel, ScoredSpan, Entity } from './extract.js';
 

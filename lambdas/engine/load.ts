@@ -1,10 +1,21 @@
-/** Load any Nerve model folder by name or path: a single tagger or an ensemble. */
+/** Load any Nerve model folder by name or path: a single tagger or an ensemble, in this thread or in workers. */
 import { Ensemble, readEnsembleManifest } from './ensemble.js';
 import type { NerModel } from './extract.js';
 import { resolveModelDir } from './manifest.js';
+import { ParallelModel } from './parallel.js';
 import { Tagger, type TaggerOptions } from './tagger.js';
 
-export async function loadModel(ref: string, options: TaggerOptions = {}): Promise<NerModel> {
+export interface LoadOptions extends TaggerOptions {
+  /**
+   * Worker threads to run the model in, each with its own copy (see parallel.ts). 1, the
+   * default, runs it on the calling thread.
+   */
+  readonly workers?: number;
+}
+
+export async function loadModel(ref: string, { workers = 1, ...options }: LoadOptions = {}): Promise<NerModel> {
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   const dir = resolveModelDir(ref);
+  if (workers > 1) return ParallelModel.load(dir, { ...options, workers });
   return readEnsembleManifest(dir) ? Ensemble.load(dir, options) : Tagger.load(dir, options);
 }

@@ -13,6 +13,8 @@ export const ENV = {
   logText: 'NERVE_LOG_TEXT',
   /** ONNX Runtime intra-op threads. */
   intraOpThreads: 'NERVE_INTRA_OP_THREADS',
+  /** Threads the batch model runs in, each with its own copy (one per vCPU; see engine/parallel.ts). */
+  modelWorkers: 'NERVE_MODEL_WORKERS',
   /** The batch path's model (the ensemble by default). */
   batchModel: 'NERVE_BATCH_MODEL',
   /** ONNX Runtime execution providers, in order: "cuda,cpu" on the GPU workers. */

@@ -36,6 +36,13 @@ describe('nerve CLI', () => {
     expect(Object.keys(json.byType)).toEqual(['LOC', 'MISC', 'ORG', 'PER']);
   });
 
+  it('eval --workers runs the model in threads: the same scores, and the process ends', () => {
+    const args = ['eval', '--model', tinyModel, '--conll', join(tinyConll, 'test.txt'), '--json', '--documents'];
+    const [one, two] = [nerve(...args), nerve(...args, '--workers', '2')];
+    expect(two.status, two.stderr).toBe(0);
+    expect(JSON.parse(two.stdout)).toEqual(JSON.parse(one.stdout));
+  });
+
   it('extract prints the entities contract as JSON', () => {
     const run = nerve('extract', '--model', tinyModel, '--offsets', 'utf16', 'Tomas Berg visited Osterholm.');
     expect(run.status, run.stderr).toBe(0);
@@ -51,6 +58,7 @@ describe('nerve CLI', () => {
       [['eval', '--model', 'nope', '--conll', join(tinyConll, 'test.txt')], /no model named "nope"/, 1],
       [['tag', '--model', tinyModel, '--conll', '/no/such/file'], /cannot read \/no\/such\/file: ENOENT/, 1],
       [['frobnicate'], /unknown command "frobnicate"/, 2],
+      [['eval', '--model', tinyModel, '--conll', join(tinyConll, 'test.txt'), '--workers', '0'], /--workers must be a positive integer/, 2],
       [['extract', '--model', tinyModel, '--offsets', 'bytes', 'x'], /offsets must be one of/, 1],
     ];
     for (const [args, message, status] of cases) {

@@ -1,11 +1,21 @@
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_SETTINGS, BATCH_FUNCTION_TIMEOUT_SECONDS } from '../../lambdas/batch/settings.js';
+import { Tagger } from '../../lambdas/engine/tagger.js';
+import type { FromWorker } from '../../lambdas/engine/parallel.js';
+import { lambdaVcpus } from '../../lib/ingest-pipeline.js';
+import { fixtures, repoRoot } from '../helpers/paths.js';
 import { synthNerve } from '../helpers/synth.js';
 
 let template: Template;
+let assemblyDir: string;
 beforeAll(() => {
-  template = synthNerve().template;
+  const synth = synthNerve();
+  template = synth.template;
+  assemblyDir = synth.assembly.directory;
 });
 
 const batchFunction = () => Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Nerve batch NER') } }))[0]!;
@@ -74,6 +84,46 @@ describe('ingest pipeline', () => {
       ScalingConfig: { MaximumConcurrency: 10 },
       BatchSize: 10,
     });
+  });
+
+  it('runs the model in one thread per vCPU, each with one intra-op thread', () => {
+    expect(batchFunction().Properties.MemorySize).toBe(3538);
+    expect(batchFunction().Properties.Environment.Variables).toMatchObject({ NERVE_MODEL_WORKERS: '2', NERVE_INTRA_OP_THREADS: '1' });
+    expect([1024, 1769, 3538, 5307, 10240].map(lambdaVcpus)).toEqual([1, 1, 2, 3, 5]);
+  });
+
+  it('bundles the model worker thread beside the handler, and the bundle runs', async () => {
+    const manifest = JSON.parse(readFileSync(join(assemblyDir, 'Nerve.assets.json'), 'utf8'));
+    const key: string = batchFunction().Properties.Code.S3Key;
+    const assetDir = join(assemblyDir, manifest.files[key.replace(/\.zip$/, '')].source.path);
+    expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain('parallel-worker.mjs');
+    // Run the bundled worker from a folder where onnxruntime-node resolves, as the layer makes it in Lambda.
+    const dir = join(repoRoot, 'node_modules', '.cache', `nerve-worker-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(assetDir, 'parallel-worker.mjs'), join(dir, 'parallel-worker.mjs'));
+    const model = join(fixtures, 'tiny-model');
+    const worker = new Worker(join(dir, 'parallel-worker.mjs'), { workerData: { ref: model, options: {} } });
+    try {
+      const messages: FromWorker[] = [];
+      const next = () => new Promise<FromWorker>((resolve, reject) => {
+        worker.once('message', resolve);
+        worker.once('error', reject);
+      });
+      messages.push(await next());
+      const sentence = ['Peter', 'Blackburn', 'went', 'to', 'Paris', '.'];
+      worker.postMessage({ kind: 'labels', id: 7, batch: [sentence] });
+      messages.push(await next());
+      const tagger = await Tagger.load(model);
+      const expected = await tagger.labelSentences([sentence]);
+      await tagger.release();
+      expect(messages).toEqual([
+        { kind: 'ready', model: tagger.model, labels: tagger.labels },
+        { kind: 'result', id: 7, result: expected },
+      ]);
+    } finally {
+      await worker.terminate();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('grants the batch function only what it needs', () => {

@@ -1,0 +1,39 @@
+/**
+ * One thread of a ParallelModel (see parallel.ts): loads its own copy of the model and
+ * answers the main thread's calls, one at a time, in the order they arrive.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { loadModel } from './load.js';
+import type { NerModel } from './extract.js';
+import type { ToWorker, FromWorker, WorkerSetup } from './parallel.js';
+
+const port = parentPort!;
+const send = (message: FromWorker) => port.postMessage(message);
+const describe = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e), code: (e as { code?: string })?.code });
+
+async function serve({ ref, options }: WorkerSetup): Promise<void> {
+  let model: NerModel;
+  try {
+    model = await loadModel(ref, options);
+  } catch (e) {
+    send({ kind: 'failed', error: describe(e) });
+    port.close();
+    return;
+  }
+  port.on('message', async (message: ToWorker) => {
+    if (message.kind === 'release') {
+      await model.release();
+      port.close();
+      return;
+    }
+    try {
+      const result = message.kind === 'spans' ? await model.spanSentences(message.batch) : await model.labelSentences(message.batch);
+      send({ kind: 'result', id: message.id, result });
+    } catch (e) {
+      send({ kind: 'error', id: message.id, error: describe(e) });
+    }
+  });
+  send({ kind: 'ready', model: model.model, labels: model.labels });
+}
+
+void serve(workerData as WorkerSetup);

@@ -1,0 +1,197 @@
+/**
+ * A model spread over worker threads, for the batch path. onnxruntime-node runs a
+ * session synchronously on the calling thread, and an LSTM gains little from a second
+ * intra-op thread (each step is a small matrix product), so on N cores N threads with
+ * one copy of the model each, every one taking a share of the sentences, go nearly N
+ * times as fast as one copy with N intra-op threads; the CRF decoding and the ensemble's
+ * combination run in the workers too. The main thread stays free for I/O.
+ *
+ * Each call's sentences are cut into contiguous runs of about equal token counts, one per
+ * worker, and the answers are joined in order: results are the same as one model's.
+ */
+import { Worker } from 'node:worker_threads';
+import { InvalidInputError, ModelInvalidError, ModelNotFoundError, NerveError } from './errors.js';
+import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
+import type { TaggerOptions } from './tagger.js';
+
+type Batch = readonly (readonly string[])[];
+interface SerializedError {
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+}
+
+/** What a worker is started with. */
+export interface WorkerSetup {
+  readonly ref: string;
+  readonly options: TaggerOptions;
+}
+export type ToWorker = { kind: 'spans' | 'labels'; id: number; batch: Batch } | { kind: 'release' };
+export type FromWorker =
+  | { kind: 'ready'; model: { name: string; version: string }; labels: readonly string[] }
+  | { kind: 'failed'; error: SerializedError }
+  | { kind: 'result'; id: number; result: ScoredSpan[][] | string[][] }
+  | { kind: 'error'; id: number; error: SerializedError };
+
+/** Below this many tokens a call goes to one worker whole: splitting costs more than it saves. */
+const MIN_TOKENS_TO_SPLIT = 256;
+
+const ERRORS: Record<string, new (message: string) => NerveError> = { InvalidInputError, ModelInvalidError, ModelNotFoundError };
+function revive(error: SerializedError): Error {
+  const Known = ERRORS[error.name];
+  return Known ? new Known(error.message) : Object.assign(new Error(error.message), { name: error.name });
+}
+
+/**
+ * The worker's code: next to a Lambda function's handler, the worker bundled by esbuild
+ * (lib/shared.ts); in the source tree, a loader of the TypeScript through tsx.
+ */
+const WORKER = new URL('./parallel-worker.mjs', import.meta.url);
+
+class ModelThread {
+  private readonly calls = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private stopped?: Error;
+  /** Tokens sent and not yet answered: where a small call goes. */
+  load = 0;
+
+  private constructor(private readonly worker: Worker) {
+    worker.on('message', (m: FromWorker) => {
+      if (m.kind !== 'result' && m.kind !== 'error') return;
+      const call = this.calls.get(m.id);
+      this.calls.delete(m.id);
+      if (this.calls.size === 0) worker.unref();
+      if (m.kind === 'result') call?.resolve(m.result);
+      else call?.reject(revive(m.error));
+    });
+    const stop = (error: Error) => {
+      this.stopped ??= error;
+      for (const call of this.calls.values()) call.reject(this.stopped);
+      this.calls.clear();
+    };
+    worker.on('error', (e) => stop(new Error(`a model worker thread failed: ${e.message}`)));
+    worker.on('exit', (code) => stop(new Error(`a model worker thread stopped (exit code ${code})`)));
+  }
+
+  static start(setup: WorkerSetup): Promise<{ thread: ModelThread; ready: Extract<FromWorker, { kind: 'ready' }> }> {
+    const worker = new Worker(WORKER, { workerData: setup });
+    return new Promise((resolve, reject) => {
+      const onExit = (code: number) => reject(new Error(`a model worker thread stopped while loading (exit code ${code})`));
+      worker.once('error', reject);
+      worker.once('exit', onExit);
+      worker.once('message', (m: FromWorker) => {
+        worker.off('error', reject);
+        worker.off('exit', onExit);
+        if (m.kind === 'ready') {
+          worker.unref(); // an idle model does not keep the process alive
+          resolve({ thread: new ModelThread(worker), ready: m });
+        } else {
+          reject(m.kind === 'failed' ? revive(m.error) : new Error(`unexpected first message from a model worker: ${m.kind}`));
+        }
+      });
+    });
+  }
+
+  call<T>(kind: 'spans' | 'labels', batch: Batch, tokens: number): Promise<T> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    this.load += tokens;
+    if (this.calls.size === 0) this.worker.ref(); // a call in flight keeps the process alive
+    return new Promise<T>((resolve, reject) => {
+      this.calls.set(id, { resolve, reject });
+      this.worker.postMessage({ kind, id, batch } satisfies ToWorker);
+    }).finally(() => (this.load -= tokens));
+  }
+
+  async release(): Promise<void> {
+    if (this.stopped) return;
+    const exited = new Promise((resolve) => this.worker.once('exit', resolve));
+    this.worker.ref();
+    this.worker.postMessage({ kind: 'release' } satisfies ToWorker);
+    const timer = setTimeout(() => void this.worker.terminate(), 5000);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  terminate(): Promise<number> {
+    return this.worker.terminate();
+  }
+}
+
+export interface ParallelOptions extends TaggerOptions {
+  /** Worker threads, each with its own copy of the model. */
+  readonly workers: number;
+}
+
+export class ParallelModel implements NerModel {
+  private constructor(
+    private readonly threads: readonly ModelThread[],
+    readonly model: { name: string; version: string },
+    readonly labels: readonly string[],
+    private readonly tokensPerGroup: number,
+  ) {}
+
+  /** Start `workers` threads, each loading `ref` with one intra-op thread unless told otherwise. */
+  static async load(ref: string, { workers, ...options }: ParallelOptions): Promise<ParallelModel> {
+    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+    const setup: WorkerSetup = { ref, options: { intraOpThreads: 1, ...options } };
+    const started = await Promise.allSettled(Array.from({ length: workers }, () => ModelThread.start(setup)));
+    const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.thread] : []));
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(threads.map((t) => t.terminate()));
+      throw failed.reason;
+    }
+    const { model, labels } = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof ModelThread.start>>>).value.ready;
+    const { windowTokens = 128, batchWindows = 32 } = options;
+    return new ParallelModel(threads, model, labels, windowTokens * batchWindows * workers);
+  }
+
+  get workers(): number {
+    return this.threads.length;
+  }
+
+  labelSentences(batch: Batch): Promise<string[][]> {
+    return this.spread<string[]>('labels', batch);
+  }
+
+  spanSentences(batch: Batch): Promise<ScoredSpan[][]> {
+    return this.spread<ScoredSpan[]>('spans', batch);
+  }
+
+  extract(text: unknown, options: ExtractOptions = {}): Promise<Entity[]> {
+    return extractFromText((b) => this.spanSentences(b), text, options, this.tokensPerGroup);
+  }
+
+  async release(): Promise<void> {
+    await Promise.all(this.threads.map((t) => t.release()));
+  }
+
+  /** Contiguous runs of about equal tokens, one per worker; the answers joined in order. */
+  private async spread<T>(kind: 'spans' | 'labels', batch: Batch): Promise<T[]> {
+    if (!Array.isArray(batch)) throw new InvalidInputError('sentences must be an array of token arrays');
+    if (batch.length === 0) return [];
+    const total = batch.reduce((n, s) => n + s.length, 0);
+    const parts = total < MIN_TOKENS_TO_SPLIT ? 1 : Math.min(this.threads.length, batch.length);
+    if (parts === 1) {
+      const idlest = this.threads.reduce((a, b) => (b.load < a.load ? b : a));
+      return idlest.call<T[]>(kind, batch, total);
+    }
+    const runs: Array<Promise<T[]>> = [];
+    let start = 0;
+    let seen = 0;
+    for (let p = 0; p < parts; p++) {
+      let end = start;
+      const goal = (total * (p + 1)) / parts;
+      // Leave at least one sentence for each run still to come.
+      while (end < batch.length - (parts - p - 1) && (p === parts - 1 || end === start || seen + batch[end]!.length / 2 <= goal)) {
+        seen += batch[end]!.length;
+        end++;
+      }
+      const slice = batch.slice(start, end);
+      runs.push(this.threads[p]!.call<T[]>(kind, slice, slice.reduce((n, s) => n + s.length, 0)));
+      start = end;
+    }
+    return (await Promise.all(runs)).flat();
+  }
+}
