@@ -25,12 +25,16 @@ const EXTERNAL_MODULES = ['onnxruntime-node', '@aws-sdk/*'];
  * esbuild, as ESM (top-level await loads the model at init); the native addon comes from
  * the layer. `modelWorker` also bundles the engine's worker thread (engine/parallel.ts)
  * beside the handler, where ParallelModel looks for it: one bundle cannot hold two
- * entries, and a worker thread needs its own file.
+ * entries, and a worker thread needs its own file. The worker is CommonJS so that it
+ * finds onnxruntime-node in the layer by NODE_PATH, which require() reads in any thread.
  */
 export function nodeBundling({ modelWorker = false } = {}): BundlingOptions {
-  const shared = { format: OutputFormat.ESM, target: 'node22', minify: true, sourceMap: true } as const;
+  const target = 'node22';
   return {
-    ...shared,
+    format: OutputFormat.ESM,
+    target,
+    minify: true,
+    sourceMap: true,
     mainFields: ['module', 'main'],
     externalModules: EXTERNAL_MODULES,
     banner: REQUIRE_BANNER,
@@ -42,12 +46,13 @@ export function nodeBundling({ modelWorker = false } = {}): BundlingOptions {
             [
               `"${inputDir}/node_modules/.bin/esbuild"`,
               `"${inputDir}/lambdas/engine/parallel-worker.ts"`,
-              '--bundle --platform=node --format=esm --minify --sourcemap',
-              `--target=${shared.target}`,
+              // error: esbuild warns that import.meta is empty in CommonJS; the one use
+              // (manifest.ts: the repository's models/) is never reached where NERVE_MODELS_DIR is set.
+              '--bundle --platform=node --format=cjs --minify --sourcemap --log-level=error',
+              `--target=${target}`,
               '--main-fields=module,main',
               ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
-              `"--banner:js=${REQUIRE_BANNER}"`,
-              `"--outfile=${outputDir}/parallel-worker.mjs"`,
+              `"--outfile=${outputDir}/parallel-worker.cjs"`,
             ].join(' '),
           ],
         }

@@ -9,6 +9,7 @@
  * Each call's sentences are cut into contiguous runs of about equal token counts, one per
  * worker, and the answers are joined in order: results are the same as one model's.
  */
+import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { InvalidInputError, ModelInvalidError, ModelNotFoundError, NerveError } from './errors.js';
 import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
@@ -43,10 +44,14 @@ function revive(error: SerializedError): Error {
 }
 
 /**
- * The worker's code: next to a Lambda function's handler, the worker bundled by esbuild
- * (lib/shared.ts); in the source tree, a loader of the TypeScript through tsx.
+ * The worker's code. In a Lambda function, the bundle esbuild writes beside the handler
+ * (lib/shared.ts), as CommonJS: require() finds onnxruntime-node in the layer through
+ * NODE_PATH from any thread. In the source tree, a loader of the TypeScript through tsx.
  */
-const WORKER = new URL('./parallel-worker.mjs', import.meta.url);
+function workerFile(): URL {
+  const bundled = new URL('./parallel-worker.cjs', import.meta.url);
+  return existsSync(bundled) ? bundled : new URL('./parallel-worker.mjs', import.meta.url);
+}
 
 class ModelThread {
   private readonly calls = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
@@ -74,7 +79,7 @@ class ModelThread {
   }
 
   static start(setup: WorkerSetup): Promise<{ thread: ModelThread; ready: Extract<FromWorker, { kind: 'ready' }> }> {
-    const worker = new Worker(WORKER, { workerData: setup });
+    const worker = new Worker(workerFile(), { workerData: setup });
     return new Promise((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`a model worker thread stopped while loading (exit code ${code})`));
       worker.once('error', reject);

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -96,13 +97,14 @@ describe('ingest pipeline', () => {
     const manifest = JSON.parse(readFileSync(join(assemblyDir, 'Nerve.assets.json'), 'utf8'));
     const key: string = batchFunction().Properties.Code.S3Key;
     const assetDir = join(assemblyDir, manifest.files[key.replace(/\.zip$/, '')].source.path);
-    expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain('parallel-worker.mjs');
-    // Run the bundled worker from a folder where onnxruntime-node resolves, as the layer makes it in Lambda.
-    const dir = join(repoRoot, 'node_modules', '.cache', `nerve-worker-${process.pid}`);
-    mkdirSync(dir, { recursive: true });
-    copyFileSync(join(assetDir, 'parallel-worker.mjs'), join(dir, 'parallel-worker.mjs'));
+    expect(readFileSync(join(assetDir, 'index.mjs'), 'utf8')).toContain('parallel-worker.cjs');
+    // Run the bundled worker from a folder outside the repository, finding onnxruntime-node
+    // only through NODE_PATH, as Lambda finds it in the layer (/opt/nodejs/node_modules).
+    const dir = mkdtempSync(join(tmpdir(), 'nerve-bundle-'));
+    copyFileSync(join(assetDir, 'parallel-worker.cjs'), join(dir, 'parallel-worker.cjs'));
     const model = join(fixtures, 'tiny-model');
-    const worker = new Worker(join(dir, 'parallel-worker.mjs'), { workerData: { ref: model, options: {} } });
+    const env = { ...process.env, NODE_PATH: join(repoRoot, 'node_modules') };
+    const worker = new Worker(join(dir, 'parallel-worker.cjs'), { workerData: { ref: model, options: {} }, env });
     try {
       const messages: FromWorker[] = [];
       const next = () => new Promise<FromWorker>((resolve, reject) => {
