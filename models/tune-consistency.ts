@@ -15,7 +15,7 @@ import { loadModel } from '../lambdas/engine/load.js';
 import { benchArgs, writeResult } from '../bench/lib/data.js';
 
 const args = benchArgs({ model: { type: 'string', default: 'ensemble' } });
-const model = await loadModel(args.model, { intraOpThreads: 2 });
+const model = await loadModel(args.model, { workers: 2 }); // one model thread per core (engine/parallel.ts)
 const dev = parseConll(readFileSync(join(args.data, 'conll2003', 'dev.txt'), 'utf8'));
 const gold = dev.map((s) => s.tags);
 const cases = await Promise.all(
