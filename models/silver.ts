@@ -1,5 +1,5 @@
 /**
- * npm run silver -- --model ensemble --out FILE [--stories N] [--every K] [--data DIR]
+ * npm run silver -- --model ensemble --out FILE [--stories N] [--every K] [--workers W] [--data DIR]
  *
  * Labels unlabeled Reuters-21578 stories with a model (the ensemble, with document
  * consistency) and writes them in CoNLL format ("token O TAG", -DOCSTART- between
@@ -21,9 +21,12 @@ const args = benchArgs({
   out: { type: 'string', default: 'silver.conll' },
   stories: { type: 'string', default: '6000' },
   every: { type: 'string', default: '3' },
-  threads: { type: 'string', default: '2' },
+  workers: { type: 'string', default: '2' },
+  threads: { type: 'string', default: '1' },
 });
-const model = await loadModel(args.model, { intraOpThreads: Number(args.threads) });
+// One copy of the model per core (engine/parallel.ts); stories go in groups so that each
+// call is large enough to split between them.
+const model = await loadModel(args.model, { workers: Number(args.workers), intraOpThreads: Number(args.threads) });
 const out = createWriteStream(args.out);
 const limit = Number(args.stories);
 const every = Number(args.every);
@@ -31,26 +34,46 @@ const every = Number(args.every);
 for (const [name, value] of [['--stories', limit], ['--every', every]] as const) {
   if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive whole number`);
 }
+const STORIES_PER_CALL = 32;
 let stories = 0;
 let tokens = 0;
 const started = performance.now();
+
+/** Labels a group of stories in one call, then writes each with its own document consistency. */
+async function label(group: string[][][]): Promise<void> {
+  const spans = await model.spanSentences(group.flat());
+  let at = 0;
+  for (const sents of group) {
+    const harmonized = harmonizeDocument(sents, spans.slice(at, at + sents.length));
+    at += sents.length;
+    out.write('-DOCSTART- O O\n\n');
+    sents.forEach((s, i) => {
+      const tags = spansToTags(s.length, harmonized[i]!);
+      out.write(s.map((t, j) => `${t} O ${tags[j]}`).join('\n') + '\n\n');
+      tokens += s.length;
+    });
+    if (++stories % 500 === 0) console.log(`${stories} stories, ${tokens.toLocaleString('en')} tokens, ${Math.round(tokens / ((performance.now() - started) / 1000))} tokens/s`);
+  }
+}
+
+let group: string[][][] = [];
+let taken = 0;
 for (const story of reutersStories(join(args.data, 'reuters21578'))) {
-  if (stories >= limit) break;
+  if (taken >= limit) break;
   // One story in `every` (three by default), in NEWID order: a spread over the whole collection.
   if (story.newId % every !== 0) continue;
   const sents = [...sentences(tokenize(`${story.title}\n\n${story.body}`))]
     .map((s) => s.map((t) => t.text))
     .filter((s) => s.length >= 3 && s.length <= 80);
   if (sents.length === 0) continue;
-  const spans = harmonizeDocument(sents, await model.spanSentences(sents));
-  out.write('-DOCSTART- O O\n\n');
-  sents.forEach((s, i) => {
-    const tags = spansToTags(s.length, spans[i]!);
-    out.write(s.map((t, j) => `${t} O ${tags[j]}`).join('\n') + '\n\n');
-    tokens += s.length;
-  });
-  if (++stories % 500 === 0) console.log(`${stories} stories, ${tokens.toLocaleString('en')} tokens, ${Math.round(tokens / ((performance.now() - started) / 1000))} tokens/s`);
+  taken++;
+  group.push(sents);
+  if (group.length === STORIES_PER_CALL) {
+    await label(group);
+    group = [];
+  }
 }
+if (group.length > 0) await label(group);
 out.end();
 await model.release();
 console.log(`wrote ${args.out}: ${stories} stories, ${tokens.toLocaleString('en')} tokens`);
