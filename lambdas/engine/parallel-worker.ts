@@ -1,6 +1,6 @@
 /**
  * One thread of a ParallelModel (see parallel.ts): loads its own copy of the model and
- * answers the main thread's calls, one at a time, in the order they arrive.
+ * answers the main thread's calls, each message with its id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadModel } from './load.js';
@@ -9,7 +9,7 @@ import type { ToWorker, FromWorker, WorkerSetup } from './parallel.js';
 
 const port = parentPort!;
 const send = (message: FromWorker) => port.postMessage(message);
-const describe = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e), code: (e as { code?: string })?.code });
+const describe = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
 
 async function serve({ ref, options }: WorkerSetup): Promise<void> {
   let model: NerModel;
