@@ -41,7 +41,8 @@ interface Setup {
   readonly workers: number;
   readonly threads: number;
 }
-const describeSetup = ({ workers, threads }: Setup) => (workers > 1 ? `${workers} workers x 1 thread` : `${threads} thread${threads > 1 ? 's' : ''}`);
+const plural = (n: number, word: string) => `${n} ${word}${n > 1 ? 's' : ''}`;
+const describeSetup = ({ workers, threads }: Setup) => (workers > 1 ? `${plural(workers, 'worker')} x ${plural(threads, 'thread')}` : plural(threads, 'thread'));
 
 async function throughput(model: string, setup: Setup, sentences: string[][]) {
   const tagger = await loadModel(model, { intraOpThreads: setup.threads, workers: setup.workers, batchWindows: 64 });
@@ -56,7 +57,7 @@ async function throughput(model: string, setup: Setup, sentences: string[][]) {
   await tagger.release();
   const best = Math.min(...runs);
   const median = [...runs].sort((a, b) => a - b)[1]!;
-  return { ...setup, cores: setup.workers * setup.threads, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
+  return { ...setup, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
 }
 
 const tagger = await loadModel(args.model, { intraOpThreads: 1 });

@@ -139,8 +139,9 @@ export class IngestPipeline extends Construct {
         [ENV.maxObjectBytes]: String(props.maxObjectBytes ?? DEFAULTS.maxObjectBytes),
         [ENV.gpuQueueUrl]: gpu.queue.queueUrl,
         [ENV.gpuThresholdBytes]: String(props.gpuThresholdBytes ?? DEFAULTS.gpuThresholdBytes),
-        // One model thread per vCPU, each with one intra-op thread: nearly twice one
-        // model's speed on two vCPUs, where a second intra-op thread gives ~1.2x.
+        // One model thread per vCPU, each with one intra-op thread: for the shipped ensemble
+        // 1.95 times one thread's speed on two cores, where a second intra-op thread gives
+        // 1.05 (npm run bench:model -- --model ensemble --throughputOnly).
         [ENV.modelWorkers]: String(lambdaVcpus(props.memorySize ?? DEFAULTS.memorySize)),
         [ENV.intraOpThreads]: '1',
         POWERTOOLS_SERVICE_NAME: 'nerve-batch',

@@ -14,8 +14,7 @@ export interface LoadOptions extends TaggerOptions {
 }
 
 export async function loadModel(ref: string, { workers = 1, ...options }: LoadOptions = {}): Promise<NerModel> {
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
   const dir = resolveModelDir(ref);
-  if (workers > 1) return ParallelModel.load(dir, { ...options, workers });
+  if (workers !== 1) return ParallelModel.load(dir, { ...options, workers }); // it checks the count
   return readEnsembleManifest(dir) ? Ensemble.load(dir, options) : Tagger.load(dir, options);
 }

@@ -43,7 +43,8 @@ describe('ParallelModel', () => {
   });
 
   it("passes a worker's error back to the call that caused it, and keeps serving", async () => {
-    await expect(threads.labelSentences([[42 as unknown as string]])).rejects.toThrow();
+    await expect(threads.labelSentences([[42 as unknown as string]])).rejects.toThrow(/^token\.toLowerCase is not a function$/);
+    await expect(threads.labelSentences([[42 as unknown as string]])).rejects.toMatchObject({ name: 'TypeError' });
     expect(await threads.labelSentences(sentences.slice(0, 2))).toEqual(await here.labelSentences(sentences.slice(0, 2)));
   });
 
