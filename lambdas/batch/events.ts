@@ -5,7 +5,7 @@
  * carries no records and is ignored.
  */
 import type { S3Event } from 'aws-lambda';
-import { NerveError } from '../engine/errors.js';
+import { MalformedEventError } from '../shared/errors.js';
 
 export interface S3Change {
   readonly kind: 'created' | 'removed';
@@ -18,12 +18,6 @@ export interface S3Change {
   readonly eventTime: string;
   /** The notification message for this record alone, to forward it unchanged (to the GPU queue). */
   readonly message?: string;
-}
-
-export class MalformedEventError extends NerveError {
-  constructor(message: string) {
-    super('malformed_event', message);
-  }
 }
 
 export function decodeS3Key(raw: string): string {

@@ -14,21 +14,25 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { CoalescingModel } from '../engine/coalesce.js';
 import { loadModel } from '../engine/load.js';
+import { METRICS_NAMESPACE, SERVICES } from '../shared/contract.js';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
 import { changesFromMessage } from './events.js';
 import { processChange, type BatchContext } from './process.js';
 
-const logger = new Logger({ serviceName: 'nerve-batch' });
-const metrics = new Metrics({ namespace: 'Nerve', serviceName: 'nerve-batch' });
+// The GPU workers run this handler too and name themselves (POWERTOOLS_SERVICE_NAME).
+const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICES.batch;
+const logger = new Logger({ serviceName });
+const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 
 const ctx: BatchContext = {
   store: { client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
   s3: new S3Client({}),
   // The batch's documents share model calls (see engine/coalesce.ts).
   model: new CoalescingModel(
+    // Unset, one copy on one thread; the constructs set one worker per vCPU (shared/contract.ts).
     await loadModel(readEnv(ENV.batchModel, 'ensemble'), {
       workers: readIntEnv(ENV.modelWorkers, 1),
-      intraOpThreads: readIntEnv(ENV.intraOpThreads, 2),
+      intraOpThreads: readIntEnv(ENV.intraOpThreads, 1),
       executionProviders: readEnv(ENV.executionProviders, 'cpu').split(','),
     }),
   ),

@@ -11,68 +11,31 @@
  *   until the dead-letter queue takes it.
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { extractDocumentEntities } from '../engine/document.js';
-import { NerveError } from '../engine/errors.js';
-import type { NerModel } from '../engine/extract.js';
+import { UnreadableError } from '../shared/errors.js';
+import type { NerModel } from '../engine/model.js';
+import { withLease, type LeaseHolder } from '../index/leases.js';
 import { resolveEntities } from '../index/resolve.js';
 import { compareSequencers, documentIdOf } from '../index/schema.js';
 import { getDocument, putDocument, removeDocument, type DocumentRecord, type IndexStore } from '../index/store.js';
 import type { S3Change } from './events.js';
-import { readDocuments, UnreadableError, type SourceDocument } from './readers.js';
+import { readDocuments, type SourceDocument } from './readers.js';
 
-export interface BatchContext {
+export interface BatchContext extends LeaseHolder {
   readonly store: IndexStore;
   readonly s3: S3Client;
   readonly model: NerModel;
   /** Largest object read, in bytes. */
   readonly maxObjectBytes: number;
-  /** How long a lease holds before another worker may take it over (the function's timeout). */
-  readonly leaseSeconds: number;
-  /** Identifies this worker in leases. */
-  readonly workerId: string;
 }
 
 export type Outcome = 'indexed' | 'failed' | 'removed' | 'stale';
-
-/** Thrown when another worker holds the file's lease: retry later. */
-export class LeaseTakenError extends NerveError {
-  constructor(documentId: string) {
-    super('lease_taken', `another worker is processing document ${documentId}; the change will be retried`);
-  }
-}
-
-async function withLease<T>(ctx: BatchContext, documentId: string, work: () => Promise<T>): Promise<T> {
-  const key = { pk: `LEASE#${documentId}`, sk: 'LEASE' };
-  const now = Date.now();
-  try {
-    await ctx.store.client.send(
-      new PutCommand({
-        TableName: ctx.store.table,
-        Item: { ...key, owner: ctx.workerId, expires: now + ctx.leaseSeconds * 1000 },
-        ConditionExpression: 'attribute_not_exists(pk) OR expires < :now',
-        ExpressionAttributeValues: { ':now': now },
-      }),
-    );
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) throw new LeaseTakenError(documentId);
-    throw e;
-  }
-  try {
-    return await work();
-  } finally {
-    await ctx.store.client
-      .send(new DeleteCommand({ TableName: ctx.store.table, Key: key, ConditionExpression: '#o = :me', ExpressionAttributeNames: { '#o': 'owner' }, ExpressionAttributeValues: { ':me': ctx.workerId } }))
-      .catch(() => undefined); // expired and taken over: the new owner's lease stands
-  }
-}
 
 const isNewer = (record: DocumentRecord | undefined, sequencer: string) => !record || compareSequencers(sequencer, record.sequencer) > 0;
 
 export async function processChange(ctx: BatchContext, change: S3Change): Promise<Outcome> {
   const fileId = documentIdOf(change.bucket, change.key);
-  return withLease(ctx, fileId, async () => {
+  return withLease(ctx.store, ctx, fileId, async () => {
     const previous = await getDocument(ctx.store, fileId);
     if (!isNewer(previous, change.sequencer)) return 'stale';
     const base = { documentId: fileId, bucket: change.bucket, key: change.key, sequencer: change.sequencer };

@@ -8,14 +8,7 @@
  * of a JSON-lines file fails that line's document only.
  */
 import { convert as htmlToText } from 'html-to-text';
-import { NerveError } from '../engine/errors.js';
-
-/** A permanent failure: retrying cannot help, so the document is marked failed with this reason. */
-export class UnreadableError extends NerveError {
-  constructor(reason: string) {
-    super('unreadable', reason);
-  }
-}
+import { UnreadableError } from '../shared/errors.js';
 
 export interface SourceDocument {
   /** 1-based line (JSON lines) or index + 1 (a JSON array); absent for whole-file documents. */

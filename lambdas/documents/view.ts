@@ -2,15 +2,15 @@
  * GET /v1/documents/{documentId}, free of Lambda: the document's status, model version,
  * and entities with their mentions (offsets in code points into the document's text).
  */
-import { HttpError, badRequest } from '../http/errors.js';
+import { RequestError } from '../shared/errors.js';
 import { getDocument, getEntities, type IndexStore } from '../index/store.js';
 
 const ID = /^d[0-9a-f]{24}(?:-L\d{1,9})?$/;
 
 export async function documentView(store: IndexStore, documentId: string | undefined) {
-  if (!documentId || !ID.test(documentId)) throw badRequest('invalid_document_id', `"${documentId ?? ''}" is not a document id (they look like d0123456789abcdef01234567)`);
+  if (!documentId || !ID.test(documentId)) throw new RequestError('invalid_document_id', `"${documentId ?? ''}" is not a document id (they look like d0123456789abcdef01234567)`);
   const record = await getDocument(store, documentId);
-  if (!record) throw new HttpError(404, 'not_found', `no document ${documentId}`);
+  if (!record) throw new RequestError('not_found', `no document ${documentId}`);
   const entities = record.status === 'indexed' ? await getEntities(store, documentId) : [];
   return {
     documentId,

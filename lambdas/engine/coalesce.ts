@@ -7,15 +7,18 @@
  * Runtime's Node binding runs a model, or in a ParallelModel's workers), the other
  * documents' reads and writes finish and queue up here.
  */
-import type { ExtractOptions, NerModel, ScoredSpan, Entity } from './extract.js';
+import { DOCUMENT_GROUP_TOKENS } from './defaults.js';
+import type { ScoredSpan } from './extract.js';
+import { SentenceModel, type NerModel, type Sentences } from './model.js';
 
 interface Waiting {
-  readonly batch: readonly (readonly string[])[];
+  readonly batch: Sentences;
   readonly resolve: (spans: ScoredSpan[][]) => void;
   readonly reject: (error: unknown) => void;
 }
 
-export class CoalescingModel implements NerModel {
+/** Every call of `spanSentences` (and so of `labelSentences`, `analyze` and `extract`) joins the next merged call. */
+export class CoalescingModel extends SentenceModel {
   private waiting: Waiting[] = [];
   private running = false;
 
@@ -23,17 +26,11 @@ export class CoalescingModel implements NerModel {
   constructor(
     private readonly inner: NerModel,
     private readonly maxSentences = 1024,
-  ) {}
-
-  get model(): { name: string; version: string } {
-    return this.inner.model;
+  ) {
+    super(inner.model, inner.labels, DOCUMENT_GROUP_TOKENS);
   }
 
-  get labels(): readonly string[] {
-    return this.inner.labels;
-  }
-
-  spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]> {
+  spanSentences(batch: Sentences): Promise<ScoredSpan[][]> {
     if (batch.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.waiting.push({ batch, resolve, reject });
@@ -43,14 +40,6 @@ export class CoalescingModel implements NerModel {
         setImmediate(() => void this.drain());
       }
     });
-  }
-
-  labelSentences(batch: readonly (readonly string[])[]): Promise<string[][]> {
-    return this.inner.labelSentences(batch);
-  }
-
-  extract(text: unknown, options?: ExtractOptions): Promise<Entity[]> {
-    return this.inner.extract(text, options);
   }
 
   release(): Promise<void> {

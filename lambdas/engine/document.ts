@@ -3,7 +3,7 @@
  *
  * A name usually keeps its type within one document ("Jordan" is a country throughout a
  * story about the Middle East, a person throughout one about basketball), and a name
- * the model found confidently once is usually a name where it recurs. Two rules:
+ * the model found confidently once is usually a name where it recurs. Three rules:
  *
  * 1. Retype: spans with the same surface string vote for a type, each with its
  *    probability; a span whose own type got less than `retypeShare` of the votes
@@ -12,7 +12,6 @@
  *    ≥ `propagateScore` somewhere in the document, not overlapping any span, becomes a
  *    span of the winning type. Its score is the winning type's share of the votes times
  *    the best score the string got: evidence from elsewhere, never above it.
- *
  * 3. Surnames: the last token of a confident multi-token name of a type in
  *    `surnameTypes` ("Clinton" of "Bill Clinton") is that name's type where it appears
  *    alone and capitalised later: tagged if untagged, retyped if the model gave it
@@ -21,17 +20,13 @@
  * The thresholds were chosen on CoNLL-2003 dev (`npm run tune:consistency`); their
  * effect on dev and test is in models/ensemble/README.md (`npm run eval:ensemble`).
  */
-import { entityOf, sentenceGroups, type Entity, type NerModel, type ScoredSpan } from './extract.js';
+import { consistencyOptions, DOCUMENT_GROUP_TOKENS, type ConsistencyOptions } from './defaults.js';
+import { entitiesOf, sentenceGroups, type Entity, type ScoredSpan } from './extract.js';
+import type { NerModel, Sentences } from './model.js';
+import { spansToTags } from './tags.js';
 import type { Token } from './tokenize.js';
 
-export interface ConsistencyOptions {
-  /** A span keeps its type unless that type has less than this share of its string's votes. @default 0.4 */
-  readonly retypeShare?: number;
-  /** Only strings tagged at least once with this probability are propagated. @default 0.7 */
-  readonly propagateScore?: number;
-  /** Types whose confident multi-token names lend their last token (rule 3). @default ['PER'] */
-  readonly surnameTypes?: readonly string[];
-}
+export type { ConsistencyOptions } from './defaults.js';
 
 const keyOf = (tokens: readonly string[], span: { start: number; end: number }) => tokens.slice(span.start, span.end).join(' ');
 const capitalised = (token: string) => /^\p{Lu}/u.test(token);
@@ -39,8 +34,9 @@ const capitalised = (token: string) => /^\p{Lu}/u.test(token);
 export function harmonizeDocument(
   sentences: readonly (readonly string[])[],
   spans: readonly ScoredSpan[][],
-  { retypeShare = 0.4, propagateScore = 0.7, surnameTypes = ['PER'] }: ConsistencyOptions = {},
+  options: ConsistencyOptions = {},
 ): ScoredSpan[][] {
+  const { retypeShare, propagateScore, surnameTypes } = consistencyOptions(options);
   const votes = new Map<string, Map<string, number>>();
   const best = new Map<string, number>();
   spans.forEach((row, s) =>
@@ -132,28 +128,45 @@ function lendSurnames(sentences: readonly (readonly string[])[], out: ScoredSpan
   });
 }
 
-/** IOB2 tags for spans over a sentence of `length` tokens. */
-export function spansToTags(length: number, spans: readonly { start: number; end: number; type: string }[]): string[] {
-  const tags = Array.from({ length }, () => 'O');
-  for (const span of spans) {
-    tags[span.start] = `B-${span.type}`;
-    for (let i = span.start + 1; i < span.end; i++) tags[i] = `I-${span.type}`;
+/** A sentence of a labelled corpus: its tokens and the document it belongs to (CoNLL's -DOCSTART-). */
+export interface DocumentSentence {
+  readonly tokens: readonly string[];
+  readonly document: number;
+}
+
+/**
+ * Spans of sentences that come in documents (consecutive sentences with the same
+ * `document`), harmonized within each document; `false` leaves them as the model gave them.
+ */
+export function harmonizeDocuments(sentences: readonly DocumentSentence[], spans: readonly ScoredSpan[][], consistency: ConsistencyOptions | false = {}): ScoredSpan[][] {
+  if (consistency === false) return spans.map((row) => [...row]);
+  const out: ScoredSpan[][] = [];
+  for (let i = 0; i < sentences.length; ) {
+    let j = i;
+    while (j < sentences.length && sentences[j]!.document === sentences[i]!.document) j++;
+    out.push(...harmonizeDocument(sentences.slice(i, j).map((s) => s.tokens), spans.slice(i, j), consistency));
+    i = j;
   }
-  return tags;
+  return out;
+}
+
+/** IOB2 tags of every sentence, with document consistency within each document (what `nerve eval --documents` and the model scripts score). */
+export async function labelDocuments(model: NerModel, sentences: readonly DocumentSentence[], consistency: ConsistencyOptions | false = {}): Promise<string[][]> {
+  const spans = await model.spanSentences(sentences.map((s) => s.tokens) as Sentences);
+  return harmonizeDocuments(sentences, spans, consistency).map((row, s) => spansToTags(sentences[s]!.tokens.length, row));
 }
 
 /**
  * Entities of a whole document: every sentence tagged, then document consistency across
  * all of them, then offsets (code points) into `text`. Used by the batch path.
  */
-export async function extractDocumentEntities(model: NerModel, text: string, options: ConsistencyOptions = {}): Promise<Entity[]> {
-  // Groups of about 4,096 tokens per call keep ONNX Runtime's tensors small.
-  const sents: Token[][] = [];
+export async function extractDocumentEntities(model: NerModel, text: string, consistency: ConsistencyOptions = {}): Promise<Entity[]> {
+  const sentences: Token[][] = [];
   const spans: ScoredSpan[][] = [];
-  for (const group of sentenceGroups(text, 4096)) {
-    sents.push(...group);
+  for (const group of sentenceGroups(text, DOCUMENT_GROUP_TOKENS)) {
+    sentences.push(...group);
     spans.push(...(await model.spanSentences(group.map((s) => s.map((t) => t.text)))));
   }
-  const harmonized = harmonizeDocument(sents.map((s) => s.map((t) => t.text)), spans, options);
-  return harmonized.flatMap((row, s) => row.map((span) => entityOf(text, sents[s]!, span, 'codepoint')));
+  const harmonized = harmonizeDocuments(sentences.map((s) => ({ tokens: s.map((t) => t.text), document: 0 })), spans, consistency);
+  return entitiesOf(text, { sentences, spans: harmonized });
 }

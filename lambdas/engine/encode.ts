@@ -5,8 +5,6 @@
  */
 import type { ModelManifest } from './manifest.js';
 
-export const CASING_RULES = ['pad', 'numeric', 'mostly_numeric', 'lower', 'upper', 'title', 'has_digit', 'other'] as const;
-
 const isUpper = (ch: string) => ch !== ch.toLowerCase();
 const isLower = (ch: string) => ch !== ch.toUpperCase();
 const isDigit = (ch: string) => ch >= '0' && ch <= '9';

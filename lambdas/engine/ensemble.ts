@@ -8,10 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CrfDecoder, type ForwardBackward } from './crf.js';
-import { ModelInvalidError } from './errors.js';
-import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
+import { ModelInvalidError } from '../shared/errors.js';
+import { modelOptions, tokensPerCall, type ModelOptions } from './defaults.js';
+import type { ScoredSpan } from './extract.js';
 import { resolveModelDir } from './manifest.js';
-import { Tagger, type TaggerOptions } from './tagger.js';
+import { SentenceModel, type Sentences } from './model.js';
+import { Tagger } from './tagger.js';
 
 export const ENSEMBLE_FORMAT = 'nerve-ensemble/1';
 
@@ -47,7 +49,7 @@ export function readEnsembleManifest(dir: string): EnsembleManifest | undefined 
   return raw as EnsembleManifest;
 }
 
-export class Ensemble implements NerModel {
+export class Ensemble extends SentenceModel {
   private readonly constraint: CrfDecoder;
   private readonly totalWeight: number;
 
@@ -55,8 +57,9 @@ export class Ensemble implements NerModel {
     readonly manifest: EnsembleManifest,
     readonly members: readonly Tagger[],
     private readonly weights: readonly number[],
-    private readonly tokensPerGroup: number,
+    tokensPerGroup: number,
   ) {
+    super({ name: manifest.name, version: manifest.version }, members[0]!.labels, tokensPerGroup);
     const k = members[0]!.labels.length;
     const zeros = Array.from({ length: k }, () => 0);
     // Transitions of 0 (allowed) or forbidden: Viterbi over log marginals under BIO alone.
@@ -64,7 +67,8 @@ export class Ensemble implements NerModel {
     this.totalWeight = weights.reduce((a, b) => a + b, 0);
   }
 
-  static async load(ref: string, options: TaggerOptions = {}): Promise<Ensemble> {
+  static async load(ref: string, given: ModelOptions = {}): Promise<Ensemble> {
+    const options = modelOptions(given);
     const dir = resolveModelDir(ref);
     const manifest = readEnsembleManifest(dir);
     if (!manifest) throw new ModelInvalidError(`${dir} is not an ensemble (its manifest's format is not "${ENSEMBLE_FORMAT}")`);
@@ -81,20 +85,11 @@ export class Ensemble implements NerModel {
       await Promise.all(members.map((t) => t.release()));
       throw new ModelInvalidError(`ensemble ${dir}: member ${odd.model.name} has labels ${odd.labels.join(',')}, not ${labels}`);
     }
-    const { windowTokens = 128, batchWindows = 32 } = options;
-    return new Ensemble(manifest, members, manifest.members.map((m) => m.weight), windowTokens * batchWindows);
-  }
-
-  get model(): { name: string; version: string } {
-    return { name: this.manifest.name, version: this.manifest.version };
-  }
-
-  get labels(): readonly string[] {
-    return this.constraint.labels;
+    return new Ensemble(manifest, members, manifest.members.map((m) => m.weight), tokensPerCall(options));
   }
 
   /** Every member's emissions for a batch: [member][sentence]. */
-  private async memberEmissions(batch: readonly (readonly string[])[]): Promise<Float32Array[][]> {
+  private async memberEmissions(batch: Sentences): Promise<Float32Array[][]> {
     const out: Float32Array[][] = [];
     for (const member of this.members) out.push(await member.emissions(batch));
     return out;
@@ -112,12 +107,13 @@ export class Ensemble implements NerModel {
     return Float32Array.from(mean, (p) => Math.log(Math.max(p, 1e-12)));
   }
 
-  async labelSentences(batch: readonly (readonly string[])[]): Promise<string[][]> {
+  /** Viterbi over the combined marginals alone, without span probabilities. */
+  override async labelSentences(batch: Sentences): Promise<string[][]> {
     const em = await this.memberEmissions(batch);
     return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(em, s, tokens.length), tokens.length), (y) => this.labels[y]!));
   }
 
-  async spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]> {
+  async spanSentences(batch: Sentences): Promise<ScoredSpan[][]> {
     const em = await this.memberEmissions(batch);
     return batch.map((tokens, s) => {
       const n = tokens.length;
@@ -131,10 +127,6 @@ export class Ensemble implements NerModel {
       });
       return spans.map((span, j) => ({ ...span, score: Math.min(1, scores[j]!) }));
     });
-  }
-
-  extract(text: unknown, options: ExtractOptions = {}): Promise<Entity[]> {
-    return extractFromText((b) => this.spanSentences(b), text, options, this.tokensPerGroup);
   }
 
   async release(): Promise<void> {

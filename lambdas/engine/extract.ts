@@ -1,10 +1,10 @@
 /**
- * Free text → entities, for any model that can score spans in pre-tokenized sentences
- * (one tagger or an ensemble): tokenize, split sentences, batch them so memory stays
- * bounded, and map token spans back to offsets in the unit the caller asked for.
+ * Free text in, entities out, for any model that scores spans in pre-tokenized
+ * sentences: tokenize, split sentences, group them so memory stays bounded, and map
+ * token spans back to offsets in the unit the caller asked for.
  */
 import type { Span } from './crf.js';
-import { InvalidInputError } from './errors.js';
+import { InvalidInputError, type NerveError } from '../shared/errors.js';
 import { sentences } from './sentences.js';
 import { tokenize, type Token } from './tokenize.js';
 
@@ -28,24 +28,24 @@ export interface ExtractOptions {
 
 export type ScoredSpan = Span & { readonly score: number };
 
-/** What every NER model in Nerve offers: a single tagger and an ensemble alike. */
-export interface NerModel {
-  readonly model: { name: string; version: string };
-  readonly labels: readonly string[];
-  /** IOB2 labels for pre-tokenized sentences. */
-  labelSentences(batch: readonly (readonly string[])[]): Promise<string[][]>;
-  /** Entity spans with probabilities for pre-tokenized sentences. */
-  spanSentences(batch: readonly (readonly string[])[]): Promise<ScoredSpan[][]>;
-  /** Entities in free text. */
-  extract(text: unknown, options?: ExtractOptions): Promise<Entity[]>;
-  release(): Promise<void>;
+/** A text's sentences as tokens (with offsets), and the spans the model found in each. */
+export interface Analysis {
+  readonly sentences: readonly (readonly Token[])[];
+  readonly spans: readonly (readonly ScoredSpan[])[];
 }
 
-export function checkExtractInput(text: unknown, offsets: unknown): asserts text is string {
-  if (typeof text !== 'string') throw new InvalidInputError(`text must be a string, got ${text === null ? 'null' : typeof text}`);
+/** `offsets` is one of OFFSET_UNITS; `error` says how a caller is told otherwise. */
+export function checkOffsets(
+  offsets: unknown,
+  error: (message: string) => NerveError = (message) => new InvalidInputError(`offsets ${message}`),
+): asserts offsets is OffsetUnit {
   if (!(OFFSET_UNITS as readonly unknown[]).includes(offsets)) {
-    throw new InvalidInputError(`offsets must be one of ${OFFSET_UNITS.map((u) => `"${u}"`).join(', ')}, got ${JSON.stringify(offsets)}`);
+    throw error(`must be one of ${OFFSET_UNITS.map((u) => `"${u}"`).join(', ')}, got ${JSON.stringify(offsets)}`);
   }
+}
+
+export function checkText(text: unknown): asserts text is string {
+  if (typeof text !== 'string') throw new InvalidInputError(`text must be a string, got ${text === null ? 'null' : typeof text}`);
 }
 
 /** Sentences of a text in groups of about `tokensPerGroup` tokens. */
@@ -77,19 +77,7 @@ export function entityOf(text: string, tokens: readonly Token[], span: ScoredSpa
   };
 }
 
-export async function extractFromText(
-  spanSentences: NerModel['spanSentences'],
-  text: unknown,
-  { offsets = 'codepoint' }: ExtractOptions,
-  tokensPerGroup: number,
-): Promise<Entity[]> {
-  checkExtractInput(text, offsets);
-  const entities: Entity[] = [];
-  for (const group of sentenceGroups(text, tokensPerGroup)) {
-    const spans = await spanSentences(group.map((s) => s.map((t) => t.text)));
-    group.forEach((tokens, i) => {
-      for (const span of spans[i]!) entities.push(entityOf(text, tokens, span, offsets));
-    });
-  }
-  return entities;
+/** Every span of an analysis as an entity of `text`. */
+export function entitiesOf(text: string, analysis: Analysis, offsets: OffsetUnit = 'codepoint'): Entity[] {
+  return analysis.sentences.flatMap((tokens, s) => analysis.spans[s]!.map((span) => entityOf(text, tokens, span, offsets)));
 }

@@ -1,11 +1,12 @@
 /** Load any Nerve model folder by name or path: a single tagger or an ensemble, in this thread or in workers. */
+import type { ModelOptions } from './defaults.js';
 import { Ensemble, readEnsembleManifest } from './ensemble.js';
-import type { NerModel } from './extract.js';
 import { resolveModelDir } from './manifest.js';
+import type { NerModel } from './model.js';
 import { ParallelModel } from './parallel.js';
-import { Tagger, type TaggerOptions } from './tagger.js';
+import { Tagger } from './tagger.js';
 
-export interface LoadOptions extends TaggerOptions {
+export interface LoadOptions extends ModelOptions {
   /**
    * Worker threads to run the model in, each with its own copy (see parallel.ts). 1, the
    * default, runs it on the calling thread.

@@ -7,7 +7,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModelInvalidError, ModelNotFoundError } from './errors.js';
+import { ModelInvalidError, ModelNotFoundError } from '../shared/errors.js';
+import { ENV } from '../shared/env.js';
 
 export const FEATURE_SCHEME = 'nerve-words-chars-casing/1';
 
@@ -32,7 +33,6 @@ export interface ModelManifest {
     readonly casing: string[];
     readonly words: string[];
     readonly chars: string[];
-    readonly padId: number;
     readonly unkId: number;
   };
   readonly metrics?: Record<string, unknown>;
@@ -46,7 +46,7 @@ export interface ModelFolder {
 
 /** Where named models live: NERVE_MODELS_DIR (a Lambda layer's /opt/models), else the repository's models/. */
 export function modelsDir(): string {
-  const fromEnv = process.env.NERVE_MODELS_DIR;
+  const fromEnv = process.env[ENV.modelsDir];
   if (fromEnv) return fromEnv;
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../models');
 }

@@ -3,20 +3,20 @@
  * answers the main thread's calls, each message with its id.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { serializeError } from '../shared/errors.js';
 import { loadModel } from './load.js';
-import type { NerModel } from './extract.js';
+import type { NerModel } from './model.js';
 import type { ToWorker, FromWorker, WorkerSetup } from './parallel.js';
 
 const port = parentPort!;
 const send = (message: FromWorker) => port.postMessage(message);
-const describe = (e: unknown) => ({ name: (e as Error)?.name ?? 'Error', message: (e as Error)?.message ?? String(e) });
 
 async function serve({ ref, options }: WorkerSetup): Promise<void> {
   let model: NerModel;
   try {
     model = await loadModel(ref, options);
   } catch (e) {
-    send({ kind: 'failed', error: describe(e) });
+    send({ kind: 'failed', error: serializeError(e) });
     port.close();
     return;
   }
@@ -30,10 +30,10 @@ async function serve({ ref, options }: WorkerSetup): Promise<void> {
       const result = message.kind === 'spans' ? await model.spanSentences(message.batch) : await model.labelSentences(message.batch);
       send({ kind: 'result', id: message.id, result });
     } catch (e) {
-      send({ kind: 'error', id: message.id, error: describe(e) });
+      send({ kind: 'error', id: message.id, error: serializeError(e) });
     }
   });
   send({ kind: 'ready', model: model.model, labels: model.labels });
 }
 
-void serve(workerData as WorkerSetup);
+void serve((workerData as { setup: WorkerSetup }).setup);

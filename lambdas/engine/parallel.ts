@@ -12,25 +12,22 @@
  */
 import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
-import { InvalidInputError, ModelInvalidError, ModelNotFoundError, NerveError } from './errors.js';
-import { extractFromText, type Entity, type ExtractOptions, type NerModel, type ScoredSpan } from './extract.js';
-import type { TaggerOptions } from './tagger.js';
+import { MODEL_WORKER_BUNDLE } from '../shared/contract.js';
+import { ConfigError, reviveError, type SerializedError } from '../shared/errors.js';
+import { modelOptions, tokensPerCall, type ModelOptions } from './defaults.js';
+import type { ScoredSpan } from './extract.js';
+import { SentenceModel, type ModelIdentity, type Sentences } from './model.js';
 
-type Batch = readonly (readonly string[])[];
-/** An error as it crosses threads: the engine's own errors keep their class by name. */
-interface SerializedError {
-  readonly name: string;
-  readonly message: string;
-}
+type Batch = Sentences;
 
 /** What a worker is started with. */
 export interface WorkerSetup {
   readonly ref: string;
-  readonly options: TaggerOptions;
+  readonly options: ModelOptions;
 }
 export type ToWorker = { kind: 'spans' | 'labels'; id: number; batch: Batch } | { kind: 'release' };
 export type FromWorker =
-  | { kind: 'ready'; model: { name: string; version: string }; labels: readonly string[] }
+  | { kind: 'ready'; model: ModelIdentity; labels: readonly string[] }
   | { kind: 'failed'; error: SerializedError }
   | { kind: 'result'; id: number; result: ScoredSpan[][] | string[][] }
   | { kind: 'error'; id: number; error: SerializedError };
@@ -38,20 +35,16 @@ export type FromWorker =
 /** Below this many tokens a call goes to one worker whole: splitting costs more than it saves. */
 const MIN_TOKENS_TO_SPLIT = 256;
 
-const ERRORS: Record<string, new (message: string) => NerveError> = { InvalidInputError, ModelInvalidError, ModelNotFoundError };
-function revive(error: SerializedError): Error {
-  const Known = ERRORS[error.name];
-  return Known ? new Known(error.message) : Object.assign(new Error(error.message), { name: error.name });
-}
-
 /**
- * The worker's code. In a Lambda function, the bundle esbuild writes beside the handler
- * (lib/shared.ts), as CommonJS: require() finds onnxruntime-node in the layer through
- * NODE_PATH from any thread. In the source tree, a loader of the TypeScript through tsx.
+ * How to start the worker's code. In a Lambda function, the bundle esbuild writes beside
+ * the handler (lib/lambda-function.ts), as CommonJS: require() finds onnxruntime-node in
+ * the layer through NODE_PATH from any thread. In the source tree, the TypeScript through tsx.
  */
-function workerFile(): URL {
-  const bundled = new URL('./parallel-worker.cjs', import.meta.url);
-  return existsSync(bundled) ? bundled : new URL('./parallel-worker.mjs', import.meta.url);
+function newWorker(setup: WorkerSetup): Worker {
+  const bundled = new URL(`./${MODEL_WORKER_BUNDLE}`, import.meta.url);
+  if (existsSync(bundled)) return new Worker(bundled, { workerData: { setup } });
+  const entry = new URL('./parallel-worker.ts', import.meta.url).href;
+  return new Worker(new URL('../shared/ts-thread.mjs', import.meta.url), { workerData: { entry, setup } });
 }
 
 class ModelThread {
@@ -68,7 +61,7 @@ class ModelThread {
       this.calls.delete(m.id);
       if (this.calls.size === 0) worker.unref();
       if (m.kind === 'result') call?.resolve(m.result);
-      else call?.reject(revive(m.error));
+      else call?.reject(reviveError(m.error));
     });
     const stop = (error: Error) => {
       this.stopped ??= error;
@@ -80,7 +73,7 @@ class ModelThread {
   }
 
   static start(setup: WorkerSetup): Promise<{ thread: ModelThread; ready: Extract<FromWorker, { kind: 'ready' }> }> {
-    const worker = new Worker(workerFile(), { workerData: setup });
+    const worker = newWorker(setup);
     return new Promise((resolve, reject) => {
       const onExit = (code: number) => reject(new Error(`a model worker thread stopped while loading (exit code ${code})`));
       worker.once('error', reject);
@@ -92,7 +85,7 @@ class ModelThread {
           worker.unref(); // an idle model does not keep the process alive
           resolve({ thread: new ModelThread(worker), ready: m });
         } else {
-          reject(m.kind === 'failed' ? revive(m.error) : new Error(`unexpected first message from a model worker: ${m.kind}`));
+          reject(m.kind === 'failed' ? reviveError(m.error) : new Error(`unexpected first message from a model worker: ${m.kind}`));
         }
       });
     });
@@ -124,23 +117,25 @@ class ModelThread {
   }
 }
 
-export interface ParallelOptions extends TaggerOptions {
+export interface ParallelOptions extends ModelOptions {
   /** Worker threads, each with its own copy of the model. */
   readonly workers: number;
 }
 
-export class ParallelModel implements NerModel {
+export class ParallelModel extends SentenceModel {
   private constructor(
     private readonly threads: readonly ModelThread[],
-    readonly model: { name: string; version: string },
-    readonly labels: readonly string[],
-    private readonly tokensPerGroup: number,
-  ) {}
+    model: ModelIdentity,
+    labels: readonly string[],
+    tokensPerGroup: number,
+  ) {
+    super(model, labels, tokensPerGroup);
+  }
 
   /** Start `workers` threads, each loading `ref` with one intra-op thread unless told otherwise. */
   static async load(ref: string, { workers, ...options }: ParallelOptions): Promise<ParallelModel> {
-    if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
-    const setup: WorkerSetup = { ref, options: { intraOpThreads: 1, ...options } };
+    if (!Number.isInteger(workers) || workers < 1) throw new ConfigError(`workers must be a positive integer, got ${workers}`);
+    const setup: WorkerSetup = { ref, options }; // one intra-op thread each unless told otherwise (MODEL_DEFAULTS)
     const started = await Promise.allSettled(Array.from({ length: workers }, () => ModelThread.start(setup)));
     const threads = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value.thread] : []));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
@@ -149,24 +144,19 @@ export class ParallelModel implements NerModel {
       throw failed.reason;
     }
     const { model, labels } = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof ModelThread.start>>>).value.ready;
-    const { windowTokens = 128, batchWindows = 32 } = options;
-    return new ParallelModel(threads, model, labels, windowTokens * batchWindows * workers);
+    return new ParallelModel(threads, model, labels, tokensPerCall(modelOptions(options), workers));
   }
 
   get workers(): number {
     return this.threads.length;
   }
 
-  labelSentences(batch: Batch): Promise<string[][]> {
+  override labelSentences(batch: Batch): Promise<string[][]> {
     return this.spread<string[]>('labels', batch);
   }
 
   spanSentences(batch: Batch): Promise<ScoredSpan[][]> {
     return this.spread<ScoredSpan[]>('spans', batch);
-  }
-
-  extract(text: unknown, options: ExtractOptions = {}): Promise<Entity[]> {
-    return extractFromText((b) => this.spanSentences(b), text, options, this.tokensPerGroup);
   }
 
   async release(): Promise<void> {

@@ -7,6 +7,7 @@
  * scores back together before decoding once over the whole sentence: no entity can be
  * lost or counted twice at a window edge.
  */
+import { ConfigError } from '../shared/errors.js';
 import type { Token } from './tokenize.js';
 
 const TERMINAL = new Set(['.', '!', '?', '…', '。', '！', '？']);
@@ -59,7 +60,7 @@ export interface Window {
  * where it sits furthest from an edge, so it always has `context` tokens on each side.
  */
 export function windows(length: number, size: number, context: number): Window[] {
-  if (size <= 2 * context) throw new RangeError(`window size ${size} must exceed twice the context ${context}`);
+  if (size <= 2 * context) throw new ConfigError(`window size ${size} must exceed twice the context ${context}`);
   if (length <= size) return [{ start: 0, end: length, ownStart: 0, ownEnd: length }];
   const out: Window[] = [];
   for (let ownStart = 0; ownStart < length; ownStart = out[out.length - 1]!.ownEnd) {

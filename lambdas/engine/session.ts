@@ -1,18 +1,14 @@
 /**
  * The ONNX Runtime session: created once per model and process, reused for every call.
- * Intra-op threads are configurable because the right number differs by place: one on
- * Lambda (about one vCPU at 1,769 MB), all cores for a batch worker.
+ * Intra-op threads are configurable because the right number differs by place: one for
+ * a query; for the batch model, one per worker thread (lambdas/shared/contract.ts).
  */
 import * as ort from 'onnxruntime-node';
 import type { EncodedBatch } from './encode.js';
-import { ModelInvalidError } from './errors.js';
+import { ConfigError, ModelInvalidError } from '../shared/errors.js';
+import type { ModelOptions } from './defaults.js';
 
-export interface SessionOptions {
-  /** Threads ONNX Runtime may use inside one operator. @default 1 */
-  readonly intraOpThreads?: number;
-  /** Execution providers in order of preference; the CPU is always the last resort. @default ['cpu'] */
-  readonly executionProviders?: readonly string[];
-}
+type SessionOptions = Required<Pick<ModelOptions, 'intraOpThreads' | 'executionProviders'>>;
 
 export class EmissionSession {
   private constructor(
@@ -20,9 +16,9 @@ export class EmissionSession {
     private readonly inputNames: readonly string[],
   ) {}
 
-  static async create(onnxPath: string, inputNames: readonly string[], { intraOpThreads = 1, executionProviders = ['cpu'] }: SessionOptions = {}) {
+  static async create(onnxPath: string, inputNames: readonly string[], { intraOpThreads, executionProviders }: SessionOptions) {
     if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) {
-      throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+      throw new ConfigError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
     }
     const options = (providers: readonly string[]): ort.InferenceSession.SessionOptions => ({
       intraOpNumThreads: intraOpThreads,

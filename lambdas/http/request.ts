@@ -2,8 +2,8 @@
  * Reading a JSON request from an API Gateway HTTP API (payload v2) event, with the
  * checks every route needs: content type, size, encoding, JSON, an object at the top.
  */
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { badRequest, errorBody, HttpError, toHttpError } from './errors.js';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { RequestError } from '../shared/errors.js';
 
 export interface JsonRequestLimits {
   /** Largest body accepted, in bytes. */
@@ -20,36 +20,23 @@ function header(event: APIGatewayProxyEventV2, name: string): string | undefined
 export function parseJsonObject(event: APIGatewayProxyEventV2, limits: JsonRequestLimits): Record<string, unknown> {
   const type = header(event, 'content-type');
   if (!type || !/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type.trim())) {
-    throw new HttpError(415, 'unsupported_media_type', `send the request as JSON with "Content-Type: application/json"${type ? `, not "${type}"` : ''}`);
+    throw new RequestError('unsupported_media_type', `send the request as JSON with "Content-Type: application/json"${type ? `, not "${type}"` : ''}`);
   }
   const raw = event.body ?? '';
   const bytes = event.isBase64Encoded ? Buffer.from(raw, 'base64') : Buffer.from(raw, 'utf8');
   if (bytes.length > limits.maxBodyBytes) {
-    throw new HttpError(413, 'payload_too_large', `the request body is ${bytes.length} bytes; the limit is ${limits.maxBodyBytes} bytes. ${limits.tooLargeHint}`);
+    throw new RequestError('payload_too_large', `the request body is ${bytes.length} bytes; the limit is ${limits.maxBodyBytes} bytes. ${limits.tooLargeHint}`);
   }
   const text = event.isBase64Encoded ? bytes.toString('utf8') : raw;
-  if (text.trim() === '') throw badRequest('empty_body', 'the request body is empty; send a JSON object such as {"text": "..."}');
+  if (text.trim() === '') throw new RequestError('empty_body', 'the request body is empty; send a JSON object such as {"text": "..."}');
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw badRequest('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`);
+    throw new RequestError('invalid_json', `the request body is not valid JSON: ${(e as Error).message}`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw badRequest('invalid_body', `the request body must be a JSON object, not ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+    throw new RequestError('invalid_body', `the request body must be a JSON object, not ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
   }
   return value as Record<string, unknown>;
-}
-
-export function json(status: number, body: unknown): APIGatewayProxyStructuredResultV2 {
-  return {
-    statusCode: status,
-    headers: { 'content-type': 'application/json; charset=utf-8' },
-    body: JSON.stringify(body),
-  };
-}
-
-export function errorResponse(e: unknown): APIGatewayProxyStructuredResultV2 {
-  const err = toHttpError(e);
-  return json(err.status, errorBody(err));
 }

@@ -14,6 +14,7 @@
  * The canonical name is the longest form; every other normalized form is an alias.
  */
 import { acronymOf, looksLikeAcronym, normalizeName } from './normalize.js';
+import { entityKey } from './schema.js';
 
 export interface Mention {
   readonly text: string;
@@ -59,7 +60,7 @@ export function resolveEntities(mentions: readonly Mention[]): ResolvedEntity[] 
   for (const m of mentions) {
     const key = normalizeName(m.text);
     if (!key) continue;
-    const id = `${m.type}\u0000${key}`;
+    const id = entityKey({ type: m.type, key });
     const g = groups.get(id) ?? { type: m.type, key, mentions: [] };
     g.mentions.push(m);
     groups.set(id, g);

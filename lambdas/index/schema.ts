@@ -18,6 +18,11 @@
  *   matches queries against: `readings`, a string set of the entities (`<type>\u0000<key>`)
  *   the name stands for. One item per name, so a search reads every candidate name of a
  *   query in one BatchGet.
+ * - `LEASE#<documentId>` / `LEASE`: which worker is processing a file, until when
+ *   (leases.ts): one writer per file at a time.
+ *
+ * Every key is built here (`keys`) and read back here (`parseKey`); nothing else spells
+ * a prefix.
  */
 import { createHash } from 'node:crypto';
 
@@ -32,21 +37,51 @@ export const TABLE_KEYS = {
   localIndexes: [{ name: RANK_INDEX, sortKey: { name: 'rank', type: 'N' } }],
 } as const;
 
+export interface ItemKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+const PREFIX = { document: 'DOC#', posting: 'POST#', frequency: 'DF#', name: 'NAME#', lease: 'LEASE#' } as const;
+/** Sort keys of a document's entity chunks start with this. */
+export const ENTITY_CHUNK_PREFIX = 'ENT#';
+
 export const keys = {
-  document: (documentId: string) => ({ pk: `DOC#${documentId}`, sk: 'META' }),
-  entityChunk: (documentId: string, n: number) => ({ pk: `DOC#${documentId}`, sk: `ENT#${String(n).padStart(5, '0')}` }),
-  posting: (type: string, key: string, documentId: string) => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
+  document: (documentId: string): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: 'META' }),
+  entityChunk: (documentId: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${ENTITY_CHUNK_PREFIX}${String(n).padStart(5, '0')}` }),
+  posting: (type: string, key: string, documentId: string): ItemKey => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
-  frequency: (type: string, key: string) => ({ pk: `DF#${type}#${key}`, sk: 'DF' }),
-  name: (name: string) => ({ pk: `NAME#${name}`, sk: 'NAME' }),
+  frequency: (type: string, key: string): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' }),
+  name: (name: string): ItemKey => ({ pk: `${PREFIX.name}${name}`, sk: 'NAME' }),
+  lease: (documentId: string): ItemKey => ({ pk: `${PREFIX.lease}${documentId}`, sk: 'LEASE' }),
 } as const;
+
+/** What a partition key names, read back: the inverse of `keys` for the items read by key. */
+export const parseKey = {
+  document: (pk: string) => stripPrefix(pk, PREFIX.document),
+  name: (pk: string) => stripPrefix(pk, PREFIX.name),
+  /** A frequency item's entity (types never contain `#`). */
+  frequency: (pk: string): { type: string; key: string } => {
+    const rest = stripPrefix(pk, PREFIX.frequency);
+    const at = rest.indexOf('#');
+    return { type: rest.slice(0, at), key: rest.slice(at + 1) };
+  },
+} as const;
+
+function stripPrefix(pk: string, prefix: string): string {
+  if (!pk.startsWith(prefix)) throw new Error(`${pk} is not a ${prefix} key`);
+  return pk.slice(prefix.length);
+}
+
+/** One string per item key, to deduplicate keys and requests. */
+export const itemId = (k: ItemKey) => `${k.pk}\u0000${k.sk}`;
 
 /** An entity as one string (`<type>\u0000<key>`): in document records and name readings. */
 export const entityKey = (e: { type: string; key: string }) => `${e.type}\u0000${e.key}`;
 export const splitEntityKey = (k: string) => k.split('\u0000') as [string, string];
 
 function postingPartition(type: string, key: string, shard: number): string {
-  return `POST#${type}#${key}#${shard}`;
+  return `${PREFIX.posting}${type}#${key}#${shard}`;
 }
 
 export function shardOf(documentId: string): number {

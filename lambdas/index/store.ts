@@ -3,14 +3,12 @@
  * ordered so that a crash at any point leaves an index that the retry of the same event
  * repairs: new items first, then the document record, then the stale items it lists.
  */
-import { BatchGetCommand, BatchWriteCommand, DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { batchGet, batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
 import type { ResolvedEntity } from './resolve.js';
-import { entityKey, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
+import { ENTITY_CHUNK_PREFIX, entityKey, itemId, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 
-export interface IndexStore {
-  readonly client: DynamoDBDocumentClient;
-  readonly table: string;
-}
+export type { IndexStore } from './dynamo.js';
 
 export type DocumentStatus = 'indexed' | 'failed' | 'deleted';
 
@@ -39,19 +37,6 @@ export interface DocumentRecord {
 
 const CHUNK_BYTES = 128 * 1024;
 
-/** BatchWrite in groups of 25, resubmitting what DynamoDB leaves unprocessed (with backoff). */
-async function batchWrite(store: IndexStore, requests: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < requests.length; i += 25) {
-    let pending = requests.slice(i, i + 25);
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt > 8) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(2000, 50 * 2 ** attempt)));
-      const out = await store.client.send(new BatchWriteCommand({ RequestItems: { [store.table]: pending } }));
-      pending = (out.UnprocessedItems?.[store.table] ?? []) as Record<string, unknown>[];
-    }
-  }
-}
-
 export async function getDocument(store: IndexStore, documentId: string): Promise<DocumentRecord | undefined> {
   const out = await store.client.send(new GetCommand({ TableName: store.table, Key: keys.document(documentId), ConsistentRead: true }));
   return out.Item as DocumentRecord | undefined;
@@ -63,7 +48,7 @@ export async function getEntities(store: IndexStore, documentId: string): Promis
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
-    ExpressionAttributeValues: { ':pk': keys.document(documentId).pk, ':ent': 'ENT#' },
+    ExpressionAttributeValues: { ':pk': keys.document(documentId).pk, ':ent': ENTITY_CHUNK_PREFIX },
     ConsistentRead: true,
   });
   for await (const page of pages) for (const item of page.Items ?? []) out.push(...(item.entities as ResolvedEntity[]));
@@ -113,7 +98,7 @@ export async function putDocument(store: IndexStore, doc: IndexedDocument, known
   const previous = known ? known.previous : await getDocument(store, documentId);
   const chunks = chunkEntities(doc.entities);
   const chars = doc.record.chars ?? 0;
-  const puts: Record<string, unknown>[] = [];
+  const puts: WriteRequest[] = [];
   chunks.forEach((entities, n) => puts.push({ PutRequest: { Item: { ...keys.entityChunk(documentId, n), entities } } }));
   const newKeys = new Set<string>();
   const postings: Array<{ e: ResolvedEntity; rank: number }> = [];
@@ -170,7 +155,7 @@ async function cleanUp(store: IndexStore, documentId: string, stale: Set<string>
     const out = await store.client.send(new DeleteCommand({ TableName: store.table, Key: keys.posting(type, key, documentId), ReturnValues: 'ALL_OLD' }));
     if (out.Attributes) await addFrequency(store, type, key, -1);
   });
-  const deletes: Record<string, unknown>[] = [];
+  const deletes: WriteRequest[] = [];
   for (let n = keepChunks; n < oldChunks; n++) deletes.push({ DeleteRequest: { Key: keys.entityChunk(documentId, n) } });
   await batchWrite(store, deletes);
   if (stale.size > 0) {
@@ -207,45 +192,8 @@ async function addReadings(store: IndexStore, readings: Map<string, Set<string>>
   });
 }
 
-/** Items for `wanted` keys that exist, in no particular order: BatchGet, 100 keys at a time, unprocessed keys resubmitted. */
-export async function batchGet(
-  store: IndexStore,
-  wanted: ReadonlyArray<{ pk: string; sk: string }>,
-  projection?: string,
-  counter?: { requests: number },
-): Promise<Record<string, unknown>[]> {
-  const found: Record<string, unknown>[] = [];
-  const unique = [...new Map(wanted.map((k) => [`${k.pk}\u0000${k.sk}`, k])).values()];
-  for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression?: string }> | undefined = {
-      [store.table]: { Keys: unique.slice(i, i + 100), ...(projection ? { ProjectionExpression: projection } : {}) },
-    };
-    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
-      if (attempt > 8) throw new Error(`DynamoDB left keys unprocessed after ${attempt} attempts`);
-      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 25 * 2 ** attempt)));
-      if (counter) counter.requests++;
-      const out = await store.client.send(new BatchGetCommand({ RequestItems: request }));
-      found.push(...(out.Responses?.[store.table] ?? []));
-      request = out.UnprocessedKeys as typeof request;
-    }
-  }
-  return found;
-}
-
-/** Run `fn` over `items`, at most `limit` at a time. */
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
-}
-
-function dedupe(requests: Record<string, unknown>[]): Record<string, unknown>[] {
-  const seen = new Map<string, Record<string, unknown>>();
-  for (const r of requests) {
-    const item = (r as { PutRequest: { Item: { pk: string; sk: string } } }).PutRequest.Item;
-    seen.set(`${item.pk}\u0000${item.sk}`, r);
-  }
+function dedupe(requests: WriteRequest[]): WriteRequest[] {
+  const seen = new Map<string, WriteRequest>();
+  for (const r of requests) seen.set(itemId('PutRequest' in r ? r.PutRequest.Item : r.DeleteRequest.Key), r);
   return [...seen.values()];
 }
-

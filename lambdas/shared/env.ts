@@ -2,6 +2,8 @@
  * Environment variables the CDK constructs set and the handlers read: named once here,
  * imported by both sides, so a rename cannot leave one of them behind.
  */
+import { ConfigError } from './errors.js';
+
 export const ENV = {
   /** Model name (a folder under NERVE_MODELS_DIR) or path. */
   model: 'NERVE_MODEL',
@@ -44,12 +46,12 @@ export function readEnv(name: EnvName, fallback?: string): string {
   const value = process.env[name];
   if (value !== undefined && value !== '') return value;
   if (fallback !== undefined) return fallback;
-  throw new Error(`environment variable ${name} is not set`);
+  throw new ConfigError(`environment variable ${name} is not set`, { variable: name });
 }
 
 export function readIntEnv(name: EnvName, fallback: number): number {
   const raw = readEnv(name, String(fallback));
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) throw new Error(`environment variable ${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < 1) throw new ConfigError(`environment variable ${name} must be a positive integer, got "${raw}"`, { variable: name });
   return value;
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readDocuments, UnreadableError } from '../../lambdas/batch/readers.js';
+import { readDocuments } from '../../lambdas/batch/readers.js';
+import { UnreadableError } from '../../lambdas/shared/errors.js';
 import { makePdf } from '../helpers/pdf.js';
 
 const bytes = (s: string) => new TextEncoder().encode(s);

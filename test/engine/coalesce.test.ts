@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CoalescingModel } from '../../lambdas/engine/coalesce.js';
-import type { NerModel } from '../../lambdas/engine/extract.js';
+import type { NerModel } from '../../lambdas/engine/model.js';
 import { Tagger } from '../../lambdas/engine/tagger.js';
 import { fixtures } from '../helpers/paths.js';
 

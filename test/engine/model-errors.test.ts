@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ModelInvalidError, ModelNotFoundError } from '../../lambdas/engine/errors.js';
+import { ModelInvalidError, ModelNotFoundError } from '../../lambdas/shared/errors.js';
 import { Tagger } from '../../lambdas/engine/tagger.js';
 import { fixtures } from '../helpers/paths.js';
 

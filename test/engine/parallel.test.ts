@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConll } from '../../cli/conll.js';
-import { ModelInvalidError } from '../../lambdas/engine/errors.js';
+import { ModelInvalidError } from '../../lambdas/shared/errors.js';
 import { loadModel } from '../../lambdas/engine/load.js';
 import { ParallelModel } from '../../lambdas/engine/parallel.js';
 import { Tagger } from '../../lambdas/engine/tagger.js';
@@ -51,6 +51,8 @@ describe('ParallelModel', () => {
   it("reports a model that cannot load with the engine's own error, and a bad worker count", async () => {
     await expect(loadModel(fixtures, { workers: 2 })).rejects.toBeInstanceOf(ModelInvalidError);
     await expect(loadModel(fixtures, { workers: 2 })).rejects.toThrow(/manifest\.json is missing/);
+    // Whole: its code and details cross the thread too.
+    await expect(loadModel(fixtures, { workers: 2 })).rejects.toMatchObject({ code: 'model_invalid', details: { dir: fixtures } });
     await expect(loadModel(join(fixtures, 'tiny-model'), { workers: 0 })).rejects.toThrow(/workers must be a positive integer/);
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../lambdas/engine/errors.js';
+import { InvalidInputError } from '../../lambdas/shared/errors.js';
 import { Tagger } from '../../lambdas/engine/tagger.js';
 import { expectParity } from '../helpers/parity.js';
 import { fixtures } from '../helpers/paths.js';

@@ -1,0 +1,65 @@
+/**
+ * The index's batched DynamoDB calls, written once: BatchWrite in groups of 25 and
+ * BatchGet in groups of 100, each resubmitting what DynamoDB leaves unprocessed (with
+ * backoff) until it is done or the attempts run out.
+ */
+import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { UnprocessedItemsError } from '../shared/errors.js';
+import { itemId, type ItemKey } from './schema.js';
+
+export interface IndexStore {
+  readonly client: DynamoDBDocumentClient;
+  readonly table: string;
+}
+
+/** Counts the requests a caller makes (search reports them). */
+export interface RequestCounter {
+  requests: number;
+}
+
+const MAX_ATTEMPTS = 9;
+const pause = (attempt: number, capMs: number) => new Promise((r) => setTimeout(r, Math.min(capMs, 25 * 2 ** attempt)));
+
+export type WriteRequest = { PutRequest: { Item: Record<string, unknown> & ItemKey } } | { DeleteRequest: { Key: ItemKey } };
+
+export async function batchWrite(store: IndexStore, requests: readonly WriteRequest[]): Promise<void> {
+  for (let i = 0; i < requests.length; i += 25) {
+    let pending = requests.slice(i, i + 25);
+    for (let attempt = 0; pending.length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new UnprocessedItemsError(`DynamoDB left ${pending.length} writes unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await pause(attempt + 1, 2000);
+      const out = await store.client.send(new BatchWriteCommand({ RequestItems: { [store.table]: pending as WriteRequest[] } }));
+      pending = (out.UnprocessedItems?.[store.table] ?? []) as WriteRequest[];
+    }
+  }
+}
+
+/** Items for `wanted` keys that exist, in no particular order. */
+export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], projection?: string, counter?: RequestCounter): Promise<Record<string, unknown>[]> {
+  const found: Record<string, unknown>[] = [];
+  const unique = [...new Map(wanted.map((k) => [itemId(k), k])).values()];
+  for (let i = 0; i < unique.length; i += 100) {
+    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression?: string }> | undefined = {
+      [store.table]: { Keys: unique.slice(i, i + 100) as unknown as Record<string, unknown>[], ...(projection ? { ProjectionExpression: projection } : {}) },
+    };
+    for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
+      if (attempt >= MAX_ATTEMPTS) throw new UnprocessedItemsError(`DynamoDB left keys unprocessed after ${attempt} attempts`);
+      if (attempt > 0) await pause(attempt, 1000);
+      if (counter) counter.requests++;
+      const out = await store.client.send(new BatchGetCommand({ RequestItems: request }));
+      found.push(...(out.Responses?.[store.table] ?? []));
+      request = out.UnprocessedKeys as typeof request;
+    }
+  }
+  return found;
+}
+
+/** Run `fn` over `items`, at most `limit` at a time. */
+export async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
+}

@@ -1,0 +1,85 @@
+/**
+ * The index's reads for search, each a bounded number of requests: the readings of
+ * candidate names (BatchGet), entities' document frequencies (BatchGet), the top
+ * postings of an entity by rank (SHARDS queries on the rank index), and the titles and
+ * snippets of a page of documents (BatchGet).
+ */
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
+import { entityKey, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey } from './schema.js';
+
+export interface EntityRef {
+  readonly type: string;
+  readonly key: string;
+}
+
+/** A posting as search reads it: enough to rank the document and highlight its mentions. */
+export interface Posting {
+  readonly documentId: string;
+  readonly s3Key: string;
+  readonly line?: number;
+  readonly rank: number;
+  /** The entity's canonical name in that document. */
+  readonly name: string;
+  /** How many mentions the document has in all. */
+  readonly mentionCount: number;
+  /** The first POSTING_MENTIONS mentions: [start, end, text] in code points. */
+  readonly spans: Array<[number, number, string]>;
+}
+
+/** The entities each name stands for (sorted), for the names the index knows. */
+export async function nameReadings(store: IndexStore, names: readonly string[], counter?: RequestCounter): Promise<Map<string, EntityRef[]>> {
+  const items = await batchGet(store, names.map(keys.name), 'pk, readings', counter);
+  return new Map(
+    items.map((i) => [parseKey.name(i.pk as string), [...((i.readings as Set<string> | undefined) ?? [])].sort().map((k) => {
+      const [type, key] = splitEntityKey(k);
+      return { type, key };
+    })]),
+  );
+}
+
+/** Document frequency of each entity, by entityKey; an entity the index has never seen is absent. */
+export async function documentFrequencies(store: IndexStore, entities: readonly EntityRef[], counter?: RequestCounter): Promise<Map<string, number>> {
+  const items = await batchGet(store, entities.map((e) => keys.frequency(e.type, e.key)), undefined, counter);
+  return new Map(items.map((i) => [entityKey(parseKey.frequency(i.pk as string)), (i.count as number | undefined) ?? 0]));
+}
+
+/** The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at once. */
+export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter): Promise<Posting[]> {
+  const shards = await Promise.all(
+    Array.from({ length: SHARDS }, async (_, shard) => {
+      if (counter) counter.requests++;
+      const out = await store.client.send(
+        new QueryCommand({
+          TableName: store.table,
+          IndexName: RANK_INDEX,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': keys.postingPartition(entity.type, entity.key, shard) },
+          // What ranking and highlighting read (not `first`).
+          ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, spans',
+          ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank', '#name': 'name' },
+          ScanIndexForward: false,
+          Limit: depth,
+        }),
+      );
+      return (out.Items ?? []).map(
+        (p): Posting => ({
+          documentId: p.documentId as string,
+          s3Key: p.s3Key as string,
+          line: p.line as number | undefined,
+          rank: p.rank as number,
+          name: p.name as string,
+          mentionCount: p.mentions as number,
+          spans: (p.spans as Posting['spans'] | undefined) ?? [],
+        }),
+      );
+    }),
+  );
+  return shards.flat();
+}
+
+/** Titles and snippets of documents, by id. */
+export async function documentSummaries(store: IndexStore, documentIds: readonly string[], counter?: RequestCounter): Promise<Map<string, { title?: string; snippet?: string }>> {
+  const items = await batchGet(store, documentIds.map(keys.document), 'pk, title, snippet', counter);
+  return new Map(items.map((i) => [parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined }]));
+}

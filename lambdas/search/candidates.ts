@@ -1,0 +1,88 @@
+/**
+ * Step 1 of a search: the query's entities. The small model finds some; the query's
+ * n-grams (longest first) are looked up in the index's vocabulary of names and aliases
+ * for what the model missed. Every candidate's readings come from one BatchGet. Each
+ * query entity yields targets: the entities in the index it may stand for.
+ */
+import { entitiesOf } from '../engine/extract.js';
+import type { NerModel } from '../engine/model.js';
+import type { Token } from '../engine/tokenize.js';
+import type { RequestCounter, IndexStore } from '../index/dynamo.js';
+import { nameReadings, type EntityRef } from '../index/lookups.js';
+import { normalizeName } from '../index/normalize.js';
+import type { QueryEntity } from './search.js';
+
+/** Vocabulary candidates (n-grams of the query) per search: with the model's entities, one BatchGet. */
+const MAX_CANDIDATES = 90;
+const MAX_NGRAM = 4;
+/** Readings of one name weighed (by document frequency) before choosing the ones to follow. */
+const MAX_READINGS_WEIGHED = 16;
+const STOPWORDS = new Set('a an the of in on at to for and or by with from is are was were be as it its this that what who where when how news'.split(' '));
+
+/** An entity in the index that a query entity may stand for. */
+export interface Target extends EntityRef {
+  /** 1 when the document's type agrees with the query's, 0.5 when it does not. */
+  readonly weight: number;
+  readonly queryIndex: number;
+}
+
+export interface Candidates {
+  readonly queryEntities: QueryEntity[];
+  readonly targets: Target[];
+}
+
+interface Ngram {
+  readonly span: readonly Token[];
+  readonly text: string;
+  readonly normalized: string;
+}
+
+/** The query's n-grams worth looking up, longest first, at most MAX_CANDIDATES. */
+function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
+  const ngrams: Ngram[] = [];
+  for (let len = Math.min(MAX_NGRAM, tokens.length); len >= 1 && ngrams.length < MAX_CANDIDATES; len--) {
+    for (let i = 0; i + len <= tokens.length && ngrams.length < MAX_CANDIDATES; i++) {
+      const span = tokens.slice(i, i + len);
+      if (len === 1 && (STOPWORDS.has(span[0]!.text.toLowerCase()) || !/\p{L}/u.test(span[0]!.text) || Array.from(span[0]!.text).length < 2)) continue;
+      const text = query.slice(span[0]!.start, span.at(-1)!.end);
+      const normalized = normalizeName(text);
+      if (normalized) ngrams.push({ span, text, normalized });
+    }
+  }
+  return ngrams;
+}
+
+export async function findCandidates(store: IndexStore, model: NerModel, query: string, counter: RequestCounter): Promise<Candidates> {
+  const analysis = await model.analyze(query);
+  const found = entitiesOf(query, analysis).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
+  const ngrams = ngramsOf(query, analysis.sentences.flat());
+  const vocabulary = await nameReadings(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)], counter);
+  const readingsOf = (name: string) => (vocabulary.get(name) ?? []).slice(0, MAX_READINGS_WEIGHED);
+
+  const queryEntities: QueryEntity[] = [];
+  const targets: Target[] = [];
+  const covered = new Uint8Array(Array.from(query).length);
+  const known = ngrams.filter((g) => readingsOf(g.normalized).length > 0);
+  for (const { e, normalized } of found) {
+    // The vocabulary knows a longer name around it ("soviet union" around the model's "soviet"): that one.
+    if (known.some((g) => g.span[0]!.cpStart <= e.start && g.span.at(-1)!.cpEnd >= e.end && g.span.at(-1)!.cpEnd - g.span[0]!.cpStart > e.end - e.start)) continue;
+    const names = readingsOf(normalized);
+    const index = queryEntities.length;
+    queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end });
+    // An entity the index knows is settled; one it does not may have loose boundaries
+    // ("halvard bank news"), so the vocabulary still gets to look inside it.
+    if (names.length > 0) covered.fill(1, e.start, e.end);
+    // Aliases and acronyms resolve to their canonical entity.
+    if (names.length === 0) targets.push({ type: e.type, key: normalized, weight: 1, queryIndex: index });
+    for (const { type, key } of names) targets.push({ type, key, weight: type === e.type ? 1 : 0.5, queryIndex: index });
+  }
+  for (const { span, text, normalized } of ngrams) {
+    const names = readingsOf(normalized);
+    if (names.length === 0 || span.some((t) => covered[t.cpStart])) continue; // unknown, or a longer match took it
+    const index = queryEntities.length;
+    queryEntities.push({ text, type: names[0]!.type, normalized, foundBy: 'vocabulary', start: span[0]!.cpStart, end: span.at(-1)!.cpEnd });
+    for (const t of span) covered.fill(1, t.cpStart, t.cpEnd);
+    for (const { type, key } of names) targets.push({ type, key, weight: 1, queryIndex: index });
+  }
+  return { queryEntities, targets };
+}
