@@ -8,9 +8,9 @@ const ort = await import('onnxruntime-node');
 void ort;
 const ortLoaded = performance.now();
 const { Tagger } = await import('../lambdas/engine/tagger.js');
-const tagger = await Tagger.load(process.env.NERVE_MODEL ?? 'small', { intraOpThreads: 1 });
+const model = await Tagger.load(process.env.NERVE_MODEL ?? 'small', { intraOpThreads: 1 });
 const modelLoaded = performance.now();
-await tagger.extract('Peter Blackburn of the European Commission spoke in Brussels on Friday.');
+await model.extract('Peter Blackburn of the European Commission spoke in Brussels on Friday.');
 const firstInference = performance.now();
 console.log(
   JSON.stringify({

@@ -6,29 +6,28 @@
  * two intra-op threads of one model; two cores as two worker threads with a model each
  * (engine/parallel.ts, what the batch function runs).
  */
-import { readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { loadModel } from '../lambdas/engine/load.js';
-import type { NerModel } from '../lambdas/engine/extract.js';
-import { parseConll } from '../cli/conll.js';
-import { benchArgs, machine, writeResult } from './lib/data.js';
+import type { NerModel } from '../lambdas/engine/model.js';
+import { readConll } from '../tools/conll.js';
+import { machine, scriptArgs, writeResult } from '../tools/script.js';
 import { conllQueries, shuffled } from './lib/queries.js';
 import { summarize } from './lib/stats.js';
 
-const args = benchArgs({
+const args = scriptArgs({
   model: { type: 'string', default: 'small' },
   queries: { type: 'string', default: '3000' },
   // The batch ensemble serves no queries: measure its throughput only.
   throughputOnly: { type: 'boolean', default: false },
 });
 
-async function queryLatency(tagger: NerModel, queries: string[]) {
-  for (const q of queries.slice(0, 300)) await tagger.extract(q); // warm-up: JIT, ORT arenas
+async function queryLatency(model: NerModel, queries: string[]) {
+  for (const q of queries.slice(0, 300)) await model.extract(q); // warm-up: JIT, ORT arenas
   const byBucket: Record<string, number[]> = { '3-8': [], '9-16': [], '17-32': [] };
   const all: number[] = [];
   for (const q of queries) {
     const t0 = performance.now();
-    await tagger.extract(q);
+    await model.extract(q);
     const ms = performance.now() - t0;
     all.push(ms);
     const n = q.split(' ').length;
@@ -44,33 +43,33 @@ interface Setup {
 const plural = (n: number, word: string) => `${n} ${word}${n > 1 ? 's' : ''}`;
 const describeSetup = ({ workers, threads }: Setup) => (workers > 1 ? `${plural(workers, 'worker')} x ${plural(threads, 'thread')}` : plural(threads, 'thread'));
 
-async function throughput(model: string, setup: Setup, sentences: string[][]) {
-  const tagger = await loadModel(model, { intraOpThreads: setup.threads, workers: setup.workers, batchWindows: 64 });
-  await tagger.labelSentences(sentences.slice(0, 500));
+async function throughput(ref: string, setup: Setup, sentences: string[][]) {
+  const model = await loadModel(ref, { intraOpThreads: setup.threads, workers: setup.workers, batchWindows: 64 });
+  await model.labelSentences(sentences.slice(0, 500));
   const tokens = sentences.reduce((n, s) => n + s.length, 0);
   const runs: number[] = [];
   for (let r = 0; r < 3; r++) {
     const t0 = performance.now();
-    await tagger.labelSentences(sentences);
+    await model.labelSentences(sentences);
     runs.push((performance.now() - t0) / 1000);
   }
-  await tagger.release();
+  await model.release();
   const best = Math.min(...runs);
   const median = [...runs].sort((a, b) => a - b)[1]!;
   return { ...setup, tokens, medianSeconds: Number(median.toFixed(3)), tokensPerSecond: Math.round(tokens / median), bestTokensPerSecond: Math.round(tokens / best) };
 }
 
-const tagger = await loadModel(args.model, { intraOpThreads: 1 });
+const model = await loadModel(args.model, { intraOpThreads: 1 });
 let latency: Awaited<ReturnType<typeof queryLatency>> | undefined;
 if (!args.throughputOnly) {
   const queries = shuffled(conllQueries(args.data), 7).slice(0, Number(args.queries));
-  console.log(`model ${tagger.model.name} ${tagger.model.version}: ${queries.length} queries of 3-32 tokens, one thread`);
-  latency = await queryLatency(tagger, queries);
+  console.log(`model ${model.model.name} ${model.model.version}: ${queries.length} queries of 3-32 tokens, one thread`);
+  latency = await queryLatency(model, queries);
   console.log(`query latency ms: p50 ${latency.all.p50}  p99 ${latency.all.p99}  (3-8 tokens p50 ${latency.byTokens['3-8']!.p50}, 17-32 tokens p50 ${latency.byTokens['17-32']!.p50})`);
 }
-await tagger.release();
+await model.release();
 
-const sentences = parseConll(readFileSync(join(args.data, 'conll2003', 'test.txt'), 'utf8')).map((s) => s.tokens);
+const sentences = readConll(join(args.data, 'conll2003', 'test.txt')).map((s) => s.tokens);
 const batched = [];
 for (const setup of [{ workers: 1, threads: 1 }, { workers: 1, threads: 2 }, { workers: 2, threads: 1 }]) {
   const r = await throughput(args.model, setup, sentences);
@@ -80,7 +79,7 @@ for (const setup of [{ workers: 1, threads: 1 }, { workers: 1, threads: 2 }, { w
 
 writeResult(`model-${basename(args.model)}`, {
   benchmark: 'bench:model',
-  model: tagger.model,
+  model: model.model,
   machine: machine(),
   queryLatencyMs: latency,
   targets: { p50Ms: 1, p99Ms: 3 },

@@ -8,9 +8,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { startLocalStack } from '../test/helpers/local-stack.js';
-import { httpApiEvent } from '../test/helpers/events.js';
-import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
+import { httpApiEvent } from '../tools/http-events.js';
+import { startLocalStack } from '../tools/local-stack.js';
+import { repoRoot } from '../tools/paths.js';
+import { machine, scriptArgs, writeResult } from '../tools/script.js';
 import { onlineCost } from './lib/cost.js';
 import { conllQueries, shuffled } from './lib/queries.js';
 import { openLoop } from './lib/open-loop.js';
@@ -19,7 +20,7 @@ import { median, summarize } from './lib/stats.js';
 const ECHO_SERVER = `const s = require('node:http').createServer(async (q, r) => { for await (const _ of q); r.writeHead(200, { 'content-type': 'application/json' }); r.end('{}'); });
 s.listen(0, '127.0.0.1', () => console.log('http://127.0.0.1:' + s.address().port + '/'));`;
 
-const args = benchArgs({
+const args = scriptArgs({
   model: { type: 'string', default: 'small' },
   seconds: { type: 'string', default: '30' },
   rate: { type: 'string', default: '200' },
@@ -50,7 +51,6 @@ console.log(`handler latency ms (${queries.length} queries, 3-32 tokens): p50 ${
 // The stack logs and emits metrics per request as deployed (those variables are unset for it).
 const { POWERTOOLS_METRICS_DISABLED: _m, POWERTOOLS_LOG_LEVEL: _l, ...deployedEnv } = process.env;
 const stack = await startLocalStack({ ...(deployedEnv as Record<string, string>), NERVE_MODEL: args.model, NERVE_LOCAL_BATCH: 'false' });
-stack.process.stdout!.resume(); // keep its log pipe drained
 const load = { rate: Number(args.rate), seconds: Number(args.seconds), headers: { 'content-type': 'application/json' } };
 const http = await openLoop({ ...load, url: `${stack.url}/v1/entities`, body: (i) => JSON.stringify({ text: queries[i % queries.length] }) });
 await stack.stop();
@@ -90,7 +90,9 @@ const cold = Object.fromEntries(['ortLoadMs', 'modelLoadMs', 'firstInferenceMs',
 console.log(`cold start (median of ${colds.length}): ORT ${cold.ortLoadMs} ms + model ${cold.modelLoadMs} ms + first inference ${cold.firstInferenceMs} ms = ${cold.totalMs} ms`);
 
 // 4. Cost.
-const cost = onlineCost({ handlerMeanMs: handlerLatency.mean, queries });
+// The online function's deployed memory; the CDK is loaded only now, after every measurement.
+const { ONLINE_API_DEFAULTS } = await import('../lib/online-api.js');
+const cost = onlineCost({ handlerMeanMs: handlerLatency.mean, queries, memoryMb: ONLINE_API_DEFAULTS.memorySize });
 console.log(`\ncost per million requests (us-east-1 list prices):`);
 for (const row of cost.table) console.log(`  ${row.item.padEnd(58)} $${row.usdPerMillion.toFixed(2)}`);
 console.log(`  provisioned concurrency: $${cost.provisionedConcurrencyUsdPerMonth.toFixed(2)} per instance-month, whatever the traffic`);

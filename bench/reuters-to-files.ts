@@ -6,8 +6,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchArgs, benchDir } from './lib/data.js';
-import { reutersStories } from './lib/reuters.js';
+import { benchDataDir } from '../tools/paths.js';
+import { reutersStories } from '../tools/reuters.js';
+import { scriptArgs } from '../tools/script.js';
 
 export function writeReutersFiles(dataDir: string, out: string): number {
   mkdirSync(out, { recursive: true });
@@ -20,6 +21,6 @@ export function writeReutersFiles(dataDir: string, out: string): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const args = benchArgs({ out: { type: 'string', default: join(benchDir, 'data', 'reuters') } });
+  const args = scriptArgs({ out: { type: 'string', default: join(benchDataDir, 'reuters') } });
   console.log(`wrote ${writeReutersFiles(args.data, args.out)} stories to ${args.out}`);
 }

@@ -16,31 +16,34 @@
  * Queries with one to three entities through the search Lambda's handler (API Gateway
  * events in, JSON out); p50, p99 and DynamoDB requests per query.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import MiniSearch from 'minisearch';
-import { parseConll } from '../cli/conll.js';
-import { chunks } from '../cli/conlleval.js';
 import { processChange, type BatchContext } from '../lambdas/batch/process.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { normalizeName } from '../lambdas/index/normalize.js';
 import { readSearchRequest } from '../lambdas/search/request.js';
 import { search } from '../lambdas/search/search.js';
+import { ENV } from '../lambdas/shared/env.js';
+import { localAwsEnvironment, localConfigPath, readLocalConfig } from '../local/config.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { httpApiEvent } from '../test/helpers/events.js';
-import { benchArgs, machine, repoRoot, writeResult } from './lib/data.js';
+import { readConll } from '../tools/conll.js';
+import { chunks } from '../tools/conlleval.js';
+import { httpApiEvent } from '../tools/http-events.js';
+import { benchDataDir } from '../tools/paths.js';
+import { reutersStories } from '../tools/reuters.js';
+import { machine, scriptArgs, writeResult } from '../tools/script.js';
 import { shuffled } from './lib/queries.js';
 import { summarize } from './lib/stats.js';
-import { reutersStories } from './lib/reuters.js';
 
-const args = benchArgs({
+const args = scriptArgs({
   batchModel: { type: 'string', default: 'ensemble' },
   queryModel: { type: 'string', default: 'small' },
   queries: { type: 'string', default: '400' },
   stories: { type: 'string', default: '19043' },
-  index: { type: 'string', default: join(repoRoot, 'bench', 'data', 'index-ensemble') },
+  index: { type: 'string', default: join(benchDataDir, 'index-ensemble') },
 });
 
 const emulators = await startEmulators();
@@ -62,7 +65,7 @@ async function indexTexts(table: string, model: string, docs: Array<{ key: strin
 }
 
 // ---- Quality on CoNLL-2003 test ----
-const sentences = parseConll(readFileSync(join(args.data, 'conll2003', 'test.txt'), 'utf8'));
+const sentences = readConll(join(args.data, 'conll2003', 'test.txt'));
 const byDoc = new Map<number, typeof sentences>();
 for (const s of sentences) byDoc.set(s.document, [...(byDoc.get(s.document) ?? []), s]);
 const docs = [...byDoc.entries()].map(([n, ss]) => ({ key: `conll-test/${String(n).padStart(3, '0')}.txt`, text: ss.map((s) => s.tokens.join(' ')).join('\n'), sentences: ss }));
@@ -135,7 +138,7 @@ for (const lower of [false, true]) {
 await conll.model.release();
 
 // ---- Latency over Reuters ----
-const kept = join(args.index, 'local.json');
+const kept = localConfigPath(args.index);
 let reutersStore: BatchContext['store'];
 let stories = 0;
 let stopKept = async () => {};
@@ -145,7 +148,7 @@ if (existsSync(kept)) {
   const kEmulators = await startEmulators({ dataDir: join(args.index, 'data') });
   reutersEndpoint = kEmulators.dynamoEndpoint;
   const kDb = DynamoDBDocumentClient.from(kEmulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  reutersStore = { client: kDb, table: JSON.parse(readFileSync(kept, 'utf8')).table as string };
+  reutersStore = { client: kDb, table: readLocalConfig({ path: kept }).table };
   for await (const page of paginateScan({ client: kDb }, { TableName: reutersStore.table, Select: 'COUNT', FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) stories += page.Count ?? 0;
   console.log(`searching the index in ${args.index}: ${stories} documents`);
   stopKept = () => kEmulators.stop();
@@ -166,12 +169,9 @@ const latencyQueries = ['opec output', 'reagan trade bill', 'japan', 'saudi arab
 // The search Lambda's handler itself, from API Gateway events, with its own DynamoDB client
 // configured from the environment as in AWS (logs and metrics off to keep this output readable).
 Object.assign(process.env, {
-  AWS_ENDPOINT_URL_DYNAMODB: reutersEndpoint,
-  AWS_REGION: 'us-east-1',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  NERVE_INDEX_TABLE: reutersStore.table,
-  NERVE_MODEL: args.queryModel,
+  ...localAwsEnvironment({ dynamodb: reutersEndpoint }),
+  [ENV.indexTable]: reutersStore.table,
+  [ENV.model]: args.queryModel,
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
 });

@@ -5,21 +5,25 @@
  *   nerve:allowOpenApi    true to accept auth=none
  *   nerve:provisionedConcurrency, nerve:maxProvisionedConcurrency, nerve:throttleRate, nerve:throttleBurst
  *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser
- *   nerve:model           the online model's name (default small)
+ *   nerve:model           the online (and search) model's name (default small)
  *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/
  *   nerve:batchModel      the batch model's name (default ensemble)
  *   nerve:batchConcurrency  most concurrent batch invocations (default 10)
  *   nerve:gpuWorkers      false to leave the GPU workers out; nerve:maxGpuWorkers (default 4)
+ * An unset value takes the construct's default (its *_DEFAULTS in lib/), as quoted here.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import type { ApiAuth } from '../lib/online-api.js';
+import { ConfigError } from '../lambdas/shared/errors.js';
 import { NerveStack } from '../lib/nerve-stack.js';
+import { ONLINE_API_DEFAULTS, type ApiAuth } from '../lib/online-api.js';
+
+/** Feature flags the constructs rely on, also when an app is built outside the CDK CLI (tests). */
+export const FEATURE_FLAGS = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } as const;
 
 export function createApp(context: Record<string, unknown> = {}): { app: App; stack: NerveStack } {
-  // Feature flags the stack relies on, also when the app is built outside the CDK CLI (tests).
-  const app = new App({ context: { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true, ...context } });
+  const app = new App({ context: { ...FEATURE_FLAGS, ...context } });
   const ctx = (key: string): string | undefined => {
     const v = app.node.tryGetContext(`nerve:${key}`);
     return v === undefined || v === null ? undefined : String(v);
@@ -27,11 +31,11 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
   const num = (key: string) => (ctx(key) === undefined ? undefined : Number(ctx(key)));
   const list = (key: string) => ctx(key)?.split(',').map((s) => s.trim()).filter(Boolean);
 
-  const authKind = ctx('auth') ?? 'iam';
+  const authKind = ctx('auth') ?? ONLINE_API_DEFAULTS.auth.kind;
   let auth: ApiAuth;
   if (authKind === 'iam' || authKind === 'none') auth = { kind: authKind };
   else if (authKind === 'jwt') auth = { kind: 'jwt', issuer: ctx('jwtIssuer') ?? '', audience: list('jwtAudience') ?? [] };
-  else throw new Error(`context nerve:auth must be iam, jwt or none, got "${authKind}"`);
+  else throw new ConfigError(`context nerve:auth must be iam, jwt or none, got "${authKind}"`);
   const origins = list('corsOrigins');
 
   const stack = new NerveStack(app, 'Nerve', {

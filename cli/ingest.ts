@@ -4,15 +4,17 @@
  * (`--bucket B --table T`, with the usual AWS credentials), shows progress, waits until
  * every document is indexed or failed, and prints a summary with the failures' reasons.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { BatchGetCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NerveError } from '../lambdas/engine/errors.js';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NerveError, UsageError } from '../lambdas/shared/errors.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
+import { batchGet, mapLimit, type IndexStore } from '../lambdas/index/dynamo.js';
 import { documentIdOf, keys } from '../lambdas/index/schema.js';
 import type { DocumentRecord } from '../lambdas/index/store.js';
+import { localClientConfig, localS3Config, readLocalConfig } from '../local/config.js';
 
 export interface IngestOptions {
   readonly paths: string[];
@@ -25,29 +27,30 @@ export interface IngestOptions {
 }
 
 interface Target {
-  s3: S3Client;
-  db: DynamoDBDocumentClient;
-  bucket: string;
-  table: string;
-  prefix: string;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  readonly prefix: string;
+  /** The entity index, read to wait for the documents' records. */
+  readonly index: IndexStore;
 }
 
 function target(o: IngestOptions): Target {
   if (o.bucket) {
-    if (!o.table) throw new NerveError('usage', 'ingest into a deployed stack needs --table (the entity index) with --bucket, to wait for indexing');
-    return { s3: new S3Client({}), db: DynamoDBDocumentClient.from(new DynamoDBClient({})), bucket: o.bucket, table: o.table, prefix: o.prefix ?? INGEST_PREFIX };
+    if (!o.table) throw new UsageError('ingest into a deployed stack needs --table (the entity index) with --bucket, to wait for indexing');
+    return { s3: new S3Client({}), bucket: o.bucket, prefix: o.prefix ?? INGEST_PREFIX, index: { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: o.table } };
   }
-  const file = o.localConfig ?? join(process.env.NERVE_LOCAL_DIR ?? join(process.cwd(), '.nerve'), 'local.json');
-  if (!existsSync(file)) throw new NerveError('no_stack', `no running local stack found (${file} is missing): start one with \`npm start\`, or pass --bucket and --table for a deployed stack`);
-  const c = JSON.parse(readFileSync(file, 'utf8'));
-  const common = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const c = readLocalConfig({ path: o.localConfig, otherwise: 'pass --bucket and --table for a deployed stack' });
   return {
-    s3: new S3Client({ ...common, endpoint: c.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' }),
-    db: DynamoDBDocumentClient.from(new DynamoDBClient({ ...common, endpoint: c.dynamoEndpoint })),
+    s3: new S3Client(localS3Config(c.s3Endpoint)),
     bucket: c.bucket,
-    table: c.table,
     prefix: o.prefix ?? c.prefix,
+    index: { client: DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(c.dynamoEndpoint))), table: c.table },
   };
+}
+
+/** The records of these documents that exist. */
+async function documentRecords(index: IndexStore, ids: readonly string[]): Promise<DocumentRecord[]> {
+  return (await batchGet(index, ids.map((id) => keys.document(id)))) as unknown as DocumentRecord[];
 }
 
 function collect(paths: string[]): Array<{ path: string; key: string }> {
@@ -74,7 +77,7 @@ function bar(done: number, total: number, width = 28): string {
 }
 
 export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process.stderr): Promise<{ indexed: number; failed: Array<{ key: string; reason: string }>; seconds: number }> {
-  if (o.paths.length === 0) throw new NerveError('usage', 'ingest needs at least one file or folder');
+  if (o.paths.length === 0) throw new UsageError('ingest needs at least one file or folder');
   const t = target(o);
   const files = collect(o.paths);
   const started = Date.now();
@@ -87,20 +90,13 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   // Upload, a few at a time.
   const uploadedAt = new Map<string, number>();
   let uploaded = 0;
-  let next = 0;
-  const concurrency = o.concurrency ?? 8;
-  await Promise.all(
-    Array.from({ length: Math.min(concurrency, files.length) }, async () => {
-      while (next < files.length) {
-        const f = files[next++]!;
-        const key = t.prefix + f.key;
-        uploadedAt.set(key, Date.now());
-        await t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: readFileSync(f.path) }));
-        uploaded++;
-        progress(`uploading ${bar(uploaded, files.length)} ${uploaded}/${files.length}`);
-      }
-    }),
-  );
+  await mapLimit(files, o.concurrency ?? 8, async (f) => {
+    const key = t.prefix + f.key;
+    uploadedAt.set(key, Date.now());
+    await t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: readFileSync(f.path) }));
+    uploaded++;
+    progress(`uploading ${bar(uploaded, files.length)} ${uploaded}/${files.length}`);
+  });
   progress(`uploaded  ${bar(files.length, files.length)} ${files.length}/${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`, true);
 
   // Wait until every file's record is newer than its upload and settled.
@@ -109,21 +105,11 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   const results = new Map<string, DocumentRecord>();
   while (pending.size > 0) {
     if (Date.now() > deadline) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${o.timeoutSeconds ?? 1800} s`);
-    const ids = [...pending.keys()];
-    for (let i = 0; i < ids.length; i += 100) {
-      const chunk = ids.slice(i, i + 100);
-      let request: Record<string, { Keys: Record<string, unknown>[] }> | undefined = { [t.table]: { Keys: chunk.map((id) => keys.document(id)) } };
-      while (request && Object.keys(request).length > 0) {
-        const res = await t.db.send(new BatchGetCommand({ RequestItems: request as never }));
-        for (const item of res.Responses?.[t.table] ?? []) {
-          const r = item as DocumentRecord;
-          const key = pending.get(r.documentId);
-          if (key && Date.parse(r.updatedAt) >= uploadedAt.get(key)! - 1000 && (r.status === 'indexed' || r.status === 'failed')) {
-            results.set(r.documentId, r);
-            pending.delete(r.documentId);
-          }
-        }
-        request = res.UnprocessedKeys as typeof request;
+    for (const r of await documentRecords(t.index, [...pending.keys()])) {
+      const key = pending.get(r.documentId);
+      if (key && Date.parse(r.updatedAt) >= uploadedAt.get(key)! - 1000 && (r.status === 'indexed' || r.status === 'failed')) {
+        results.set(r.documentId, r);
+        pending.delete(r.documentId);
       }
     }
     const failedSoFar = [...results.values()].filter((r) => r.status === 'failed').length;
@@ -136,17 +122,13 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   let indexed = 0;
   const childIds: string[] = [];
   for (const r of results.values()) {
-    if (r.children) childIds.push(...r.children);
+    if (r.childLines) childIds.push(...r.childLines.map((line) => documentIdOf(r.bucket, r.key, line)));
     else if (r.status === 'failed') failed.push({ key: r.key, reason: r.reason ?? 'unknown' });
     else indexed++;
   }
-  for (let i = 0; i < childIds.length; i += 100) {
-    const res = await t.db.send(new BatchGetCommand({ RequestItems: { [t.table]: { Keys: childIds.slice(i, i + 100).map((id) => keys.document(id)) } } }));
-    for (const item of res.Responses?.[t.table] ?? []) {
-      const r = item as DocumentRecord;
-      if (r.status === 'failed') failed.push({ key: `${r.key} line ${r.line}`, reason: r.reason ?? 'unknown' });
-      else if (r.status === 'indexed') indexed++;
-    }
+  for (const r of await documentRecords(t.index, childIds)) {
+    if (r.status === 'failed') failed.push({ key: `${r.key} line ${r.line}`, reason: r.reason ?? 'unknown' });
+    else if (r.status === 'indexed') indexed++;
   }
   const seconds = (Date.now() - started) / 1000;
   progress(`done      ${bar(files.length, files.length)} ${indexed} indexed, ${failed.length} failed in ${seconds.toFixed(1)} s`, true);

@@ -7,16 +7,16 @@
  *   nerve ingest PATH...
  *   nerve search QUERY [--limit N] [--types T,...] [--url URL] [--token JWT] [--json]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { NerveError } from '../lambdas/engine/errors.js';
+import { NerveError, UsageError } from '../lambdas/shared/errors.js';
+import { labelDocuments } from '../lambdas/engine/document.js';
+import type { OffsetUnit } from '../lambdas/engine/extract.js';
 import { loadModel } from '../lambdas/engine/load.js';
-import type { NerModel, OffsetUnit } from '../lambdas/engine/extract.js';
-import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
-import { parseConll, type ConllSentence } from './conll.js';
+import { lowerCased, readConll } from '../tools/conll.js';
+import { evaluate, formatReport } from '../tools/conlleval.js';
 import { ingest } from './ingest.js';
 import { searchCommand } from './search.js';
-import { evaluate, formatReport } from './conlleval.js';
 
 const USAGE = `usage:
   nerve tag --model NAME|DIR --conll FILE [--out FILE] [--lowercase] [--documents]
@@ -37,36 +37,8 @@ const USAGE = `usage:
 in N threads, each with its own copy and one intra-op thread (the fastest way to evaluate
 the ensemble on several cores).`;
 
-class UsageError extends NerveError {
-  constructor(message: string) {
-    super('usage', `${message}\n\n${USAGE}`);
-  }
-}
-
-function readSentences(path: string, lowercase: boolean): ConllSentence[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new NerveError('file_not_found', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const sentences = parseConll(text, path);
-  return lowercase ? sentences.map((s) => ({ ...s, tokens: s.tokens.map((t) => t.toLowerCase()) })) : sentences;
-}
-
-/** Tags sentences and applies document-level consistency within each -DOCSTART- document. */
-async function labelDocuments(model: NerModel, sentences: ConllSentence[]): Promise<string[][]> {
-  const spans = await model.spanSentences(sentences.map((s) => s.tokens));
-  const out: string[][] = [];
-  for (let i = 0; i < sentences.length; ) {
-    let j = i;
-    while (j < sentences.length && sentences[j]!.document === sentences[i]!.document) j++;
-    const doc = sentences.slice(i, j).map((s) => s.tokens);
-    harmonizeDocument(doc, spans.slice(i, j)).forEach((row, k) => out.push(spansToTags(doc[k]!.length, row)));
-    i = j;
-  }
-  return out;
-}
+/** A usage error, followed by the usage. */
+const usage = (message: string) => new UsageError(`${message}\n\n${USAGE}`);
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -98,18 +70,19 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const intraOpThreads = Number(values.threads);
-  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw new UsageError(`--threads must be a positive integer`);
+  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) throw usage(`--threads must be a positive integer`);
   const workers = Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1) throw new UsageError(`--workers must be a positive integer`);
+  if (!Number.isInteger(workers) || workers < 1) throw usage(`--workers must be a positive integer`);
   const load = () => loadModel(values.model!, { intraOpThreads, workers });
 
   switch (command) {
     case 'tag':
     case 'eval': {
-      if (!values.conll) throw new UsageError(`${command} needs --conll FILE`);
-      const sentences = readSentences(values.conll, values.lowercase!);
-      const tagger = await load();
-      const predicted = values.documents ? await labelDocuments(tagger, sentences) : await tagger.labelSentences(sentences.map((s) => s.tokens));
+      if (!values.conll) throw usage(`${command} needs --conll FILE`);
+      const read = readConll(values.conll);
+      const sentences = values.lowercase ? lowerCased(read) : read;
+      const model = await load();
+      const predicted = values.documents ? await labelDocuments(model, sentences) : await model.labelSentences(sentences.map((s) => s.tokens));
       if (command === 'tag') {
         const lines = sentences.map((s, i) => s.tokens.map((t, j) => `${t} ${s.tags[j]} ${predicted[i]![j]}`).join('\n') + '\n');
         const text = lines.join('\n');
@@ -117,18 +90,18 @@ async function main(argv: string[]): Promise<number> {
         else process.stdout.write(text);
       } else {
         const report = evaluate(sentences.map((s) => s.tags), predicted);
-        const header = `model ${tagger.model.name} ${tagger.model.version} on ${values.conll}${values.lowercase ? ' (lower-cased)' : ''}${values.documents ? ' (document consistency)' : ''}`;
-        console.log(values.json ? JSON.stringify({ model: tagger.model, file: values.conll, lowercase: values.lowercase, documents: values.documents, ...report }, null, 1) : `${header}\n${formatReport(report)}`);
+        const header = `model ${model.model.name} ${model.model.version} on ${values.conll}${values.lowercase ? ' (lower-cased)' : ''}${values.documents ? ' (document consistency)' : ''}`;
+        console.log(values.json ? JSON.stringify({ model: model.model, file: values.conll, lowercase: values.lowercase, documents: values.documents, ...report }, null, 1) : `${header}\n${formatReport(report)}`);
       }
-      await tagger.release();
+      await model.release();
       return 0;
     }
     case 'extract': {
-      if (positionals.length === 0) throw new UsageError('extract needs TEXT');
-      const tagger = await load();
-      const entities = await tagger.extract(positionals.join(' '), { offsets: values.offsets as OffsetUnit });
-      console.log(JSON.stringify({ entities, model: tagger.model, offsets: values.offsets }, null, 1));
-      await tagger.release();
+      if (positionals.length === 0) throw usage('extract needs TEXT');
+      const model = await load();
+      const entities = await model.extract(positionals.join(' '), { offsets: values.offsets as OffsetUnit });
+      console.log(JSON.stringify({ entities, model: model.model, offsets: values.offsets }, null, 1));
+      await model.release();
       return 0;
     }
     case 'ingest': {
@@ -136,13 +109,13 @@ async function main(argv: string[]): Promise<number> {
       return result.failed.length > 0 ? 3 : 0;
     }
     case 'search': {
-      if (positionals.length === 0) throw new UsageError('search needs QUERY');
+      if (positionals.length === 0) throw usage('search needs QUERY');
       const limit = values.limit === undefined ? undefined : Number(values.limit);
-      if (limit !== undefined && !Number.isInteger(limit)) throw new UsageError('--limit must be an integer');
+      if (limit !== undefined && !Number.isInteger(limit)) throw usage('--limit must be an integer');
       return searchCommand({ query: positionals.join(' '), limit, types: values.types?.split(',').map((t) => t.trim()), url: values.url, token: values.token, json: values.json });
     }
     default:
-      throw new UsageError(`unknown command "${command}"`);
+      throw usage(`unknown command "${command}"`);
   }
 }
 

@@ -3,9 +3,8 @@
  * .nerve/local.json) or on any Nerve API (`--url`, with `--token` for a JWT authorizer),
  * and print the ranked documents with the entities each matched.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { NerveError } from '../lambdas/engine/errors.js';
+import { NerveError } from '../lambdas/shared/errors.js';
+import { readLocalConfig } from '../local/config.js';
 
 export interface SearchCommand {
   readonly query: string;
@@ -25,10 +24,7 @@ interface SearchBody {
 
 function apiUrl(explicit: string | undefined): string {
   if (explicit) return explicit.replace(/\/+$/, '');
-  const file = join(process.env.NERVE_LOCAL_DIR ?? join(process.cwd(), '.nerve'), 'local.json');
-  const url = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')).apiUrl as string | undefined) : undefined;
-  if (!url) throw new NerveError('not_running', `no running local stack found (${file}); start one with \`npm start\`, or name an API with --url`);
-  return url;
+  return readLocalConfig({ otherwise: 'name an API with --url' }).apiUrl;
 }
 
 export async function searchCommand(o: SearchCommand): Promise<number> {

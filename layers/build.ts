@@ -5,16 +5,20 @@
  *   carries every platform, about 290 MB; the layer needs about 46 MB), plus
  *   onnxruntime-common, its one run-time dependency. Lambda puts /opt/nodejs/node_modules
  *   on the module path.
- * - models: the named model folders, as /opt/models/NAME (manifest.json and model.onnx only).
+ * - models: the named model folders, as LAMBDA_MODELS_DIR/NAME (manifests and ONNX files only).
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_MODELS_DIR } from '../lambdas/shared/contract.js';
+import { ModelNotFoundError } from '../lambdas/shared/errors.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const layersBuildDir = join(here, 'build');
 const require = createRequire(import.meta.url);
+/** Lambda extracts a layer under /opt, so the folder in the layer is LAMBDA_MODELS_DIR without it. */
+const MODELS_IN_LAYER = posix.relative('/opt', LAMBDA_MODELS_DIR);
 
 /** A package's folder, found from its entry point (some packages do not export package.json). */
 function packageDir(name: string): string {
@@ -45,15 +49,15 @@ export function buildOnnxRuntimeLayer(): string {
   return out;
 }
 
-/** The models layer: /opt/models/NAME/{manifest.json,model.onnx}. */
+/** A models layer: LAMBDA_MODELS_DIR/NAME/{manifest.json,model.onnx} (an ensemble: its members' too). Returns the folder to zip. */
 export function buildModelsLayer(modelsDir: string, names: readonly string[], folder = 'models'): string {
   const out = join(layersBuildDir, folder);
   rmSync(out, { recursive: true, force: true });
   for (const name of names) {
     const from = join(modelsDir, name);
-    if (!existsSync(join(from, 'manifest.json'))) throw new Error(`cannot build the models layer: ${from} has no manifest.json`);
+    if (!existsSync(join(from, 'manifest.json'))) throw new ModelNotFoundError(`cannot build the models layer: ${from} has no manifest.json`, { model: name, modelsDir });
     // A model folder, or an ensemble folder of model folders: ship manifests and ONNX files only.
-    cpSync(from, join(out, 'models', name), { recursive: true, filter: (src) => statSync(src).isDirectory() || /(?:manifest\.json|\.onnx)$/.test(src) });
+    cpSync(from, join(out, MODELS_IN_LAYER, name), { recursive: true, filter: (src) => statSync(src).isDirectory() || /(?:manifest\.json|\.onnx)$/.test(src) });
   }
   return out;
 }

@@ -1,16 +1,20 @@
 /**
  * The entity index: one DynamoDB table (key design in lambdas/index/schema.ts), on
- * demand, point-in-time recovery on, encrypted with an AWS-managed key, deletion-protected.
+ * demand, point-in-time recovery on, encrypted with an AWS-managed key, and retained and
+ * deletion-protected unless told otherwise: the index is rebuilt only by re-reading every document.
  */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { TABLE_KEYS } from '../lambdas/index/schema.js';
+import { withDefaults } from './defaults.js';
 
 export interface EntityIndexProps {
-  /** What happens to the table when the stack is deleted. @default RemovalPolicy.RETAIN */
+  /** What happens to the table when the stack is deleted; anything but RETAIN also lifts deletion protection. @default RemovalPolicy.RETAIN */
   readonly removalPolicy?: RemovalPolicy;
 }
+
+export const ENTITY_INDEX_DEFAULTS = { removalPolicy: RemovalPolicy.RETAIN } as const;
 
 const attribute = (k: { name: string; type: string }): dynamodb.Attribute => ({ name: k.name, type: k.type as dynamodb.AttributeType });
 
@@ -19,14 +23,15 @@ export class EntityIndex extends Construct {
 
   constructor(scope: Construct, id: string, props: EntityIndexProps = {}) {
     super(scope, id);
+    const s = withDefaults(props, ENTITY_INDEX_DEFAULTS);
     this.table = new dynamodb.TableV2(this, 'Table', {
       partitionKey: attribute(TABLE_KEYS.partitionKey),
       sortKey: attribute(TABLE_KEYS.sortKey),
       billing: dynamodb.Billing.onDemand(),
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
-      deletionProtection: (props.removalPolicy ?? RemovalPolicy.RETAIN) === RemovalPolicy.RETAIN,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+      deletionProtection: s.removalPolicy === RemovalPolicy.RETAIN,
+      removalPolicy: s.removalPolicy,
       localSecondaryIndexes: TABLE_KEYS.localIndexes.map((i) => ({ indexName: i.name, sortKey: attribute(i.sortKey) })),
     });
   }

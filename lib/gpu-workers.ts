@@ -14,9 +14,13 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { grantIndex, grantIngestRead } from './grants.js';
+import { SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
-import { repoRoot } from './shared.js';
+import { ConfigError } from '../lambdas/shared/errors.js';
+import { withDefaults, type Settings } from './defaults.js';
+import { grantIndex, grantIngestRead } from './grants.js';
+import { INGEST_PIPELINE_DEFAULTS } from './ingest-pipeline.js';
+import { repoRoot } from './lambda-function.js';
 
 export interface GpuWorkersProps {
   readonly table: dynamodb.ITableV2;
@@ -25,14 +29,43 @@ export interface GpuWorkersProps {
   readonly queue: sqs.IQueue;
   /** The main ingest queue, drained when it backs up. */
   readonly overflowQueue: sqs.IQueue;
-  /** @default g5.xlarge (one NVIDIA A10G) */
+  /** @default g5.xlarge (one NVIDIA A10G, four vCPUs, 16 GiB) */
   readonly instanceType?: ec2.InstanceType;
   /** Most workers (and GPU instances) at once. @default 4 */
   readonly maxWorkers?: number;
   /** Main-queue backlog (messages) above which GPU workers help the batch function. @default 500 */
   readonly overflowBacklog?: number;
-  /** The batch model in the image. @default 'ensemble' */
+  /** The batch model in the image. @default the batch function's ('ensemble') */
   readonly model?: string;
+}
+
+export const GPU_WORKERS_DEFAULTS = {
+  instanceType: new ec2.InstanceType('g5.xlarge'),
+  maxWorkers: 4,
+  overflowBacklog: 500,
+  model: INGEST_PIPELINE_DEFAULTS.model,
+  // No props: these follow the default instance type and the worker's code.
+  /** ONNX Runtime's intra-op threads (for what runs on the CPU): one per vCPU of the default instance. */
+  intraOpThreads: 4,
+  /** A worker's lease on a document (lambdas/index/leases.ts): the longest one large file may take before another worker may take it over. */
+  leaseSeconds: 900,
+  /** Most of the instance's memory, leaving the rest to the OS and the ECS agent. */
+  memoryReservationMiB: 12 * 1024,
+  /** How long ECS waits after SIGTERM: the worker finishes its current batch (lambdas/batch/worker.ts). */
+  stopTimeout: Duration.seconds(120),
+  /** The image, the models and room for documents in flight. */
+  rootVolumeGiB: 60,
+  /** GPU-queue depth at which every worker starts at once instead of one more. */
+  fullScaleBacklog: 50,
+  scalingCooldown: Duration.minutes(2),
+} as const;
+
+/** Every problem with the settings, so that one synth reports them all. */
+function problemsOf(s: Settings<GpuWorkersProps, typeof GPU_WORKERS_DEFAULTS>): string[] {
+  const problems: string[] = [];
+  if (!Number.isInteger(s.maxWorkers) || s.maxWorkers < 1) problems.push(`maxWorkers must be a positive integer, got ${s.maxWorkers}`);
+  if (!Number.isInteger(s.overflowBacklog) || s.overflowBacklog < 1) problems.push(`overflowBacklog must be a positive integer, got ${s.overflowBacklog}`);
+  return problems;
 }
 
 export class GpuWorkers extends Construct {
@@ -41,8 +74,10 @@ export class GpuWorkers extends Construct {
 
   constructor(scope: Construct, id: string, props: GpuWorkersProps) {
     super(scope, id);
-    const maxWorkers = props.maxWorkers ?? 4;
-    if (!Number.isInteger(maxWorkers) || maxWorkers < 1) throw new Error(`GpuWorkers ${id}: maxWorkers must be a positive integer, got ${maxWorkers}`);
+    const s = withDefaults(props, GPU_WORKERS_DEFAULTS);
+    const problems = problemsOf(s);
+    if (problems.length > 0) throw new ConfigError(`GpuWorkers ${id}: ${problems.join('; ')}`, { construct: id, problems });
+    const { maxWorkers } = s;
 
     // Public subnets without a NAT gateway: instances reach AWS APIs over the internet
     // gateway and accept no inbound traffic at all (the security group has no ingress).
@@ -54,13 +89,13 @@ export class GpuWorkers extends Construct {
     const group = new autoscaling.AutoScalingGroup(this, 'Instances', {
       vpc,
       securityGroup,
-      instanceType: props.instanceType ?? new ec2.InstanceType('g5.xlarge'),
+      instanceType: s.instanceType,
       machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
       minCapacity: 0,
       maxCapacity: maxWorkers,
       associatePublicIpAddress: true,
       requireImdsv2: true,
-      blockDevices: [{ deviceName: '/dev/xvda', volume: autoscaling.BlockDeviceVolume.ebs(60, { encrypted: true }) }],
+      blockDevices: [{ deviceName: '/dev/xvda', volume: autoscaling.BlockDeviceVolume.ebs(s.rootVolumeGiB, { encrypted: true }) }],
       newInstancesProtectedFromScaleIn: false,
     });
     Validations.of(group).acknowledge({ id: 'AwsSolutions-AS3', reason: 'Scaling is driven by ECS managed scaling and watched through the queues\' alarms; per-instance notifications add nothing.' });
@@ -76,19 +111,20 @@ export class GpuWorkers extends Construct {
         exclude: ['node_modules', '.git', 'cdk.out', 'layers/build', '.nerve', 'inbox', 'bench/data', '.distill', 'models/train/.cache'],
       }),
       gpuCount: 1,
-      memoryReservationMiB: 12 * 1024,
+      memoryReservationMiB: s.memoryReservationMiB,
       logging: ecs.LogDrivers.awsLogs({ logGroup, streamPrefix: 'worker' }),
       environment: {
         [ENV.queueUrl]: props.queue.queueUrl,
         [ENV.overflowQueueUrl]: props.overflowQueue.queueUrl,
         [ENV.indexTable]: props.table.tableName,
-        [ENV.batchModel]: props.model ?? 'ensemble',
+        [ENV.batchModel]: s.model,
         [ENV.executionProviders]: 'cuda,cpu',
-        [ENV.intraOpThreads]: '4',
-        [ENV.leaseSeconds]: '900',
-        POWERTOOLS_SERVICE_NAME: 'nerve-gpu-worker',
+        [ENV.intraOpThreads]: String(s.intraOpThreads),
+        [ENV.leaseSeconds]: String(s.leaseSeconds),
+        // The batch handler, which the worker runs, names itself by this (SERVICES.batch otherwise).
+        POWERTOOLS_SERVICE_NAME: SERVICES.gpuWorker,
       },
-      stopTimeout: Duration.seconds(120),
+      stopTimeout: s.stopTimeout,
     });
     props.queue.grantConsumeMessages(task.taskRole);
     props.overflowQueue.grantConsumeMessages(task.taskRole);
@@ -115,20 +151,20 @@ export class GpuWorkers extends Construct {
       scalingSteps: [
         { upper: 0, change: -maxWorkers },
         { lower: 1, change: +1 },
-        { lower: 50, change: +maxWorkers },
+        { lower: s.fullScaleBacklog, change: +maxWorkers },
       ],
       adjustmentType: autoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      cooldown: Duration.minutes(2),
+      cooldown: s.scalingCooldown,
     });
     scaling.scaleOnMetric('Overflow', {
       metric: props.overflowQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
       scalingSteps: [
-        { upper: props.overflowBacklog ?? 500, change: 0 },
-        { lower: props.overflowBacklog ?? 500, change: +1 },
-        { lower: 4 * (props.overflowBacklog ?? 500), change: +maxWorkers },
+        { upper: s.overflowBacklog, change: 0 },
+        { lower: s.overflowBacklog, change: +1 },
+        { lower: 4 * s.overflowBacklog, change: +maxWorkers },
       ],
       adjustmentType: autoscaling.AdjustmentType.CHANGE_IN_CAPACITY,
-      cooldown: Duration.minutes(2),
+      cooldown: s.scalingCooldown,
     });
     this.cluster = cluster;
   }

@@ -20,26 +20,34 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { BATCH_FUNCTION_TIMEOUT_SECONDS, INGEST_PREFIX, QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
+import { batchModelThreads, lambdaVcpus, LAMBDA_MODELS_DIR, METRICS_NAMESPACE, SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
+import { ConfigError } from '../lambdas/shared/errors.js';
+import { withDefaults, type Settings } from './defaults.js';
 import { grantIndex, grantIngestRead } from './grants.js';
-import { nerveFunction } from './shared.js';
+import { memoryProblems, nerveFunction } from './lambda-function.js';
 
 export interface IngestPipelineProps {
   readonly table: dynamodb.ITableV2;
   readonly onnxRuntimeLayer: lambda.ILayerVersion;
-  /** The layer holding the batch model under /opt/models. */
+  /** The layer holding the batch model under LAMBDA_MODELS_DIR. */
   readonly modelsLayer: lambda.ILayerVersion;
-  /** The batch model's name under /opt/models. @default 'ensemble' */
+  /** The batch model's name in the models layer. @default 'ensemble' */
   readonly model?: string;
   /** Most concurrent batch function invocations. @default 10 */
   readonly maxConcurrency?: number;
   /**
    * Messages per invocation. The batch's documents share model calls (engine/coalesce.ts),
-   * so fuller batches infer faster; ten files at the GPU threshold (about 940,000 tokens)
-   * still finish inside the 300 s timeout at the measured 5,000 tokens/s. @default 10
+   * so fuller batches infer faster. Ten files just under the GPU threshold must still finish
+   * inside the function timeout: check against the ensemble's throughput on the function's
+   * vCPUs in bench/results/model-ensemble.json (`batched`) and bench/results/batch-ensemble.json. @default 10
    */
   readonly batchSize?: number;
-  /** Files larger than this go to the GPU workers: about 100,000 tokens, which the ensemble tags in well under the function timeout. @default 512 KiB */
+  /**
+   * Files larger than this go to the GPU workers, so that no one file keeps the function
+   * near its timeout. In tokens: divide by the characters per token of the benchmark corpus
+   * (bench/results/batch-ensemble.json, `characters` over `tokens`). @default 512 KiB
+   */
   readonly gpuThresholdBytes?: number;
   /** Largest file read at all; larger ones are marked failed. @default 50 MiB */
   readonly maxObjectBytes?: number;
@@ -47,12 +55,26 @@ export interface IngestPipelineProps {
   readonly memorySize?: number;
 }
 
-/** Lambda gives a function one vCPU per 1,769 MB of memory, up to six. */
-export function lambdaVcpus(memoryMb: number): number {
-  return Math.max(1, Math.min(6, Math.floor(memoryMb / 1769)));
-}
+export const INGEST_PIPELINE_DEFAULTS = {
+  model: 'ensemble',
+  maxConcurrency: 10,
+  batchSize: 10,
+  gpuThresholdBytes: 512 * 1024,
+  maxObjectBytes: 50 * 1024 * 1024,
+  memorySize: 3538,
+} as const;
 
-const DEFAULTS = { model: 'ensemble', maxConcurrency: 10, batchSize: 10, gpuThresholdBytes: 512 * 1024, maxObjectBytes: 50 * 1024 * 1024, memorySize: 3538 } as const;
+/** Every problem with the settings, so that one synth reports them all. */
+function problemsOf(s: Settings<IngestPipelineProps, typeof INGEST_PIPELINE_DEFAULTS>): string[] {
+  const problems: string[] = [];
+  const { maxConcurrency, batchSize, gpuThresholdBytes, maxObjectBytes } = s;
+  if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be an integer from 2 to 1000 (SQS event source limits), got ${maxConcurrency}`);
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) problems.push(`batchSize must be 1 to 10, got ${batchSize}`);
+  if (!Number.isInteger(gpuThresholdBytes) || gpuThresholdBytes < 1) problems.push(`gpuThresholdBytes must be a positive integer, got ${gpuThresholdBytes}`);
+  if (!Number.isInteger(maxObjectBytes) || maxObjectBytes < 1) problems.push(`maxObjectBytes must be a positive integer, got ${maxObjectBytes}`);
+  problems.push(...memoryProblems('memorySize', s.memorySize));
+  return problems;
+}
 
 export class IngestPipeline extends Construct {
   public readonly bucket: s3.IBucket;
@@ -66,12 +88,9 @@ export class IngestPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
-    const problems: string[] = [];
-    const maxConcurrency = props.maxConcurrency ?? DEFAULTS.maxConcurrency;
-    if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be an integer from 2 to 1000 (SQS event source limits), got ${maxConcurrency}`);
-    const batchSize = props.batchSize ?? DEFAULTS.batchSize;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) problems.push(`batchSize must be 1 to 10, got ${batchSize}`);
-    if (problems.length > 0) throw new Error(`IngestPipeline ${id}: ${problems.join('; ')}`);
+    const s = withDefaults(props, INGEST_PIPELINE_DEFAULTS);
+    const problems = problemsOf(s);
+    if (problems.length > 0) throw new ConfigError(`IngestPipeline ${id}: ${problems.join('; ')}`, { construct: id, problems });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -124,34 +143,33 @@ export class IngestPipeline extends Construct {
       bucket.addEventNotification(event, new s3n.SqsDestination(main.queue), { prefix: INGEST_PREFIX });
     }
 
+    const threads = batchModelThreads(lambdaVcpus(s.memorySize));
     const { fn, role } = nerveFunction(this, 'Function', {
       entry: 'lambdas/batch/handler.ts',
       description: 'Nerve batch NER: S3 events from the ingest queue into the entity index',
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
+      memorySize: s.memorySize,
       timeout: Duration.seconds(BATCH_FUNCTION_TIMEOUT_SECONDS),
       layers: [props.onnxRuntimeLayer, props.modelsLayer],
       modelWorker: true,
       environment: {
-        [ENV.batchModel]: props.model ?? DEFAULTS.model,
-        [ENV.modelsDir]: '/opt/models',
+        [ENV.batchModel]: s.model,
+        [ENV.modelsDir]: LAMBDA_MODELS_DIR,
         [ENV.indexTable]: props.table.tableName,
         [ENV.leaseSeconds]: String(BATCH_FUNCTION_TIMEOUT_SECONDS),
-        [ENV.maxObjectBytes]: String(props.maxObjectBytes ?? DEFAULTS.maxObjectBytes),
+        [ENV.maxObjectBytes]: String(s.maxObjectBytes),
         [ENV.gpuQueueUrl]: gpu.queue.queueUrl,
-        [ENV.gpuThresholdBytes]: String(props.gpuThresholdBytes ?? DEFAULTS.gpuThresholdBytes),
-        // One model thread per vCPU, each with one intra-op thread: for the shipped ensemble
-        // 1.95 times one thread's speed on two cores, where a second intra-op thread gives
-        // 1.05 (npm run bench:model -- --model ensemble --throughputOnly).
-        [ENV.modelWorkers]: String(lambdaVcpus(props.memorySize ?? DEFAULTS.memorySize)),
-        [ENV.intraOpThreads]: '1',
-        POWERTOOLS_SERVICE_NAME: 'nerve-batch',
-        POWERTOOLS_METRICS_NAMESPACE: 'Nerve',
+        [ENV.gpuThresholdBytes]: String(s.gpuThresholdBytes),
+        // One model thread per vCPU, each with one intra-op thread: why, in batchModelThreads.
+        [ENV.modelWorkers]: String(threads.workers),
+        [ENV.intraOpThreads]: String(threads.intraOpThreads),
+        POWERTOOLS_SERVICE_NAME: SERVICES.batch,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
     });
     grantIngestRead(role, bucket);
     grantIndex(role, props.table, 'readWrite');
     gpu.queue.grantSendMessages(role);
-    fn.addEventSource(new SqsEventSource(main.queue, { batchSize, maxConcurrency, reportBatchItemFailures: true }));
+    fn.addEventSource(new SqsEventSource(main.queue, { batchSize: s.batchSize, maxConcurrency: s.maxConcurrency, reportBatchItemFailures: true }));
     this.function = fn;
   }
 }

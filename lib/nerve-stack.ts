@@ -1,30 +1,34 @@
 /**
  * The Nerve stack: composes one construct per capability. Settings come from props,
- * which bin/app.ts fills from CDK context (see the README's "Deploying").
+ * which bin/app.ts fills from CDK context (see the README's "Deploying"); each default
+ * is the construct's own (its *_DEFAULTS), never repeated here.
  */
 import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { buildModelsLayer, buildOnnxRuntimeLayer } from '../layers/build.js';
+import { LAMBDA_MODELS_DIR } from '../lambdas/shared/contract.js';
 import { EntityIndex } from './entity-index.js';
 import { GpuWorkers, type GpuWorkersProps } from './gpu-workers.js';
-import { IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.js';
-import { OnlineApi, type OnlineApiProps } from './online-api.js';
-import { LAMBDA_DEFAULTS, repoPath } from './shared.js';
+import { INGEST_PIPELINE_DEFAULTS, IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.js';
+import { LAMBDA_DEFAULTS, repoPath } from './lambda-function.js';
+import { ONLINE_API_DEFAULTS, OnlineApi, type OnlineApiProps } from './online-api.js';
+import { QueryApi } from './query-api.js';
 
 export interface NerveStackProps extends StackProps {
-  /** Options of the online API (auth, throttling, CORS, concurrency). */
-  readonly online?: Omit<OnlineApiProps, 'onnxRuntimeLayer' | 'modelsLayer' | 'index'>;
+  /** Options of the online API (auth, throttling, CORS, concurrency); search uses its model and memory size too. */
+  readonly online?: Omit<OnlineApiProps, 'onnxRuntimeLayer' | 'modelsLayer'>;
   /** Options of the batch path (model, concurrency, GPU threshold). */
   readonly ingest?: Omit<IngestPipelineProps, 'table' | 'onnxRuntimeLayer' | 'modelsLayer'>;
   /** GPU workers on ECS; `false` leaves them out. @default {} (enabled, scaled to zero) */
-  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue'> | false;
+  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model'> | false;
   /** Folder holding the model folders to ship (your own models, too). @default the repository's models/ */
   readonly modelsDir?: string;
 }
 
 export class NerveStack extends Stack {
   public readonly online: OnlineApi;
+  public readonly query: QueryApi;
   public readonly onnxRuntimeLayer: lambda.LayerVersion;
   public readonly modelsLayer: lambda.LayerVersion;
   public readonly batchModelsLayer: lambda.LayerVersion;
@@ -35,26 +39,29 @@ export class NerveStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NerveStackProps = {}) {
     super(scope, id, props);
-    const model = props.online?.model ?? 'small';
+    // The layers are built here because two constructs share each: they must hold the models those constructs name.
+    const model = props.online?.model ?? ONLINE_API_DEFAULTS.model;
+    const batchModel = props.ingest?.model ?? INGEST_PIPELINE_DEFAULTS.model;
+    const modelsDir = props.modelsDir ?? repoPath('models');
     this.onnxRuntimeLayer = new lambda.LayerVersion(this, 'OnnxRuntime', {
       code: lambda.Code.fromAsset(buildOnnxRuntimeLayer()),
       compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
       compatibleArchitectures: [LAMBDA_DEFAULTS.architecture],
       description: 'onnxruntime-node, linux-x64 binaries only',
     });
-    this.modelsLayer = new lambda.LayerVersion(this, 'Models', {
-      code: lambda.Code.fromAsset(buildModelsLayer(props.modelsDir ?? repoPath('models'), [model])),
-      compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
-      description: `Nerve models under /opt/models: ${model}`,
-    });
-    const batchModel = props.ingest?.model ?? 'ensemble';
-    this.batchModelsLayer = new lambda.LayerVersion(this, 'BatchModels', {
-      code: lambda.Code.fromAsset(buildModelsLayer(props.modelsDir ?? repoPath('models'), [batchModel], 'batch-models')),
-      compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
-      description: `Nerve models under /opt/models: ${batchModel}`,
-    });
+    const modelsLayer = (layerId: string, name: string, folder?: string) =>
+      new lambda.LayerVersion(this, layerId, {
+        code: lambda.Code.fromAsset(buildModelsLayer(modelsDir, [name], folder)),
+        compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
+        description: `Nerve models under ${LAMBDA_MODELS_DIR}: ${name}`,
+      });
+    this.modelsLayer = modelsLayer('Models', model);
+    this.batchModelsLayer = modelsLayer('BatchModels', batchModel, 'batch-models');
+
     this.index = new EntityIndex(this, 'Index');
-    this.online = new OnlineApi(this, 'Online', { ...props.online, onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.modelsLayer, index: this.index.table });
+    const queryLayers = { onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.modelsLayer };
+    this.online = new OnlineApi(this, 'Online', { ...props.online, ...queryLayers });
+    this.query = new QueryApi(this, 'Query', { ...queryLayers, api: this.online.api, table: this.index.table, model, memorySize: props.online?.memorySize });
     // CDK's own bucket-notifications custom resource uses the basic execution role.
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',

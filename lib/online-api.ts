@@ -1,6 +1,8 @@
 /**
  * The online path: an HTTP API whose POST /v1/entities runs the small model in a Lambda
  * function behind an alias ("live") with provisioned concurrency, scaled on utilization.
+ * The API is the one every route joins (QueryApi adds search and documents), so its
+ * authorizer, throttling and access logs cover them all.
  */
 import { CfnOutput, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
@@ -8,11 +10,12 @@ import { HttpIamAuthorizer, HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigateway
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
-import { grantIndex } from './grants.js';
-import { nerveFunction } from './shared.js';
+import { ConfigError } from '../lambdas/shared/errors.js';
+import { withDefaults, type Settings } from './defaults.js';
+import { memoryProblems, nerveFunction, queryModelEnvironment } from './lambda-function.js';
 
 /** Who may call the API. */
 export type ApiAuth =
@@ -24,9 +27,9 @@ export type ApiAuth =
 export interface OnlineApiProps {
   /** The layer holding onnxruntime-node (linux-x64). */
   readonly onnxRuntimeLayer: lambda.ILayerVersion;
-  /** The layer holding the models under /opt/models. */
+  /** The layer holding the models under LAMBDA_MODELS_DIR. */
   readonly modelsLayer: lambda.ILayerVersion;
-  /** Model name under /opt/models. @default 'small' */
+  /** Model name in the models layer. @default 'small' */
   readonly model?: string;
   /** @default { kind: 'iam' } */
   readonly auth?: ApiAuth;
@@ -50,13 +53,12 @@ export interface OnlineApiProps {
   readonly memorySize?: number;
   /** Log the request text (for debugging only). @default false */
   readonly logText?: boolean;
-  /** The entity index: adds GET /v1/documents/{documentId} with read-only access. @default - no documents route */
-  readonly index?: dynamodb.ITableV2;
 }
 
-const DEFAULTS = {
+export const ONLINE_API_DEFAULTS = {
   model: 'small',
   auth: { kind: 'iam' } as ApiAuth,
+  allowOpenApi: false,
   throttleRateLimit: 100,
   throttleBurstLimit: 200,
   maxTextChars: 10_000,
@@ -64,133 +66,83 @@ const DEFAULTS = {
   maxProvisionedConcurrency: 10,
   utilizationTarget: 0.7,
   memorySize: 1769,
+  logText: false,
+  /** No prop: a person waits on every call, and a request that takes longer has failed anyway. */
+  timeout: Duration.seconds(10),
 } as const;
 
-function validate(p: OnlineApiProps): string[] {
+/** Every problem with the settings, so that one synth reports them all. */
+function problemsOf(s: Settings<OnlineApiProps, typeof ONLINE_API_DEFAULTS>): string[] {
   const problems: string[] = [];
-  const auth = p.auth ?? DEFAULTS.auth;
-  if (auth.kind === 'none' && !p.allowOpenApi) problems.push('auth "none" makes the API open to anyone: set allowOpenApi (context nerve:allowOpenApi=true) to confirm');
-  if (auth.kind === 'jwt' && (!auth.issuer || auth.audience.length === 0)) problems.push('a JWT authorizer needs an issuer and at least one audience');
-  const min = p.provisionedConcurrency ?? DEFAULTS.provisionedConcurrency;
-  const max = p.maxProvisionedConcurrency ?? DEFAULTS.maxProvisionedConcurrency;
+  if (s.auth.kind === 'none' && !s.allowOpenApi) problems.push('auth "none" makes the API open to anyone: set allowOpenApi (context nerve:allowOpenApi=true) to confirm');
+  if (s.auth.kind === 'jwt' && (!s.auth.issuer || s.auth.audience.length === 0)) problems.push('a JWT authorizer needs an issuer and at least one audience');
+  const min = s.provisionedConcurrency;
+  const max = s.maxProvisionedConcurrency;
   if (!Number.isInteger(min) || min < 1) problems.push(`provisionedConcurrency must be an integer ≥ 1, got ${min}`);
   if (!Number.isInteger(max) || max < min) problems.push(`maxProvisionedConcurrency must be an integer ≥ provisionedConcurrency (${min}), got ${max}`);
-  const target = p.utilizationTarget ?? DEFAULTS.utilizationTarget;
-  if (!(target > 0 && target < 1)) problems.push(`utilizationTarget must be between 0 and 1, got ${target}`);
-  const rate = p.throttleRateLimit ?? DEFAULTS.throttleRateLimit;
-  const burst = p.throttleBurstLimit ?? DEFAULTS.throttleBurstLimit;
+  if (!(s.utilizationTarget > 0 && s.utilizationTarget < 1)) problems.push(`utilizationTarget must be between 0 and 1, got ${s.utilizationTarget}`);
+  const { throttleRateLimit: rate, throttleBurstLimit: burst } = s;
   if (!(rate > 0) || !Number.isInteger(burst) || burst < 1) problems.push(`throttling needs a positive rate and burst, got ${rate}/${burst}`);
+  problems.push(...memoryProblems('memorySize', s.memorySize));
   return problems;
 }
 
 export class OnlineApi extends Construct {
+  /** The HTTP API; other constructs add their routes to it (they inherit its authorizer). */
   public readonly api: apigw.HttpApi;
   public readonly function: lambda.IFunction;
   public readonly liveAlias: lambda.Alias;
   public readonly url: string;
-  /** Serves GET /v1/documents/{documentId}; created only with `index`. */
-  public readonly documentsFunction?: lambda.IFunction;
-  /** Serves POST /v1/search; created only with `index`. */
-  public readonly searchFunction?: lambda.IFunction;
 
   constructor(scope: Construct, id: string, props: OnlineApiProps) {
     super(scope, id);
-    const problems = validate(props);
-    if (problems.length > 0) throw new Error(`OnlineApi ${id}: ${problems.join('; ')}`);
-    const auth = props.auth ?? DEFAULTS.auth;
+    const s = withDefaults(props, ONLINE_API_DEFAULTS);
+    const problems = problemsOf(s);
+    if (problems.length > 0) throw new ConfigError(`OnlineApi ${id}: ${problems.join('; ')}`, { construct: id, problems });
 
     const { fn } = nerveFunction(this, 'Function', {
       entry: 'lambdas/online/handler.ts',
       description: 'Nerve online NER: POST /v1/entities',
-      memorySize: props.memorySize ?? DEFAULTS.memorySize,
-      timeout: Duration.seconds(10),
+      memorySize: s.memorySize,
+      timeout: s.timeout,
       layers: [props.onnxRuntimeLayer, props.modelsLayer],
       environment: {
-        [ENV.model]: props.model ?? DEFAULTS.model,
-        [ENV.modelsDir]: '/opt/models',
-        [ENV.maxTextChars]: String(props.maxTextChars ?? DEFAULTS.maxTextChars),
-        [ENV.logText]: String(props.logText ?? false),
-        [ENV.intraOpThreads]: '1',
-        POWERTOOLS_SERVICE_NAME: 'nerve-online',
-        POWERTOOLS_METRICS_NAMESPACE: 'Nerve',
+        ...queryModelEnvironment(s.model),
+        [ENV.maxTextChars]: String(s.maxTextChars),
+        [ENV.logText]: String(s.logText),
+        POWERTOOLS_SERVICE_NAME: SERVICES.online,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       },
     });
     this.function = fn;
 
-    this.liveAlias = new lambda.Alias(this, 'Live', {
-      aliasName: 'live',
-      version: fn.currentVersion,
-      provisionedConcurrentExecutions: props.provisionedConcurrency ?? DEFAULTS.provisionedConcurrency,
-    });
+    this.liveAlias = new lambda.Alias(this, 'Live', { aliasName: 'live', version: fn.currentVersion, provisionedConcurrentExecutions: s.provisionedConcurrency });
     this.liveAlias
-      .addAutoScaling({
-        minCapacity: props.provisionedConcurrency ?? DEFAULTS.provisionedConcurrency,
-        maxCapacity: props.maxProvisionedConcurrency ?? DEFAULTS.maxProvisionedConcurrency,
-      })
-      .scaleOnUtilization({ utilizationTarget: props.utilizationTarget ?? DEFAULTS.utilizationTarget });
+      .addAutoScaling({ minCapacity: s.provisionedConcurrency, maxCapacity: s.maxProvisionedConcurrency })
+      .scaleOnUtilization({ utilizationTarget: s.utilizationTarget });
 
     this.api = new apigw.HttpApi(this, 'Api', {
       description: 'Nerve: named-entity recognition',
       createDefaultStage: false,
       corsPreflight: props.cors,
-      defaultAuthorizer: authorizer(auth),
+      defaultAuthorizer: authorizer(s.auth),
     });
     const accessLogs = new logs.LogGroup(this, 'AccessLogs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
     const stage = new apigw.HttpStage(this, 'Stage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: {
-        rateLimit: props.throttleRateLimit ?? DEFAULTS.throttleRateLimit,
-        burstLimit: props.throttleBurstLimit ?? DEFAULTS.throttleBurstLimit,
-      },
+      throttle: { rateLimit: s.throttleRateLimit, burstLimit: s.throttleBurstLimit },
       accessLogSettings: { destination: new apigw.LogGroupLogDestination(accessLogs) },
     });
-    this.api.addRoutes({
-      path: '/v1/entities',
-      methods: [apigw.HttpMethod.POST],
-      integration: new HttpLambdaIntegration('Entities', this.liveAlias),
-    });
-    if (props.index) {
-      const documents = readOnlyFunction(this, 'Documents', 'lambdas/documents/handler.ts', props.index, 'Nerve: GET /v1/documents/{documentId}');
-      this.api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', documents) });
-      this.documentsFunction = documents;
-      // Search runs the small model on the query: the same layers and model as the online function.
-      const search = readOnlyFunction(this, 'Search', 'lambdas/search/handler.ts', props.index, 'Nerve: POST /v1/search', {
-        memorySize: props.memorySize ?? DEFAULTS.memorySize,
-        layers: [props.onnxRuntimeLayer, props.modelsLayer],
-        environment: { [ENV.model]: props.model ?? DEFAULTS.model, [ENV.modelsDir]: '/opt/models', [ENV.intraOpThreads]: '1' },
-      });
-      this.api.addRoutes({ path: '/v1/search', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Search', search) });
-      this.searchFunction = search;
-    }
-    if (auth.kind === 'none') {
+    // The alias, not $LATEST: requests reach the provisioned (warm) environments.
+    this.api.addRoutes({ path: '/v1/entities', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Entities', this.liveAlias) });
+    if (s.auth.kind === 'none') {
       Validations.of(this.api).acknowledge({ id: 'AwsSolutions-APIG4', reason: 'The deployer opened the API on purpose (context nerve:allowOpenApi=true).' });
     }
     this.url = stage.url;
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the Nerve HTTP API' });
   }
-}
-
-/** A function that reads the entity index and nothing else. */
-function readOnlyFunction(
-  scope: Construct,
-  id: string,
-  entry: string,
-  table: dynamodb.ITableV2,
-  description: string,
-  extra: { memorySize?: number; layers?: lambda.ILayerVersion[]; environment?: Record<string, string> } = {},
-): lambda.Function {
-  const { fn, role } = nerveFunction(scope, id, {
-    entry,
-    description,
-    memorySize: extra.memorySize ?? 512,
-    timeout: Duration.seconds(10),
-    layers: extra.layers,
-    environment: { [ENV.indexTable]: table.tableName, POWERTOOLS_SERVICE_NAME: `nerve-${id.toLowerCase()}`, ...extra.environment },
-  });
-  grantIndex(role, table, 'read');
-  return fn;
 }
 
 function authorizer(auth: ApiAuth): apigw.IHttpRouteAuthorizer | undefined {

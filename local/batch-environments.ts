@@ -22,7 +22,8 @@ export async function startBatchEnvironments({ queueUrl, count = defaultCount(),
   /** Starts one environment; resolves once its handler (and model) is loaded. */
   const start = () =>
     new Promise<void>((resolve, reject) => {
-      const w = new Worker(new URL('./thread-entry.mjs', import.meta.url), { workerData: { entry: new URL('./batch-environment.ts', import.meta.url).href, queueUrl, batchSize } });
+      const entry = new URL('./batch-environment-thread.ts', import.meta.url).href;
+      const w = new Worker(new URL('../lambdas/shared/ts-thread.mjs', import.meta.url), { workerData: { entry, queueUrl, batchSize } });
       live.add(w);
       let ready = false;
       w.once('message', () => {

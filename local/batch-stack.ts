@@ -8,23 +8,12 @@ import { mkdirSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ENV } from '../lambdas/shared/env.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
-import { createBucket, createIndexTable, createIngestQueues, LOCAL_CREDENTIALS, LOCAL_REGION, startEmulators, type Emulators } from './emulators.js';
+import { localAwsEnvironment, type LocalConfig } from './config.js';
+import { createBucket, createIndexTable, createIngestQueues, startEmulators, type Emulators } from './emulators.js';
 import { startBatchEnvironments } from './batch-environments.js';
 import { startS3EventProxy } from './s3-events.js';
 
 export const LOCAL_NAMES = { bucket: 'nerve-documents', table: 'nerve-index', queue: 'nerve-ingest' } as const;
-
-export interface LocalConfig {
-  /** S3 endpoint with event notifications (the proxy): what clients upload to. */
-  readonly s3Endpoint: string;
-  readonly dynamoEndpoint: string;
-  readonly sqsEndpoint: string;
-  readonly bucket: string;
-  readonly prefix: string;
-  readonly table: string;
-  readonly queueUrl: string;
-  readonly dlqUrl: string;
-}
 
 export interface BatchStack {
   readonly config: LocalConfig;
@@ -42,12 +31,7 @@ export async function startBatchStack({ dataDir, visibilityTimeoutSeconds, maxRe
 
   // The handlers build their AWS clients from the environment, exactly as in Lambda.
   Object.assign(process.env, {
-    AWS_REGION: LOCAL_REGION,
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+    ...localAwsEnvironment({ dynamodb: emulators.dynamoEndpoint, s3: emulators.awsEndpoint, sqs: emulators.awsEndpoint }),
     [ENV.indexTable]: LOCAL_NAMES.table,
   });
   // Inference is single-threaded per environment; the environments share the cores.

@@ -13,12 +13,10 @@ import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-s
 import { buildApp } from 'fauxqs';
 import { TABLE_KEYS } from '../lambdas/index/schema.js';
 import { QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
+import { localClientConfig, localS3Config } from './config.js';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
-
-export const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
-export const LOCAL_REGION = 'us-east-1';
 
 export interface Emulators {
   readonly dynamoEndpoint: string;
@@ -37,10 +35,9 @@ export async function startEmulators({ dataDir }: { dataDir?: string } = {}): Pr
   const app = buildApp({ logger: false, host: '127.0.0.1' });
   const awsEndpoint = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
 
-  const common = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
-  const dynamo = new DynamoDBClient({ ...common, endpoint: dynamoEndpoint });
-  const s3 = new S3Client({ ...common, endpoint: awsEndpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
-  const sqs = new SQSClient({ ...common, endpoint: awsEndpoint });
+  const dynamo = new DynamoDBClient(localClientConfig(dynamoEndpoint));
+  const s3 = new S3Client(localS3Config(awsEndpoint));
+  const sqs = new SQSClient(localClientConfig(awsEndpoint));
   return {
     dynamoEndpoint,
     awsEndpoint,

@@ -7,11 +7,10 @@
  * `.nerve/local.json` tells `nerve ingest` where the local bucket and index are, and
  * `nerve search` where the API is; it is written once the server listens.
  */
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
-import { startBatchStack, type LocalConfig } from './batch-stack.js';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from './emulators.js';
+import { startBatchStack } from './batch-stack.js';
+import { localDir, localS3Config, writeLocalConfig, type LocalConfig } from './config.js';
 import { watchInbox } from './inbox.js';
 import { createLocalServer, type Route } from './server.js';
 
@@ -24,7 +23,7 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) {
   console.error(`PORT must be a port number, got "${process.env.PORT}"`);
   process.exit(2);
 }
-const root = process.env.NERVE_LOCAL_DIR ?? join(process.cwd(), '.nerve');
+const root = localDir();
 const withBatch = process.env.NERVE_LOCAL_BATCH !== 'false';
 
 const online = await import('../lambdas/online/handler.js');
@@ -38,7 +37,7 @@ if (withBatch) {
   routes.push({ method: 'GET', path: '/v1/documents/{documentId}', handler: (e) => documents.handler(e) });
   const searchRoute = await import('../lambdas/search/handler.js');
   routes.push({ method: 'POST', path: '/v1/search', handler: (e) => searchRoute.handler(e) });
-  const uploader = new S3Client({ region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, endpoint: batch.config.s3Endpoint, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED' });
+  const uploader = new S3Client(localS3Config(batch.config.s3Endpoint));
   stopInbox = watchInbox(process.env.NERVE_INBOX ?? join(process.cwd(), 'inbox'), uploader, batch.config.bucket, batch.config.prefix);
   stopBatch = () => batch.stop();
   localConfig = batch.config; // written with the API's URL once the server listens
@@ -52,7 +51,7 @@ server.on('error', (e: NodeJS.ErrnoException) => {
 });
 server.listen(port, '127.0.0.1', () => {
   const { port: bound } = server.address() as { port: number };
-  if (localConfig) writeFileSync(join(root, 'local.json'), JSON.stringify({ ...localConfig, apiUrl: `http://127.0.0.1:${bound}` }, null, 1) + '\n');
+  if (localConfig) writeLocalConfig({ ...localConfig, apiUrl: `http://127.0.0.1:${bound}` }, root);
   console.log(`Nerve local stack on http://127.0.0.1:${bound}  (try-it page at /, API at /v1/...; Ctrl-C stops)`);
 });
 

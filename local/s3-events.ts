@@ -8,6 +8,7 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { LOCAL_REGION } from './config.js';
 
 let counter = 0n;
 /** Increasing hex sequencers, also across restarts (time-based prefix). */
@@ -36,7 +37,7 @@ export function s3EventMessage(e: ObjectEvent, sequencer = nextSequencer()): str
       {
         eventVersion: '2.1',
         eventSource: 'aws:s3',
-        awsRegion: 'us-east-1',
+        awsRegion: LOCAL_REGION,
         eventTime: now,
         eventName: e.kind === 'created' ? 'ObjectCreated:Put' : 'ObjectRemoved:Delete',
         userIdentity: { principalId: 'local' },

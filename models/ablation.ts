@@ -6,36 +6,26 @@
  * consistency, on CoNLL-2003 dev and test, as written and lower-cased. Writes
  * bench/results/ablation-ensemble.json and models/ensemble/README.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConll, type ConllSentence } from '../cli/conll.js';
-import { evaluate } from '../cli/conlleval.js';
-import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
+import { labelDocuments } from '../lambdas/engine/document.js';
 import { Ensemble } from '../lambdas/engine/ensemble.js';
-import type { NerModel } from '../lambdas/engine/extract.js';
-import { benchArgs, writeResult } from '../bench/lib/data.js';
+import type { NerModel } from '../lambdas/engine/model.js';
+import { lowerCased, readConll, type ConllSentence } from '../tools/conll.js';
+import { evaluate } from '../tools/conlleval.js';
+import { scriptArgs, writeResult } from '../tools/script.js';
+import type { TrainedManifest } from './card.js';
 
-const args = benchArgs({ model: { type: 'string', default: 'ensemble' } });
+const args = scriptArgs({ model: { type: 'string', default: 'ensemble' } });
 const ensemble = await Ensemble.load(args.model, { intraOpThreads: 2 });
 
-async function f1(model: NerModel, sentences: ConllSentence[], lowercase: boolean, documents: boolean): Promise<number> {
-  const tokens = sentences.map((s) => (lowercase ? s.tokens.map((t) => t.toLowerCase()) : s.tokens));
-  let predicted: string[][];
-  if (!documents) predicted = await model.labelSentences(tokens);
-  else {
-    const spans = await model.spanSentences(tokens);
-    predicted = [];
-    for (let i = 0; i < sentences.length; ) {
-      let j = i;
-      while (j < sentences.length && sentences[j]!.document === sentences[i]!.document) j++;
-      harmonizeDocument(tokens.slice(i, j), spans.slice(i, j)).forEach((row, k) => predicted.push(spansToTags(tokens[i + k]!.length, row)));
-      i = j;
-    }
-  }
-  return Number(evaluate(sentences.map((s) => s.tags), predicted).overall.f1.toFixed(2));
+async function f1(model: NerModel, gold: ConllSentence[], lowercase: boolean, documents: boolean): Promise<number> {
+  const sentences = lowercase ? lowerCased(gold) : gold;
+  const predicted = documents ? await labelDocuments(model, sentences) : await model.labelSentences(sentences.map((s) => s.tokens));
+  return Number(evaluate(gold.map((s) => s.tags), predicted).overall.f1.toFixed(2));
 }
 
-const splits = Object.fromEntries(['dev', 'test'].map((s) => [s, parseConll(readFileSync(join(args.data, 'conll2003', `${s}.txt`), 'utf8'))]));
+const splits = Object.fromEntries(['dev', 'test'].map((s) => [s, readConll(join(args.data, 'conll2003', `${s}.txt`))]));
 const rows: Array<{ system: string; dev: number; devLower: number; test: number; testLower: number }> = [];
 const systems: Array<[string, NerModel, boolean]> = [
   ...ensemble.members.map((m): [string, NerModel, boolean] => [`${m.model.name} alone`, m, false]),
@@ -59,9 +49,8 @@ writeResult('ablation-ensemble', { model: ensemble.model, measuredWith: 'npm run
 const table = rows.map((r) => `| ${r.system} | ${r.dev.toFixed(2)} | ${r.devLower.toFixed(2)} | ${r.test.toFixed(2)} | ${r.testLower.toFixed(2)} |`).join('\n');
 const members = ensemble.members
   .map((m) => {
-    const h = (m.manifest as unknown as { hyperparameters: Record<string, unknown>; training: Record<string, unknown> });
-    const t = h.training;
-    return `- **${m.model.name}**: trained on ${t.train}; ${Object.entries(h.hyperparameters).map(([k, v]) => `${k}=${v}`).join(', ')}; ${t.minutes} min on ${t.machine}; best epoch ${t.bestEpoch}.`;
+    const { hyperparameters, training: t } = m.manifest as TrainedManifest;
+    return `- **${m.model.name}**: trained on ${t.train}; ${Object.entries(hyperparameters).map(([k, v]) => `${k}=${v}`).join(', ')}; ${t.minutes} min on ${t.machine}; best epoch ${t.bestEpoch}.`;
   })
   .join('\n');
 writeFileSync(

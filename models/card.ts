@@ -1,8 +1,42 @@
 /** The model card (models/NAME/README.md), generated from the manifest so the two cannot disagree. */
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ModelManifest } from '../lambdas/engine/manifest.js';
 
-type Scores = { f1: number; precision: number; recall: number; byType: Record<string, number> };
+/** F1, precision and recall overall, and F1 by type, rounded to two decimals. */
+export interface Scores {
+  readonly f1: number;
+  readonly precision: number;
+  readonly recall: number;
+  readonly byType: Record<string, number>;
+}
+
+/** What `npm run eval:model` records in a manifest (models/evaluate.ts): the engine's scores on each split, as written and lower-cased. */
+export interface EngineMetrics {
+  readonly dataset: string;
+  readonly measuredWith: string;
+  readonly measuredAt: string;
+  readonly dev?: { readonly cased: Scores; readonly lowercased: Scores };
+  readonly test?: { readonly cased: Scores; readonly lowercased: Scores };
+}
+
+/** A manifest as nerve_train writes it (models/train/nerve_train/export.py): what the engine reads, and how the model was made. */
+export interface TrainedManifest extends ModelManifest {
+  readonly hyperparameters: Record<string, string | number | boolean | null>;
+  readonly training: {
+    readonly data: string;
+    readonly train: string;
+    readonly dev: string;
+    readonly selection: string;
+    readonly pretraining: string | null;
+    readonly seed: number;
+    readonly bestEpoch: number;
+    readonly minutes: number;
+    readonly machine: string;
+    readonly command: string;
+  };
+  readonly metrics?: Record<string, unknown> & { readonly engine?: EngineMetrics };
+}
 
 /** What each training set is, for the card's limits; from the datasets' own READMEs under ../shared/data. */
 const DATASETS: Record<string, { domain: string; licence: string }> = {
@@ -21,14 +55,16 @@ const DATASETS: Record<string, { domain: string; licence: string }> = {
 };
 
 export function writeModelCard(dir: string): void {
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
-  const e = m.metrics?.engine ?? {};
-  const t = m.training ?? {};
+  // A folder written by hand ("bring your own model") may lack what training records: the card says n/a.
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Partial<TrainedManifest> & ModelManifest;
+  const e: Partial<EngineMetrics> = m.metrics?.engine ?? {};
+  const t: Partial<TrainedManifest['training']> = m.training ?? {};
   const h = m.hyperparameters ?? {};
   const sizeMb = (statSync(join(dir, m.file)).size / 1e6).toFixed(1);
-  const types = m.labels.filter((l: string) => l.startsWith('B-')).map((l: string) => l.slice(2));
+  const types = m.labels.filter((l) => l.startsWith('B-')).map((l) => l.slice(2));
   const row = (name: string, s?: Scores) =>
-    s ? `| ${name} | ${s.f1.toFixed(2)} | ${s.precision.toFixed(2)} | ${s.recall.toFixed(2)} | ${types.map((k: string) => s.byType[k]?.toFixed(2) ?? '–').join(' | ')} |` : '';
+    s ? `| ${name} | ${s.f1.toFixed(2)} | ${s.precision.toFixed(2)} | ${s.recall.toFixed(2)} | ${types.map((k) => s.byType[k]?.toFixed(2) ?? '–').join(' | ')} |` : '';
+  const dataset = DATASETS[t.data ?? ''] ?? DATASETS.conll2003!;
   const card = `# Model card: ${m.name} ${m.version}
 
 Generated from \`manifest.json\` by \`npm run eval:model -- --model ${m.name}\`; do not edit by hand.
@@ -55,7 +91,7 @@ Measured ${e.measuredAt ?? 'n/a'} with \`${e.measuredWith ?? 'n/a'}\`. The model
 
 - Data: ${t.data ?? 'n/a'}, ${t.train ?? ''}; dev: ${t.dev ?? 'n/a'}.
 - Pretraining: ${t.pretraining ?? 'none'}.
-- Augmentation: ${Math.round((h.lowercase_prob ?? 0) * 100)}% of sentences lower-cased each epoch (queries are often typed in lower case); word dropout on singletons.
+- Augmentation: ${Math.round(Number(h.lowercase_prob ?? 0) * 100)}% of sentences lower-cased each epoch (queries are often typed in lower case); word dropout on singletons.
 - Hyperparameters: ${Object.entries(h).map(([k, v]) => `${k}=${v}`).join(', ')}.
 - Seed ${t.seed ?? 'n/a'}; best epoch ${t.bestEpoch ?? 'n/a'}; ${t.minutes ?? 'n/a'} minutes on ${t.machine ?? 'n/a'}.
 - Command (from \`models/train/\`): \`${t.command ?? 'n/a'}\`
@@ -67,7 +103,7 @@ model's CRF distribution over valid label sequences (forward-backward). It is a 
 probability, not a calibrated frequency: read 0.5 as "the model is torn", not as
 "right half the time".
 
-${(DATASETS[t.data] ?? DATASETS.conll2003!).domain} Training data: ${(DATASETS[t.data] ?? DATASETS.conll2003!).licence}.
+${dataset.domain} Training data: ${dataset.licence}.
 `;
   writeFileSync(join(dir, 'README.md'), card);
 }

@@ -8,14 +8,14 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { parseConll } from '../cli/conll.js';
-import { evaluate, type Report } from '../cli/conlleval.js';
-import { Tagger } from '../lambdas/engine/tagger.js';
 import { resolveModelDir } from '../lambdas/engine/manifest.js';
-import { benchArgs, writeResult } from '../bench/lib/data.js';
+import { Tagger } from '../lambdas/engine/tagger.js';
+import { lowerCased, readConll } from '../tools/conll.js';
+import { evaluate, type Report } from '../tools/conlleval.js';
+import { scriptArgs, writeResult } from '../tools/script.js';
 import { writeModelCard } from './card.js';
 
-const args = benchArgs({ model: { type: 'string', default: 'small' }, dataset: { type: 'string', default: 'conll2003' } });
+const args = scriptArgs({ model: { type: 'string', default: 'small' }, dataset: { type: 'string', default: 'conll2003' } });
 const dir = resolveModelDir(args.model);
 const tagger = await Tagger.load(dir, { intraOpThreads: 2 });
 
@@ -23,10 +23,10 @@ const splits: Record<string, Record<string, Report>> = {};
 for (const split of ['dev', 'test']) {
   const path = join(args.data, args.dataset, `${split}.txt`);
   if (!existsSync(path)) continue;
-  const sentences = parseConll(readFileSync(path, 'utf8'), path);
+  const sentences = readConll(path);
   splits[split] = {};
   for (const lowercase of [false, true]) {
-    const tokens = sentences.map((s) => (lowercase ? s.tokens.map((t) => t.toLowerCase()) : s.tokens));
+    const tokens = (lowercase ? lowerCased(sentences) : sentences).map((s) => s.tokens);
     const report = evaluate(sentences.map((s) => s.tags), await tagger.labelSentences(tokens));
     splits[split]![lowercase ? 'lowercased' : 'cased'] = report;
     console.log(`${args.dataset} ${split}${lowercase ? ' lower-cased' : ''}: F1 ${report.overall.f1.toFixed(2)} (P ${report.overall.precision.toFixed(2)}, R ${report.overall.recall.toFixed(2)})`);

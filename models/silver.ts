@@ -9,14 +9,14 @@
  */
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { harmonizeDocument, spansToTags } from '../lambdas/engine/document.js';
+import { labelDocuments } from '../lambdas/engine/document.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { sentences } from '../lambdas/engine/sentences.js';
 import { tokenize } from '../lambdas/engine/tokenize.js';
-import { benchArgs } from '../bench/lib/data.js';
-import { reutersStories } from '../bench/lib/reuters.js';
+import { reutersStories } from '../tools/reuters.js';
+import { scriptArgs } from '../tools/script.js';
 
-const args = benchArgs({
+const args = scriptArgs({
   model: { type: 'string', default: 'ensemble' },
   out: { type: 'string', default: 'silver.conll' },
   stories: { type: 'string', default: '6000' },
@@ -39,19 +39,17 @@ let stories = 0;
 let tokens = 0;
 const started = performance.now();
 
-/** Labels a group of stories in one call, then writes each with its own document consistency. */
+/** Labels a group of stories in one call, each story a document with its own consistency, then writes them. */
 async function label(group: string[][][]): Promise<void> {
-  const spans = await model.spanSentences(group.flat());
+  const tags = await labelDocuments(model, group.flatMap((story, document) => story.map((sentence) => ({ tokens: sentence, document }))));
   let at = 0;
-  for (const sents of group) {
-    const harmonized = harmonizeDocument(sents, spans.slice(at, at + sents.length));
-    at += sents.length;
+  for (const story of group) {
     out.write('-DOCSTART- O O\n\n');
-    sents.forEach((s, i) => {
-      const tags = spansToTags(s.length, harmonized[i]!);
-      out.write(s.map((t, j) => `${t} O ${tags[j]}`).join('\n') + '\n\n');
+    for (const s of story) {
+      const row = tags[at++]!;
+      out.write(s.map((t, j) => `${t} O ${row[j]}`).join('\n') + '\n\n');
       tokens += s.length;
-    });
+    }
     if (++stories % 500 === 0) console.log(`${stories} stories, ${tokens.toLocaleString('en')} tokens, ${Math.round(tokens / ((performance.now() - started) / 1000))} tokens/s`);
   }
 }

@@ -6,36 +6,27 @@
  * scored by the mean of dev F1 as written and lower-cased. Test is never read here;
  * `npm run eval:ensemble` reports it for the defaults the code ships with.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConll } from '../cli/conll.js';
-import { evaluate } from '../cli/conlleval.js';
-import { harmonizeDocument, spansToTags, type ConsistencyOptions } from '../lambdas/engine/document.js';
+import { harmonizeDocuments, type ConsistencyOptions } from '../lambdas/engine/document.js';
 import { loadModel } from '../lambdas/engine/load.js';
-import { benchArgs, writeResult } from '../bench/lib/data.js';
+import { spansToTags } from '../lambdas/engine/tags.js';
+import { lowerCased, readConll } from '../tools/conll.js';
+import { evaluate } from '../tools/conlleval.js';
+import { scriptArgs, writeResult } from '../tools/script.js';
 
-const args = benchArgs({ model: { type: 'string', default: 'ensemble' } });
+const args = scriptArgs({ model: { type: 'string', default: 'ensemble' } });
 const model = await loadModel(args.model, { workers: 2 }); // one model thread per core (engine/parallel.ts)
-const dev = parseConll(readFileSync(join(args.data, 'conll2003', 'dev.txt'), 'utf8'));
+const dev = readConll(join(args.data, 'conll2003', 'dev.txt'));
 const gold = dev.map((s) => s.tags);
 const cases = await Promise.all(
-  [false, true].map(async (lower) => {
-    const tokens = dev.map((s) => (lower ? s.tokens.map((t) => t.toLowerCase()) : s.tokens));
-    return { tokens, spans: await model.spanSentences(tokens) };
-  }),
+  [dev, lowerCased(dev)].map(async (sentences) => ({ sentences, spans: await model.spanSentences(sentences.map((s) => s.tokens)) })),
 );
 await model.release();
 
-function devF1(options: ConsistencyOptions | undefined): number {
-  const f1s = cases.map(({ tokens, spans }) => {
-    const predicted: string[][] = [];
-    for (let i = 0; i < dev.length; ) {
-      let j = i;
-      while (j < dev.length && dev[j]!.document === dev[i]!.document) j++;
-      const rows = options ? harmonizeDocument(tokens.slice(i, j), spans.slice(i, j), options) : spans.slice(i, j);
-      rows.forEach((row, k) => predicted.push(spansToTags(tokens[i + k]!.length, row)));
-      i = j;
-    }
+/** `false`: without document consistency. */
+function devF1(consistency: ConsistencyOptions | false): number {
+  const f1s = cases.map(({ sentences, spans }) => {
+    const predicted = harmonizeDocuments(sentences, spans, consistency).map((row, s) => spansToTags(sentences[s]!.tokens.length, row));
     return evaluate(gold, predicted).overall.f1;
   });
   return Number(((f1s[0]! + f1s[1]!) / 2).toFixed(3));
@@ -48,7 +39,7 @@ for (const retypeShare of [0.2, 0.3, 0.4, 0.5]) {
   }
 }
 rows.sort((a, b) => b.devMeanF1 - a.devMeanF1);
-const none = devF1(undefined);
+const none = devF1(false);
 console.log(`dev mean F1 (as written, lower-cased) without consistency: ${none}`);
 for (const r of rows.slice(0, 8)) console.log(`  retypeShare ${r.retypeShare}  propagateScore ${r.propagateScore}  surnameTypes [${r.surnameTypes}]  → ${r.devMeanF1}`);
 writeResult('tune-consistency', { model: args.model, split: 'CoNLL-2003 dev', objective: 'mean of F1 as written and lower-cased', withoutConsistency: none, best: rows[0], grid: rows });

@@ -1,5 +1,5 @@
 /**
- * AWS cost of the online path from measured numbers, beside Amazon Comprehend.
+ * AWS cost of the online and batch paths from measured numbers, beside Amazon Comprehend.
  *
  * Prices: public list prices for us-east-1 (x86), as published on the pages below when
  * this was written (2026); check them before quoting:
@@ -8,8 +8,12 @@
  *   it $0.0000097222 per GB-s. https://aws.amazon.com/lambda/pricing/
  * - API Gateway HTTP API $1.00 per million requests (first 300 million a month).
  *   https://aws.amazon.com/api-gateway/pricing/
- * - Comprehend DetectEntities $0.0001 per unit of 100 characters, 3 units minimum per
- *   request. https://aws.amazon.com/comprehend/pricing/
+ * - DynamoDB on-demand $0.625 per million write request units.
+ *   https://aws.amazon.com/dynamodb/pricing/on-demand/
+ * - S3 Standard GET $0.0004 per 1,000 requests. https://aws.amazon.com/s3/pricing/
+ * - SQS standard queues $0.40 per million requests. https://aws.amazon.com/sqs/pricing/
+ * - Comprehend entity detection $0.0001 per unit of 100 characters, 3 units minimum per
+ *   request or document. https://aws.amazon.com/comprehend/pricing/
  */
 export const PRICES = {
   lambdaPerMillionRequests: 0.2,
@@ -17,12 +21,22 @@ export const PRICES = {
   provisionedPerGbSecond: 0.0000041667,
   provisionedDurationPerGbSecond: 0.0000097222,
   httpApiPerMillion: 1.0,
+  dynamoPerMillionWriteUnits: 0.625,
+  s3GetPerThousand: 0.0004,
+  sqsPerMillionRequests: 0.4,
   comprehendPerUnit: 0.0001,
   comprehendUnitChars: 100,
   comprehendMinUnits: 3,
 } as const;
 
-export function onlineCost({ handlerMeanMs, queries, memoryMb = 1769 }: { handlerMeanMs: number; queries: readonly string[]; memoryMb?: number }) {
+/** What Amazon Comprehend charges to detect the entities of a million texts like these. */
+export function comprehendUsdPerMillion(texts: readonly string[]): number {
+  const units = texts.map((t) => Math.max(PRICES.comprehendMinUnits, Math.ceil(Array.from(t).length / PRICES.comprehendUnitChars)));
+  return (units.reduce((a, b) => a + b, 0) / units.length) * PRICES.comprehendPerUnit * 1e6;
+}
+
+/** Per million requests to the online function (`memoryMb`, on provisioned concurrency) at the measured mean handler time. */
+export function onlineCost({ handlerMeanMs, queries, memoryMb }: { handlerMeanMs: number; queries: readonly string[]; memoryMb: number }) {
   const gb = memoryMb / 1024;
   // Lambda bills duration in 1 ms steps; add 1 ms for the runtime's own work around the handler.
   const billedMs = Math.ceil(handlerMeanMs + 1);
@@ -36,14 +50,31 @@ export function onlineCost({ handlerMeanMs, queries, memoryMb = 1769 }: { handle
   table.push({ item: 'total per million requests (plus provisioned concurrency below)', usdPerMillion: total });
   const secondsPerMonth = 30 * 24 * 3600;
   const provisionedConcurrencyUsdPerMonth = gb * secondsPerMonth * PRICES.provisionedPerGbSecond;
-  const units = queries.map((q) => Math.max(PRICES.comprehendMinUnits, Math.ceil(Array.from(q).length / PRICES.comprehendUnitChars)));
-  const comprehendUsdPerMillion = (units.reduce((a, b) => a + b, 0) / units.length) * PRICES.comprehendPerUnit * 1e6;
   return {
     prices: PRICES,
     billedMs,
     table,
     provisionedConcurrencyUsdPerMonth,
-    comprehendUsdPerMillion,
+    comprehendUsdPerMillion: comprehendUsdPerMillion(queries),
     note: 'Nerve per million = total; add provisioned concurrency per instance-month (about 1 instance serves ~hundreds of requests/s at these latencies).',
   };
+}
+
+/**
+ * Per million documents through the batch function (`memoryMb`, on demand, `documentsPerInvocation`
+ * messages per invocation) at the measured seconds and entities per document.
+ */
+export function batchCost({ secondsPerDocument, entitiesPerDocument, memoryMb, documentsPerInvocation }: { secondsPerDocument: number; entitiesPerDocument: number; memoryMb: number; documentsPerInvocation: number }) {
+  const gbSecondsPerDocument = secondsPerDocument * (memoryMb / 1024);
+  // Write units per document, assuming items under 1 KB (a Reuters posting is about 250 bytes):
+  // record, chunks, lease; per entity a posting and its rank-index copy, a frequency update and
+  // a name update (those two only when new, so this is an upper bound on recurring names).
+  const writesPerDocument = 6 + 4 * entitiesPerDocument;
+  const aws = {
+    lambdaComputePerMillion: gbSecondsPerDocument * PRICES.lambdaOnDemandPerGbSecond * 1e6,
+    lambdaRequestsPerMillion: PRICES.lambdaPerMillionRequests / documentsPerInvocation,
+    dynamoWritesPerMillion: writesPerDocument * PRICES.dynamoPerMillionWriteUnits,
+    s3AndSqsPerMillion: PRICES.s3GetPerThousand * 1000 + 3 * PRICES.sqsPerMillionRequests, // one GET; send, receive, delete
+  };
+  return { ...aws, total: Object.values(aws).reduce((a, b) => a + b, 0) };
 }

@@ -1,10 +1,9 @@
 /** Query-like texts from CoNLL-2003 test: each sentence (≤ 32 tokens) joined back into text. */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseConll } from '../../cli/conll.js';
+import { readConll } from '../../tools/conll.js';
 
 export function conllQueries(dataDir: string, maxTokens = 32, minTokens = 3): string[] {
-  const sentences = parseConll(readFileSync(join(dataDir, 'conll2003', 'test.txt'), 'utf8'));
+  const sentences = readConll(join(dataDir, 'conll2003', 'test.txt'));
   return sentences.filter((s) => s.tokens.length >= minTokens && s.tokens.length <= maxTokens).map((s) => s.tokens.join(' '));
 }
 

@@ -1,23 +1,28 @@
 /**
- * One S3 change, end to end: read the object, extract, resolve, index; or remove.
+ * One S3 change, end to end: read what the bucket now holds for the key, extract,
+ * resolve, index; or remove.
  *
- * - Ordered and idempotent: a change applies only if its sequencer is newer than the one
- *   the document record holds, so duplicates and late arrivals change nothing.
- * - One writer per file: a lease item serialises concurrent changes of the same key (two
- *   Lambdas, or a Lambda and a GPU worker); a change that finds the lease taken is
- *   retried after the queue's visibility timeout.
+ * - Ordered and idempotent: a change applies only if its sequencer is newer than the
+ *   version the index holds (or equal, when that version's writes were interrupted: the
+ *   retry completes them); see lambdas/index/PROTOCOL.md.
+ * - The bucket's current state decides, not the event: in a versioned bucket, deleting a
+ *   non-current version changes nothing, and removing a delete marker restores the
+ *   object without any ObjectCreated event; reading the current object handles both.
+ * - One writer per file: a lease (index/leases.ts) serialises concurrent changes of the
+ *   same key; a change that finds it taken is retried after the queue's visibility timeout.
  * - A file that can never be read gets status `failed` with the reason, and the event is
  *   done; anything else (a throttled write, a network fault) throws, and SQS retries it
  *   until the dead-letter queue takes it.
  */
 import { GetObjectCommand, NoSuchKey, type S3Client } from '@aws-sdk/client-s3';
 import { extractDocumentEntities } from '../engine/document.js';
-import { UnreadableError } from '../shared/errors.js';
 import type { NerModel } from '../engine/model.js';
 import { withLease, type LeaseHolder } from '../index/leases.js';
 import { resolveEntities } from '../index/resolve.js';
-import { compareSequencers, documentIdOf } from '../index/schema.js';
-import { getDocument, putDocument, removeDocument, type DocumentRecord, type IndexStore } from '../index/store.js';
+import { compareSequencers, documentIdOf, fenceOf } from '../index/schema.js';
+import { getDocument, type DocumentVersion, type IndexStore } from '../index/store.js';
+import { writeVersion, type WriteOutcome } from '../index/writes.js';
+import { UnreadableError } from '../shared/errors.js';
 import type { S3Change } from './events.js';
 import { readDocuments, type SourceDocument } from './readers.js';
 
@@ -31,93 +36,80 @@ export interface BatchContext extends LeaseHolder {
 
 export type Outcome = 'indexed' | 'failed' | 'removed' | 'stale';
 
-const isNewer = (record: DocumentRecord | undefined, sequencer: string) => !record || compareSequencers(sequencer, record.sequencer) > 0;
+type Current = { kind: 'absent' } | { kind: 'too large'; bytes: number } | { kind: 'object'; bytes: Uint8Array; versionId?: string };
+
+/** The object the key holds now, without reading more than the limit. */
+async function readCurrent(ctx: BatchContext, change: S3Change): Promise<Current> {
+  try {
+    const object = await ctx.s3.send(new GetObjectCommand({ Bucket: change.bucket, Key: change.key }));
+    if ((object.ContentLength ?? 0) > ctx.maxObjectBytes) {
+      (object.Body as { destroy?: () => void } | undefined)?.destroy?.();
+      return { kind: 'too large', bytes: object.ContentLength! };
+    }
+    const bytes = await object.Body!.transformToByteArray();
+    if (bytes.length > ctx.maxObjectBytes) return { kind: 'too large', bytes: bytes.length };
+    return { kind: 'object', bytes, versionId: object.VersionId ?? undefined };
+  } catch (e) {
+    if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return { kind: 'absent' };
+    throw e;
+  }
+}
 
 export async function processChange(ctx: BatchContext, change: S3Change): Promise<Outcome> {
   const fileId = documentIdOf(change.bucket, change.key);
   return withLease(ctx.store, ctx, fileId, async () => {
-    const previous = await getDocument(ctx.store, fileId);
-    if (!isNewer(previous, change.sequencer)) return 'stale';
-    const base = { documentId: fileId, bucket: change.bucket, key: change.key, sequencer: change.sequencer };
-    if (change.kind === 'removed') {
-      await removeChildren(ctx, previous?.children ?? [], new Set(), base);
-      await removeDocument(ctx.store, { ...base, status: 'deleted' });
-      return 'removed';
-    }
-    const fail = async (reason: string): Promise<Outcome> => {
-      await removeChildren(ctx, previous?.children ?? [], new Set(), base);
-      await removeDocument(ctx.store, { ...base, status: 'failed', reason });
-      return 'failed';
-    };
-    if (change.size !== undefined && change.size > ctx.maxObjectBytes) {
-      return fail(`the file is ${change.size} bytes, over the limit of ${ctx.maxObjectBytes} bytes`);
-    }
-    let bytes: Uint8Array;
-    try {
-      const object = await ctx.s3.send(new GetObjectCommand({ Bucket: change.bucket, Key: change.key, VersionId: change.versionId }));
-      bytes = await object.Body!.transformToByteArray();
-    } catch (e) {
-      if (e instanceof NoSuchKey || (e as { name?: string }).name === 'NoSuchKey') return 'stale'; // deleted since: its removal event follows
-      throw e;
-    }
-    if (bytes.length > ctx.maxObjectBytes) return fail(`the file is ${bytes.length} bytes, over the limit of ${ctx.maxObjectBytes} bytes`);
+    // Cheap exits before reading the object or running the model: a duplicate or a late event.
+    const previous = await getDocument(ctx.store, fileId, { withIntent: true });
+    if (previous?.seq !== undefined && previous.settled !== false && compareSequencers(fenceOf(change.sequencer), previous.seq) <= 0) return 'stale';
+    const base: DocumentVersion = { documentId: fileId, bucket: change.bucket, key: change.key, sequencer: change.sequencer };
+    const current = await readCurrent(ctx, change);
+    if (current.kind === 'absent') return outcomeOf(await writeVersion(ctx.store, base, { status: 'deleted' }), 'removed');
+    if (current.kind === 'too large') return fail(ctx, base, `the file is ${current.bytes} bytes, over the limit of ${ctx.maxObjectBytes} bytes`);
+    const version = { ...base, ...(current.versionId ? { versionId: current.versionId } : {}) };
     let docs: SourceDocument[];
     try {
-      docs = await readDocuments(change.key, bytes);
+      docs = await readDocuments(change.key, current.bytes);
     } catch (e) {
-      if (e instanceof UnreadableError) return fail(e.message);
+      if (e instanceof UnreadableError) return fail(ctx, version, e.message);
       throw e;
     }
-
-    const model = ctx.model.model;
-    if (docs.length === 1 && docs[0]!.line === undefined) {
-      await removeChildren(ctx, previous?.children ?? [], new Set(), base);
-      await indexOne(ctx, { ...base }, docs[0]!, { previous });
-      return 'indexed';
-    }
-    // A multi-document file: one record per document, then the file's record listing them.
-    const children: string[] = [];
-    for (const doc of docs) {
-      const childId = documentIdOf(change.bucket, change.key, doc.line);
-      children.push(childId);
-      const child = { ...base, documentId: childId, line: doc.line };
-      if (doc.failure) await removeDocument(ctx.store, { ...child, status: 'failed', reason: doc.failure });
-      else await indexOne(ctx, child, doc);
-    }
-    await removeChildren(ctx, previous?.children ?? [], new Set(children), base);
-    await putDocument(ctx.store, { record: { ...base, status: 'indexed', model, children, chars: 0 }, entities: [], titleChars: 0 });
-    return 'indexed';
+    if (docs.length === 1 && docs[0]!.line === undefined) return outcomeOf(await indexOne(ctx, version, docs[0]!), 'indexed');
+    // A multi-document file: the file's record names its documents' lines; each document has its own record.
+    const childLines = docs.map((d) => d.line!);
+    const writeChildren = async () => {
+      for (const doc of docs) {
+        const child = { ...version, documentId: documentIdOf(change.bucket, change.key, doc.line), line: doc.line };
+        if (doc.failure) await writeVersion(ctx.store, child, { status: 'failed', reason: doc.failure });
+        else await indexOne(ctx, child, doc);
+      }
+    };
+    const outcome = await writeVersion(ctx.store, version, { status: 'indexed', model: ctx.model.model, entities: [], titleChars: 0, chars: 0, childLines }, writeChildren);
+    return outcomeOf(outcome, 'indexed');
   });
 }
 
-async function indexOne(
-  ctx: BatchContext,
-  record: { documentId: string; bucket: string; key: string; sequencer: string; line?: number },
-  doc: SourceDocument,
-  known?: { previous: DocumentRecord | undefined },
-): Promise<void> {
+async function fail(ctx: BatchContext, version: DocumentVersion, reason: string): Promise<Outcome> {
+  return outcomeOf(await writeVersion(ctx.store, version, { status: 'failed', reason }), 'failed');
+}
+
+const outcomeOf = (written: WriteOutcome, applied: Outcome): Outcome => (written === 'stale' ? 'stale' : applied);
+
+async function indexOne(ctx: BatchContext, version: DocumentVersion, doc: SourceDocument): Promise<WriteOutcome> {
   const text = doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
   const titleChars = doc.title ? Array.from(doc.title).length : 0;
   const entities = resolveEntities(await extractDocumentEntities(ctx.model, text));
-  await putDocument(ctx.store, {
-    record: {
-      ...record,
-      status: 'indexed',
-      model: ctx.model.model,
-      title: doc.title ?? firstLine(doc.text),
-      snippet: Array.from(text).slice(0, 280).join(''),
-      chars: Array.from(text).length,
-    },
+  return writeVersion(ctx.store, version, {
+    status: 'indexed',
+    model: ctx.model.model,
+    title: doc.title ?? firstLine(doc.text),
+    snippet: Array.from(text).slice(0, 280).join(''),
+    chars: Array.from(text).length,
     entities,
     titleChars,
-  }, known);
+  });
 }
 
 function firstLine(text: string): string | undefined {
   const line = text.trim().split('\n', 1)[0]?.trim();
   return line ? Array.from(line).slice(0, 160).join('') : undefined;
-}
-
-async function removeChildren(ctx: BatchContext, children: readonly string[], keep: Set<string>, base: { bucket: string; key: string; sequencer: string }): Promise<void> {
-  for (const id of children) if (!keep.has(id)) await removeDocument(ctx.store, { ...base, documentId: id, status: 'deleted' });
 }

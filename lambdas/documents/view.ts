@@ -3,6 +3,7 @@
  * and entities with their mentions (offsets in code points into the document's text).
  */
 import { RequestError } from '../shared/errors.js';
+import { documentIdOf } from '../index/schema.js';
 import { getDocument, getEntities, type IndexStore } from '../index/store.js';
 
 const ID = /^d[0-9a-f]{24}(?:-L\d{1,9})?$/;
@@ -11,7 +12,7 @@ export async function documentView(store: IndexStore, documentId: string | undef
   if (!documentId || !ID.test(documentId)) throw new RequestError('invalid_document_id', `"${documentId ?? ''}" is not a document id (they look like d0123456789abcdef01234567)`);
   const record = await getDocument(store, documentId);
   if (!record) throw new RequestError('not_found', `no document ${documentId}`);
-  const entities = record.status === 'indexed' ? await getEntities(store, documentId) : [];
+  const entities = record.status === 'indexed' ? await getEntities(store, record) : [];
   return {
     documentId,
     status: record.status,
@@ -20,7 +21,7 @@ export async function documentView(store: IndexStore, documentId: string | undef
     model: record.model,
     title: record.title,
     updatedAt: record.updatedAt,
-    ...(record.children ? { documents: record.children } : {}),
+    ...(record.childLines ? { documents: record.childLines.map((line) => documentIdOf(record.bucket, record.key, line)) } : {}),
     entities: entities.map((e) => ({ type: e.type, name: e.name, normalized: e.key, aliases: e.aliases, mentions: e.mentions })),
   };
 }

@@ -48,7 +48,8 @@ export const ENTITY_CHUNK_PREFIX = 'ENT#';
 
 export const keys = {
   document: (documentId: string): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: 'META' }),
-  entityChunk: (documentId: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${ENTITY_CHUNK_PREFIX}${String(n).padStart(5, '0')}` }),
+  /** Chunks are per version (`seq`): a version's chunks never overwrite the live ones. */
+  entityChunk: (documentId: string, seq: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${chunkPrefix(seq)}${String(n).padStart(5, '0')}` }),
   posting: (type: string, key: string, documentId: string): ItemKey => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
   frequency: (type: string, key: string): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' }),
@@ -93,6 +94,18 @@ export function documentIdOf(bucket: string, key: string, line?: number): string
   const base = `d${createHash('sha256').update(`${bucket}/${key}`).digest('hex').slice(0, 24)}`;
   return line === undefined ? base : `${base}-L${line}`;
 }
+
+/** Sort-key prefix of one version's entity chunks. */
+export const chunkPrefix = (seq: string) => `${ENTITY_CHUNK_PREFIX}${seq}#`;
+
+/**
+ * A sequencer in the form the index stores and compares in conditions: upper case,
+ * right-padded with zeros to a fixed length, so that DynamoDB's string order is S3's order.
+ */
+export function fenceOf(sequencer: string): string {
+  return sequencer.toUpperCase().padEnd(SEQUENCER_LENGTH, '0');
+}
+const SEQUENCER_LENGTH = 40;
 
 /** S3's sequencer order: right-pad the shorter with zeros, then compare as strings. */
 export function compareSequencers(a: string, b: string): number {

@@ -12,9 +12,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startQueuePoller, type Poller } from '../../lambdas/batch/queue-poller.js';
 import { processChange } from '../../lambdas/batch/process.js';
-import { documentIdOf } from '../../lambdas/index/schema.js';
+import { documentIdOf, keys } from '../../lambdas/index/schema.js';
 import { getDocument, getEntities } from '../../lambdas/index/store.js';
-import { createBucket, createIndexTable, createIngestQueues, LOCAL_CREDENTIALS, startEmulators, type Emulators } from '../../local/emulators.js';
+import { localAwsEnvironment } from '../../local/config.js';
+import { createBucket, createIndexTable, createIngestQueues, startEmulators, type Emulators } from '../../local/emulators.js';
 import { s3EventMessage } from '../../local/s3-events.js';
 import { loadModel } from '../../lambdas/engine/load.js';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -35,12 +36,7 @@ beforeAll(async () => {
   ({ queueUrl, dlqUrl } = await createIngestQueues(emulators.sqs, 'ingest', { visibilityTimeoutSeconds: 2, maxReceiveCount: 3 }));
   ({ queueUrl: gpuQueueUrl } = await createIngestQueues(emulators.sqs, 'gpu'));
   env = {
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
-    AWS_ENDPOINT_URL_DYNAMODB: emulators.dynamoEndpoint,
-    AWS_ENDPOINT_URL_S3: emulators.awsEndpoint,
-    AWS_ENDPOINT_URL_SQS: emulators.awsEndpoint,
+    ...localAwsEnvironment({ dynamodb: emulators.dynamoEndpoint, s3: emulators.awsEndpoint, sqs: emulators.awsEndpoint }),
     NERVE_INDEX_TABLE: 'index',
     NERVE_BATCH_MODEL: tiny,
     // Shorter than the visibility timeout, as in AWS (300 s against 1,800 s): a dead worker's lease
@@ -106,7 +102,7 @@ describe('ingest queue', () => {
     // A worker process takes the message and is killed (SIGKILL) once it holds the lease.
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'lambdas', 'batch', 'worker.ts')], { cwd: repoRoot, env: { ...process.env, ...env }, stdio: 'ignore' });
     await emulators.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message }));
-    await expect.poll(async () => (await db.send(new GetCommand({ TableName: 'index', Key: { pk: `LEASE#${id}`, sk: 'LEASE' } }))).Item, { timeout: 60_000, interval: 20 }).toBeDefined();
+    await expect.poll(async () => (await db.send(new GetCommand({ TableName: 'index', Key: keys.lease(id) }))).Item, { timeout: 60_000, interval: 20 }).toBeDefined();
     await new Promise((r) => setTimeout(r, 150));
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
@@ -125,8 +121,9 @@ describe('ingest queue', () => {
     const reference = { client: db, table: 'reference' };
     await processChange({ store: reference, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: 30, workerId: 'ref' }, { kind: 'created', bucket: 'docs', key, sequencer: '1', eventTime: '' });
     await model.release();
-    expect(await getEntities({ client: db, table: 'index' }, id)).toEqual(await getEntities(reference, id));
-    const strip = (r: Record<string, unknown> | undefined) => r && { ...r, sequencer: undefined, updatedAt: undefined };
+    const live = { client: db, table: 'index' };
+    expect(await getEntities(live, (await getDocument(live, id))!)).toEqual(await getEntities(reference, (await getDocument(reference, id))!));
+    const strip = (r: Record<string, unknown> | undefined) => r && { ...r, sequencer: undefined, seq: undefined, updatedAt: undefined };
     expect(strip(await getDocument({ client: db, table: 'index' }, id) as never)).toEqual(strip(await getDocument(reference, id) as never));
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConll } from '../../cli/conll.js';
+import { parseConll } from '../../tools/conll.js';
 import { fixtures, repoRoot, tinyConll } from '../helpers/paths.js';
 
 const tinyModel = join(fixtures, 'tiny-model');

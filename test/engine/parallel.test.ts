@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConll } from '../../cli/conll.js';
+import { parseConll } from '../../tools/conll.js';
 import { ModelInvalidError } from '../../lambdas/shared/errors.js';
 import { loadModel } from '../../lambdas/engine/load.js';
 import { ParallelModel } from '../../lambdas/engine/parallel.js';

@@ -1,7 +1,7 @@
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { repoRoot } from '../../tools/paths.js';
 
-export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { repoRoot };
 export const fixtures = join(repoRoot, 'test', 'fixtures');
 export const tinyConll = join(fixtures, 'tiny-conll');
 export const smallModel = join(repoRoot, 'models', 'small');

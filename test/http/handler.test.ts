@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { httpHandler, serviceTools } from '../../lambdas/http/handler.js';
 import { RequestError } from '../../lambdas/shared/errors.js';
 import { SERVICES } from '../../lambdas/shared/contract.js';
-import { jsonEvent } from '../helpers/events.js';
+import { jsonEvent } from '../../tools/http-events.js';
 
 process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

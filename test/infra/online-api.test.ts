@@ -1,22 +1,27 @@
+/**
+ * The HTTP API in the whole app (cdk-nag included): what only a full synth shows, and
+ * the context values bin/app.ts turns into props. OnlineApi's and QueryApi's own
+ * defaults are tested alone in constructs/.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderBytes } from '../../layers/build.js';
-import { synthNerve } from '../helpers/synth.js';
+import { configErrorOf, NO_BUNDLING, synthNerve } from '../helpers/synth.js';
 
 let synth: ReturnType<typeof synthNerve>;
 let template: Template;
 beforeAll(() => {
-  synth = synthNerve();
+  synth = synthNerve(NO_BUNDLING);
   template = synth.template;
 });
 
 const LAMBDA_UNZIPPED_LIMIT = 250 * 1024 * 1024;
-const onlineFunction = (t: Template) =>
-  Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('POST /v1/entities') } }))[0]!;
+const functionNamed = (t: Template, description: RegExp) =>
+  Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp(description.source) } }))[0]!;
 
-describe('OnlineApi', () => {
+describe('the HTTP API in the app', () => {
   it('passes cdk-nag (AwsSolutions) with every acknowledgement reasoned', () => {
     // A finding fails synth outright; what is left are acknowledgements, each with its reason.
     const report = JSON.parse(readFileSync(join(synth.assembly.directory, 'validation-report.json'), 'utf8'));
@@ -26,55 +31,36 @@ describe('OnlineApi', () => {
     }
   });
 
-  it('runs the function on nodejs22.x, x86_64, with the onnxruntime and models layers', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x',
-      Architectures: ['x86_64'],
-      MemorySize: 1769,
-      Environment: { Variables: Match.objectLike({ NERVE_MODEL: 'tiny-model', NERVE_MODELS_DIR: '/opt/models', NERVE_INTRA_OP_THREADS: '1', NERVE_LOG_TEXT: 'false' }) },
-    });
-    const fn = onlineFunction(template);
-    expect(fn.Properties.Layers).toHaveLength(2);
-    template.resourceCountIs('AWS::Lambda::LayerVersion', 3); // onnxruntime, online models, batch models
+  it('builds three layers: onnxruntime (linux-x64, x86_64), the online models, the batch models', () => {
+    template.resourceCountIs('AWS::Lambda::LayerVersion', 3);
     template.hasResourceProperties('AWS::Lambda::LayerVersion', { CompatibleArchitectures: ['x86_64'], Description: Match.stringLikeRegexp('linux-x64') });
+    template.hasResourceProperties('AWS::Lambda::LayerVersion', { Description: 'Nerve models under /opt/models: tiny-model' });
   });
 
-  it('serves from the "live" alias with provisioned concurrency and auto scaling on utilization', () => {
-    template.hasResourceProperties('AWS::Lambda::Alias', { Name: 'live', ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 1 } });
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', {
-      ScalableDimension: 'lambda:function:ProvisionedConcurrency',
-      ServiceNamespace: 'lambda',
-      MinCapacity: 1,
-      MaxCapacity: 10,
-    });
-    template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalingPolicy', {
-      PolicyType: 'TargetTrackingScaling',
-      TargetTrackingScalingPolicyConfiguration: Match.objectLike({
-        TargetValue: 0.7,
-        PredefinedMetricSpecification: { PredefinedMetricType: 'LambdaProvisionedConcurrencyUtilization' },
-      }),
-    });
+  it('online and search run the model named in context, from the same layers', () => {
+    const online = functionNamed(template, /POST \/v1\/entities/).Properties;
+    const search = functionNamed(template, /POST \/v1\/search/).Properties;
+    expect(online.Environment.Variables.NERVE_MODEL).toBe('tiny-model');
+    expect(search.Environment.Variables.NERVE_MODEL).toBe('tiny-model');
+    expect(search.Layers).toEqual(online.Layers);
+    expect(search.MemorySize).toBe(online.MemorySize);
   });
 
-  it('routes POST /v1/entities to the alias, IAM-authorized by default', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/entities', AuthorizationType: 'AWS_IAM' });
-    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    const uri = JSON.stringify(Object.values(integrations)[0]!.Properties.IntegrationUri);
-    expect(uri).toMatch(/Live/); // the alias, not $LATEST
+  it('every route is on the one API, behind its IAM authorizer', () => {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => [r.Properties.RouteKey, r.Properties.AuthorizationType, JSON.stringify(r.Properties.ApiId)]);
+    expect(routes.map(([key, auth]) => [key, auth]).sort()).toEqual([
+      ['GET /v1/documents/{documentId}', 'AWS_IAM'],
+      ['POST /v1/entities', 'AWS_IAM'],
+      ['POST /v1/search', 'AWS_IAM'],
+    ]);
+    expect(new Set(routes.map(([, , api]) => api)).size).toBe(1);
+    template.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
   });
 
-  it('throttles the stage and writes access logs', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      StageName: '$default',
-      AutoDeploy: true,
-      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
-      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
-    });
-  });
-
-  it('outputs the API URL', () => {
-    const outputs = template.findOutputs('*');
-    expect(Object.keys(outputs).some((k) => /ApiUrl/.test(k))).toBe(true);
+  it('search and documents read the entity index of the stack', () => {
+    for (const fn of [functionNamed(template, /POST \/v1\/search/), functionNamed(template, /GET \/v1\/documents/)]) {
+      expect(JSON.stringify(fn.Properties.Environment.Variables.NERVE_INDEX_TABLE)).toMatch(/IndexTable/);
+    }
   });
 
   it('keeps each function plus its layers under Lambda\'s 250 MB unzipped limit, with the shipped models', () => {
@@ -98,6 +84,7 @@ describe('OnlineApi', () => {
 
   it('takes throttling, concurrency and CORS from context', () => {
     const t = synthNerve({
+      ...NO_BUNDLING,
       'nerve:throttleRate': 50,
       'nerve:throttleBurst': 80,
       'nerve:provisionedConcurrency': 2,
@@ -110,22 +97,23 @@ describe('OnlineApi', () => {
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'] }) });
   });
 
-  it('supports a JWT authorizer', () => {
-    const t = synthNerve({ 'nerve:auth': 'jwt', 'nerve:jwtIssuer': 'https://issuer.example.com', 'nerve:jwtAudience': 'nerve-api' }).template;
-    t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/entities', AuthorizationType: 'JWT' });
+  it('a JWT authorizer from context covers every route', () => {
+    const t = synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'jwt', 'nerve:jwtIssuer': 'https://issuer.example.com', 'nerve:jwtAudience': 'nerve-api' }).template;
+    for (const key of ['POST /v1/entities', 'POST /v1/search', 'GET /v1/documents/{documentId}']) t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'JWT' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['nerve-api'] } });
   });
 
   it('opens the API only when context says so explicitly', () => {
-    expect(() => synthNerve({ 'nerve:auth': 'none' })).toThrow(/set allowOpenApi/);
-    const t = synthNerve({ 'nerve:auth': 'none', 'nerve:allowOpenApi': 'true' }).template;
+    expect(configErrorOf(() => synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'none' })).message).toMatch(/set allowOpenApi/);
+    const t = synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'none', 'nerve:allowOpenApi': 'true' }).template;
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/entities', AuthorizationType: 'NONE' });
   });
 
-  it('reports every conflicting prop at once', () => {
-    const attempt = () => synthNerve({ 'nerve:provisionedConcurrency': 0, 'nerve:maxProvisionedConcurrency': -1, 'nerve:auth': 'jwt' });
-    expect(attempt).toThrow(/provisionedConcurrency must be an integer ≥ 1/);
-    expect(attempt).toThrow(/maxProvisionedConcurrency must be an integer/);
-    expect(attempt).toThrow(/JWT authorizer needs an issuer/);
+  it('reports every conflicting context value at once, as a ConfigError', () => {
+    const error = configErrorOf(() => synthNerve({ ...NO_BUNDLING, 'nerve:provisionedConcurrency': 0, 'nerve:maxProvisionedConcurrency': -1, 'nerve:auth': 'jwt' }));
+    expect(error.message).toMatch(/provisionedConcurrency must be an integer ≥ 1/);
+    expect(error.message).toMatch(/maxProvisionedConcurrency must be an integer/);
+    expect(error.message).toMatch(/JWT authorizer needs an issuer/);
+    expect(configErrorOf(() => synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'cognito' })).message).toMatch(/nerve:auth must be iam, jwt or none, got "cognito"/);
   });
 });

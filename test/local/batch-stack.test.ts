@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentIdOf } from '../../lambdas/index/schema.js';
-import { startLocalStack, type RunningStack } from '../helpers/local-stack.js';
+import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
 import { fixtures, repoRoot } from '../helpers/paths.js';
 
 const tiny = join(fixtures, 'tiny-model');

@@ -2,7 +2,7 @@ import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { entitiesBadInput } from '../helpers/bad-input.js';
-import { startLocalStack, type RunningStack } from '../helpers/local-stack.js';
+import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
 import { fixtures } from '../helpers/paths.js';
 
 const MAX = 500;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalStack, type RunningStack } from '../helpers/local-stack.js';
+import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
 import { fixtures } from '../helpers/paths.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { entitiesBadInput } from '../helpers/bad-input.js';
-import { httpApiEvent, jsonEvent } from '../helpers/events.js';
+import { httpApiEvent, jsonEvent } from '../../tools/http-events.js';
 import { fixtures } from '../helpers/paths.js';
 
 const MAX = 500;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
 import { documentIdOf } from '../../lambdas/index/schema.js';
-import { putDocument, removeDocument } from '../../lambdas/index/store.js';
+import { writeVersion } from '../../lambdas/index/writes.js';
 import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
 import { search } from '../../lambdas/search/search.js';
 import type { Emulators } from '../../local/emulators.js';
@@ -60,8 +60,12 @@ describe('search', () => {
   it('still matches a document where the name has another type, below those where the type agrees', async () => {
     // A document whose "Ravi Mehta" is a place, written straight to the index.
     const text = 'Ravi Mehta is a village.';
-    await putDocument(ctx.store, {
-      record: { documentId: 'dmismatch', bucket: BUCKET, key: 'incoming/place.txt', sequencer: '01', status: 'indexed', chars: text.length, snippet: text },
+    const version = { documentId: 'dmismatch', bucket: BUCKET, key: 'incoming/place.txt' };
+    await writeVersion(ctx.store, { ...version, sequencer: '01' }, {
+      status: 'indexed',
+      model: ctx.model.model,
+      chars: text.length,
+      snippet: text,
       entities: [{ type: 'LOC', name: 'Ravi Mehta', key: 'ravi mehta', aliases: [], mentions: [{ text: 'Ravi Mehta', type: 'LOC', start: 0, end: 10, score: 0.9 }] }],
       titleChars: 0,
     });
@@ -71,7 +75,7 @@ describe('search', () => {
       expect(out.results.map((r) => r.key)).toEqual(['incoming/2.txt', 'incoming/1.txt', 'incoming/place.txt']);
       expect(out.results[2]!.matches.map((m) => m.type)).toEqual(['LOC']);
     } finally {
-      await removeDocument(ctx.store, { documentId: 'dmismatch', bucket: BUCKET, key: 'incoming/place.txt', sequencer: '02', status: 'deleted' });
+      await writeVersion(ctx.store, { ...version, sequencer: '02' }, { status: 'deleted' });
     }
   });
 

@@ -7,9 +7,9 @@ Run from models/train/ (or set PYTHONPATH=models/train). See models/README.md.
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import random
+import sys
 import time
 from collections import Counter
 from datetime import datetime, timezone
@@ -20,7 +20,7 @@ import torch
 
 from . import datasets, reuters
 from .embeddings import train_skipgram
-from .encode import Vocab, batch_tensors, build_vocab
+from .encode import batch_tensors, build_vocab
 from .checkpoint import HYPERPARAMETERS, finish, save_checkpoint
 from .features import CASING, normalize_word
 from .metrics import f1
@@ -54,7 +54,7 @@ def parse_args(argv=None):
     p.add_argument("--char-width", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, or cuda where PyTorch has it (same code, same seeds; not bit-identical)")
-    p.add_argument("--no-export", action="store_true", help="write only the checkpoint; export later with nerve_train.finish")
+    p.add_argument("--no-export", action="store_true", help="write only the checkpoint; export later with nerve_train.checkpoint")
     return p.parse_args(argv)
 
 
@@ -226,7 +226,7 @@ def main(argv=None):
         "bestEpoch": best_epoch,
         "minutes": round(minutes, 1),
         "machine": f"{platform.machine()}, {args.threads} threads, torch {torch.__version__}, device {args.device}" + (f" ({torch.cuda.get_device_name(0)})" if args.device.startswith("cuda") else ""),
-        "command": "python3 -m nerve_train.train " + " ".join(argv if argv is not None else __import__("sys").argv[1:]),
+        "command": "python3 -m nerve_train.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "history": history,
     }
     meta = {

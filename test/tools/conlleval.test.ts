@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chunks, evaluate } from '../../cli/conlleval.js';
+import { chunks, evaluate } from '../../tools/conlleval.js';
 
 describe('conlleval rules', () => {
   it('reads IOB2: B- opens, I- continues', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConll } from '../../cli/conll.js';
+import { parseConll } from '../../tools/conll.js';
 
 describe('parseConll', () => {
   it('tolerates tabs, tab-only separators, a BOM, -DOCSTART- and a missing final newline', () => {

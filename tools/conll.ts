@@ -3,7 +3,8 @@
  * whitespace-only line ends a sentence; `-DOCSTART-` lines end a document (and are not
  * sentences); a byte-order mark is ignored; the last line may lack its newline.
  */
-import { NerveError } from '../lambdas/engine/errors.js';
+import { readFileSync } from 'node:fs';
+import { NerveError } from '../lambdas/shared/errors.js';
 
 export interface ConllSentence {
   readonly tokens: string[];
@@ -38,4 +39,20 @@ export function parseConll(text: string, source = 'input'): ConllSentence[] {
   });
   close();
   return out;
+}
+
+/** A CoNLL file's sentences; a file that cannot be read is a `file_not_found` error naming it. */
+export function readConll(path: string): ConllSentence[] {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new NerveError('file_not_found', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return parseConll(text, path);
+}
+
+/** The same sentences with lower-cased tokens (how queries are often typed); tags and documents stay. */
+export function lowerCased(sentences: readonly ConllSentence[]): ConllSentence[] {
+  return sentences.map((s) => ({ ...s, tokens: s.tokens.map((t) => t.toLowerCase()) }));
 }

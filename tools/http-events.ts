@@ -1,6 +1,7 @@
+/** API Gateway HTTP API (payload v2) events, as AWS delivers them: for calling a handler in-process (tests, benchmarks). */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
-/** An API Gateway HTTP API (payload v2) event, as AWS delivers it. */
+/** An event for `routeKey` ("POST /v1/entities"). */
 export function httpApiEvent(
   routeKey: string,
   { body, headers = { 'content-type': 'application/json' }, isBase64Encoded = false, pathParameters }: {

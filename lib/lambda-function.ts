@@ -1,4 +1,8 @@
-/** Settings every Nerve function shares, so the constructs cannot disagree on them. */
+/**
+ * Settings every Nerve Lambda function shares (runtime, architecture, bundling, its own
+ * role and log group), so the constructs cannot disagree on them. Not to be confused
+ * with lambdas/shared/, the code the handlers share.
+ */
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -7,6 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_MODELS_DIR, MODEL_WORKER_BUNDLE, QUERY_MODEL_THREADS } from '../lambdas/shared/contract.js';
+import { ENV } from '../lambdas/shared/env.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoPath = (p: string) => join(repoRoot, p);
@@ -17,47 +23,62 @@ export const LAMBDA_DEFAULTS = {
   architecture: lambda.Architecture.X86_64,
 } as const;
 
+/** The engine's worker thread, which MODEL_WORKER_BUNDLE is built from. */
+const MODEL_WORKER_ENTRY = 'lambdas/engine/parallel-worker.ts';
+
 /** Bundled CommonJS dependencies still call require(); give ESM one. */
 const REQUIRE_BANNER = "import { createRequire as __nerveCreateRequire } from 'module'; const require = __nerveCreateRequire(import.meta.url);";
 const EXTERNAL_MODULES = ['onnxruntime-node', '@aws-sdk/*'];
+const TARGET = 'node22';
 
 /**
- * esbuild, as ESM (top-level await loads the model at init); the native addon comes from
- * the layer. `modelWorker` also bundles the engine's worker thread (engine/parallel.ts)
- * beside the handler, where ParallelModel looks for it: one bundle cannot hold two
- * entries, and a worker thread needs its own file. The worker is CommonJS so that it
- * finds onnxruntime-node in the layer by NODE_PATH, which require() reads in any thread.
+ * The engine's worker thread as a second bundle beside the handler, where ParallelModel
+ * looks for it (MODEL_WORKER_BUNDLE): one bundle cannot hold two entries, and a worker
+ * thread needs its own file. CommonJS, so that it finds onnxruntime-node in the layer by
+ * NODE_PATH, which require() reads in any thread.
  */
+function modelWorkerCommand(inputDir: string, outputDir: string): string {
+  return [
+    `"${inputDir}/node_modules/.bin/esbuild"`,
+    `"${inputDir}/${MODEL_WORKER_ENTRY}"`,
+    // error: esbuild warns that import.meta is empty in CommonJS; the one use
+    // (manifest.ts: the repository's models/) is never reached where NERVE_MODELS_DIR is set.
+    '--bundle --platform=node --format=cjs --minify --sourcemap --log-level=error',
+    `--target=${TARGET}`,
+    '--main-fields=module,main',
+    ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
+    `"--outfile=${outputDir}/${MODEL_WORKER_BUNDLE}"`,
+  ].join(' ');
+}
+
+/** esbuild, as ESM (top-level await loads the model at init); the native addon comes from the layer. */
 export function nodeBundling({ modelWorker = false } = {}): BundlingOptions {
-  const target = 'node22';
   return {
     format: OutputFormat.ESM,
-    target,
+    target: TARGET,
     minify: true,
     sourceMap: true,
     mainFields: ['module', 'main'],
     externalModules: EXTERNAL_MODULES,
     banner: REQUIRE_BANNER,
     commandHooks: modelWorker
-      ? {
-          beforeBundling: () => [],
-          beforeInstall: () => [],
-          afterBundling: (inputDir: string, outputDir: string) => [
-            [
-              `"${inputDir}/node_modules/.bin/esbuild"`,
-              `"${inputDir}/lambdas/engine/parallel-worker.ts"`,
-              // error: esbuild warns that import.meta is empty in CommonJS; the one use
-              // (manifest.ts: the repository's models/) is never reached where NERVE_MODELS_DIR is set.
-              '--bundle --platform=node --format=cjs --minify --sourcemap --log-level=error',
-              `--target=${target}`,
-              '--main-fields=module,main',
-              ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
-              `"--outfile=${outputDir}/parallel-worker.cjs"`,
-            ].join(' '),
-          ],
-        }
+      ? { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (inputDir, outputDir) => [modelWorkerCommand(inputDir, outputDir)] }
       : undefined,
   };
+}
+
+/** How a function that tags queries (online, search) finds and runs its model from the models layer. */
+export function queryModelEnvironment(model: string): Record<string, string> {
+  return { [ENV.model]: model, [ENV.modelsDir]: LAMBDA_MODELS_DIR, [ENV.intraOpThreads]: String(QUERY_MODEL_THREADS.intraOpThreads) };
+}
+
+/** Lambda's range of memory sizes, in MB. */
+const LAMBDA_MEMORY_MB = { min: 128, max: 10_240 } as const;
+
+/** What is wrong with a memory size for a prop named `name`, if anything (for a construct's one error). */
+export function memoryProblems(name: string, mb: number): string[] {
+  const ok = Number.isInteger(mb) && mb >= LAMBDA_MEMORY_MB.min && mb <= LAMBDA_MEMORY_MB.max;
+  return ok ? [] : [`${name} must be an integer from ${LAMBDA_MEMORY_MB.min} to ${LAMBDA_MEMORY_MB.max} MB, got ${mb}`];
 }
 
 /** Where esbuild resolves from: the repository, with its lock file. */

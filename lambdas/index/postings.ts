@@ -1,0 +1,107 @@
+/**
+ * Postings, each fenced by its document's sequencer and counted exactly once in its
+ * entity's document frequency (see PROTOCOL.md and frequency.ts).
+ *
+ * A posting carries `seq` (the S3 sequencer of the document version that wrote it) and
+ * `counted` (its +1 is in the frequency and the token is gone). A write is conditional on
+ * no newer version having written it; a delete on the version it read.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { IndexStore } from './dynamo.js';
+import { countToken, forgetToken, moveCount, undoIfPending, type EntityOf } from './frequency.js';
+import { compareSequencers, keys } from './schema.js';
+
+/** What a posting says about one entity in one document, beside its keys and fences. */
+export interface PostingContent {
+  readonly rank: number;
+  readonly documentId: string;
+  readonly s3Key: string;
+  readonly line?: number;
+  readonly name: string;
+  readonly mentions: number;
+  readonly first: number;
+  readonly spans: Array<[number, number, string]>;
+}
+
+/** A newer version of the document has written this posting: the writer is stale. */
+export class SupersededError extends Error {}
+
+/** Writes (or rewrites) a posting for version `seq`, then makes sure it is counted. */
+export async function writePosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string): Promise<void> {
+  const key = keys.posting(entity.type, entity.key, content.documentId);
+  const fields = Object.entries(content).filter(([, v]) => v !== undefined);
+  let old: Record<string, unknown> | undefined;
+  try {
+    const out = await store.client.send(
+      new UpdateCommand({
+        TableName: store.table,
+        Key: key,
+        UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}, #seq = :seq`,
+        // No newer version wrote it. S3 sequencers compare as strings once padded to one
+        // length (schema.ts); Nerve pads them when it stores them, so < works here.
+        ConditionExpression: 'attribute_not_exists(pk) OR #seq <= :seq',
+        ExpressionAttributeNames: { '#seq': 'seq', ...Object.fromEntries(fields.map(([f], i) => [`#f${i}`, f])) },
+        ExpressionAttributeValues: { ':seq': seq, ...Object.fromEntries(fields.map(([, v], i) => [`:v${i}`, v])) },
+        ReturnValues: 'ALL_OLD',
+      }),
+    );
+    old = out.Attributes;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) throw new SupersededError(`a newer version of ${content.documentId} wrote ${entity.type} ${entity.key}`);
+    throw e;
+  }
+  const token = countToken('+', content.documentId, seq);
+  if (old?.counted === true) {
+    // Counted already, by an earlier version or attempt, which may have died before forgetting its token.
+    await forgetToken(store, entity, countToken('+', content.documentId, old.seq as string));
+    return;
+  }
+  // Uncounted, by an earlier version that died after (perhaps) its +1: take that +1 back first.
+  if (old && old.seq !== seq) await undoIfPending(store, entity, +1, countToken('+', content.documentId, old.seq as string));
+  await moveCount(store, entity, +1, token); // a no-op when a crashed attempt of this version moved it
+  await store.client.send(
+    new UpdateCommand({
+      TableName: store.table,
+      Key: key,
+      UpdateExpression: 'SET counted = :yes',
+      ConditionExpression: '#seq = :seq',
+      ExpressionAttributeNames: { '#seq': 'seq' },
+      ExpressionAttributeValues: { ':yes': true, ':seq': seq },
+    }),
+  ).catch((e) => {
+    if (e instanceof ConditionalCheckFailedException) throw new SupersededError(`a newer version of ${content.documentId} took over ${entity.type} ${entity.key}`);
+    throw e;
+  });
+  await forgetToken(store, entity, token);
+}
+
+/**
+ * Removes the posting of `documentId` for `entity` if a version older than `seq` wrote it,
+ * taking it out of the frequency first (so a crash in between can only leave the
+ * posting, which the retry removes), then the token.
+ */
+export async function removePosting(store: IndexStore, entity: EntityOf, documentId: string, seq: string): Promise<void> {
+  const key = keys.posting(entity.type, entity.key, documentId);
+  const token = countToken('-', documentId, seq);
+  const { Item: posting } = await store.client.send(new GetCommand({ TableName: store.table, Key: key, ConsistentRead: true }));
+  const forget = [token];
+  if (posting) {
+    const written = posting.seq as string;
+    // Its writer may have died after recording the count but before forgetting its token.
+    if (posting.counted === true) forget.push(countToken('+', documentId, written));
+    if (compareSequencers(written, seq) >= 0) return; // this version's own, or a newer one's
+    if (posting.counted === true) await moveCount(store, entity, -1, token);
+    // Uncounted: its writer crashed between its +1 and recording it; undo that +1 if it happened.
+    else await undoIfPending(store, entity, +1, countToken('+', documentId, written));
+    try {
+      await store.client.send(
+        new DeleteCommand({ TableName: store.table, Key: key, ConditionExpression: '#seq = :written', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':written': written } }),
+      );
+    } catch (e) {
+      if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      throw new SupersededError(`a newer version of ${documentId} rewrote ${entity.type} ${entity.key} while it was being removed`);
+    }
+  }
+  await forgetToken(store, entity, ...forget);
+}

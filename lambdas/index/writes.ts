@@ -1,0 +1,162 @@
+/**
+ * Writing a document version into the index: the protocol of PROTOCOL.md. Every step is
+ * idempotent and fenced by the version's sequencer, so any attempt, interrupted
+ * anywhere, is completed by its retry or undone by the next version's writer.
+ *
+ * 1. Settle the previous version if it was left unsettled (its clean-up unfinished).
+ * 2. Record the intent (the entity keys and children this version will write) on the
+ *    document record, fenced: no newer version may have started.
+ * 3. Write this version's entity chunks (keys of their own), postings (fenced, counted
+ *    exactly once: postings.ts) and name readings.
+ * 4. Replace the record, fenced, listing what the older versions and abandoned intents
+ *    left that this version does not have (`staleEntityKeys`), unsettled.
+ * 5. Clean up: remove the stale postings and the other versions' chunks; mark settled.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
+import { batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
+import { removePosting, SupersededError, writePosting } from './postings.js';
+import type { ResolvedEntity } from './resolve.js';
+import { chunkPrefix, compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
+import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
+
+export type WriteOutcome = 'applied' | 'stale' | 'resumed';
+
+const PARALLEL_WRITES = 8;
+const isSettled = (r: DocumentRecord) => r.settled !== false;
+
+/** Applies `content` as version `version.sequencer` of a document, unless a version as new is already there. */
+export async function writeVersion(store: IndexStore, version: DocumentVersion, content: VersionContent, writeChildren?: () => Promise<void>): Promise<WriteOutcome> {
+  const seq = fenceOf(version.sequencer);
+  const { documentId } = version;
+  const prev = await getDocument(store, documentId, { withIntent: true });
+  if (prev?.seq !== undefined) {
+    const order = compareSequencers(seq, prev.seq);
+    if (order < 0 || (order === 0 && isSettled(prev))) return 'stale';
+    if (!isSettled(prev)) {
+      await cleanUp(store, prev);
+      if (order === 0) return 'resumed';
+    }
+  }
+  const entities = content.status === 'indexed' ? content.entities : [];
+  const newKeys = [...new Set(entities.map(entityKey))];
+  const children = content.status === 'indexed' ? (content.childLines ?? []) : [];
+  const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
+  try {
+    if (entities.length > 0 || children.length > 0) {
+      await recordIntent(store, documentId, seq, { entityKeys: union(newKeys, sameIntent?.entityKeys ?? []), childLines: union(children, sameIntent?.childLines ?? []) });
+      if (content.status === 'indexed') await writeItems(store, version, seq, content);
+      await writeChildren?.();
+    }
+    const stale = union(prev?.entityKeys ?? [], prev?.staleEntityKeys ?? [], prev?.intent?.entityKeys ?? []).filter((k) => !newKeys.includes(k));
+    const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !children.includes(c));
+    const { entities: _, titleChars: __, childLines: ___, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown };
+    const record: DocumentRecord = {
+      ...version,
+      ...fields,
+      seq,
+      settled: false,
+      entityCount: entities.length,
+      chunkCount: content.status === 'indexed' ? chunkEntities(content.entities).length : 0,
+      entityKeys: newKeys,
+      staleEntityKeys: stale,
+      ...(children.length > 0 ? { childLines: children } : {}),
+      ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
+      updatedAt: new Date().toISOString(),
+    };
+    await fenced(store.client.send(
+      new PutCommand({
+        TableName: store.table,
+        Item: { ...keys.document(documentId), ...record },
+        ConditionExpression: '(attribute_not_exists(#seq) OR #seq < :seq OR (#seq = :seq AND settled = :no)) AND (attribute_not_exists(intent) OR intent.#seq <= :seq)',
+        ExpressionAttributeNames: { '#seq': 'seq' },
+        ExpressionAttributeValues: { ':seq': seq, ':no': false },
+      }),
+    ));
+    await cleanUp(store, record);
+    return 'applied';
+  } catch (e) {
+    if (e instanceof SupersededError) return 'stale'; // a newer version's writer settles what this one left
+    throw e;
+  }
+}
+
+/** Step 2: the keys and children this version is about to write, so that whoever comes next can undo them. */
+async function recordIntent(store: IndexStore, documentId: string, seq: string, intent: Omit<WriteIntent, 'seq'>): Promise<void> {
+  await fenced(store.client.send(
+    new UpdateCommand({
+      TableName: store.table,
+      Key: keys.document(documentId),
+      UpdateExpression: 'SET intent = :intent',
+      ConditionExpression: '(attribute_not_exists(#seq) OR #seq < :seq OR (#seq = :seq AND settled = :no)) AND (attribute_not_exists(intent) OR intent.#seq <= :seq)',
+      ExpressionAttributeNames: { '#seq': 'seq' },
+      ExpressionAttributeValues: { ':intent': { seq, ...intent }, ':seq': seq, ':no': false },
+    }),
+  ));
+}
+
+/** Step 3: chunks, postings, readings. */
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
+  const { documentId } = version;
+  const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, seq, n), entities } } }));
+  await batchWrite(store, chunks);
+  const first = new Map<string, ResolvedEntity>();
+  for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
+  await mapLimit([...first.values()], PARALLEL_WRITES, (e) =>
+    writePosting(store, e, {
+      rank: salience(e, content.chars ?? 0, content.titleChars),
+      documentId,
+      s3Key: version.key,
+      line: version.line,
+      name: e.name,
+      mentions: e.mentions.length,
+      first: e.mentions[0]!.start,
+      spans: e.mentions.slice(0, POSTING_MENTIONS).map((m) => [m.start, m.end, m.text]),
+    }, seq),
+  );
+  const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
+  for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
+  await addReadings(store, readings);
+}
+
+/** Step 5, also the completion of an unsettled record left by a crash: stale postings, other versions' chunks, then settled. */
+export async function cleanUp(store: IndexStore, record: DocumentRecord): Promise<void> {
+  const seq = record.seq!;
+  await mapLimit((record.staleEntityKeys ?? []).map(splitEntityKey), PARALLEL_WRITES, ([type, key]) => removePosting(store, { type, key }, record.documentId, seq));
+  const own = chunkPrefix(seq);
+  const others: WriteRequest[] = [];
+  const pages = paginateQuery({ client: store.client }, {
+    TableName: store.table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
+    ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': ENTITY_CHUNK_PREFIX },
+    ProjectionExpression: 'pk, sk',
+    ConsistentRead: true,
+  });
+  for await (const page of pages) for (const item of page.Items ?? []) if (!(item.sk as string).startsWith(own)) others.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
+  await batchWrite(store, others);
+  for (const line of record.staleChildLines ?? []) {
+    await writeVersion(store, { documentId: documentIdOf(record.bucket, record.key, line), bucket: record.bucket, key: record.key, line, sequencer: record.sequencer }, { status: 'deleted' });
+  }
+  await fenced(store.client.send(
+    new UpdateCommand({
+      TableName: store.table,
+      Key: keys.document(record.documentId),
+      UpdateExpression: 'SET settled = :yes REMOVE staleEntityKeys, staleChildLines',
+      ConditionExpression: '#seq = :seq',
+      ExpressionAttributeNames: { '#seq': 'seq' },
+      ExpressionAttributeValues: { ':yes': true, ':seq': seq },
+    }),
+  ));
+}
+
+/** A fenced write that fails because a newer version got there first. */
+async function fenced(write: Promise<unknown>): Promise<void> {
+  try {
+    await write;
+  } catch (e) {
+    if (e instanceof ConditionalCheckFailedException) throw new SupersededError('a newer version of the document is being written');
+    throw e;
+  }
+}
+
+const union = <T>(...lists: readonly (readonly T[])[]) => [...new Set(lists.flat())];

@@ -1,0 +1,85 @@
+/**
+ * The query side of the HTTP API: POST /v1/search (the online model on the query, then
+ * the entity index) and GET /v1/documents/{documentId}. Both functions only read the
+ * index. The routes join an existing HttpApi (OnlineApi's) and inherit its default
+ * authorizer, so one auth setting covers every route.
+ */
+import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { SERVICES } from '../lambdas/shared/contract.js';
+import { ENV } from '../lambdas/shared/env.js';
+import { ConfigError } from '../lambdas/shared/errors.js';
+import { withDefaults } from './defaults.js';
+import { grantIndex } from './grants.js';
+import { memoryProblems, nerveFunction, queryModelEnvironment, type NerveFunctionProps } from './lambda-function.js';
+import { ONLINE_API_DEFAULTS } from './online-api.js';
+
+export interface QueryApiProps {
+  /** The API the routes join; they use its default authorizer. */
+  readonly api: apigw.HttpApi;
+  /** The entity index, read only. */
+  readonly table: dynamodb.ITableV2;
+  /** The layer holding onnxruntime-node (linux-x64). */
+  readonly onnxRuntimeLayer: lambda.ILayerVersion;
+  /** The layer holding the query model under LAMBDA_MODELS_DIR. */
+  readonly modelsLayer: lambda.ILayerVersion;
+  /** The model search runs on the query. @default the online API's ('small'): queries and online texts are tagged alike */
+  readonly model?: string;
+  /** Memory of the search function in MB. @default the online function's (1769, one vCPU): it runs the same model */
+  readonly memorySize?: number;
+  /** Memory of the documents function in MB (it runs no model, it only reads the index). @default 512 */
+  readonly documentsMemorySize?: number;
+}
+
+export const QUERY_API_DEFAULTS = {
+  model: ONLINE_API_DEFAULTS.model,
+  memorySize: ONLINE_API_DEFAULTS.memorySize,
+  documentsMemorySize: 512,
+  /** No prop: like the online function, a caller is waiting. */
+  timeout: ONLINE_API_DEFAULTS.timeout,
+} as const;
+
+export class QueryApi extends Construct {
+  /** Serves POST /v1/search. */
+  public readonly searchFunction: lambda.IFunction;
+  /** Serves GET /v1/documents/{documentId}. */
+  public readonly documentsFunction: lambda.IFunction;
+
+  constructor(scope: Construct, id: string, props: QueryApiProps) {
+    super(scope, id);
+    const s = withDefaults(props, QUERY_API_DEFAULTS);
+    const problems = [...memoryProblems('memorySize', s.memorySize), ...memoryProblems('documentsMemorySize', s.documentsMemorySize)];
+    if (problems.length > 0) throw new ConfigError(`QueryApi ${id}: ${problems.join('; ')}`, { construct: id, problems });
+
+    const documents = readOnlyFunction(this, 'Documents', s.table, {
+      entry: 'lambdas/documents/handler.ts',
+      description: 'Nerve: GET /v1/documents/{documentId}',
+      memorySize: s.documentsMemorySize,
+      timeout: s.timeout,
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.documents },
+    });
+    props.api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', documents) });
+    this.documentsFunction = documents;
+
+    const search = readOnlyFunction(this, 'Search', s.table, {
+      entry: 'lambdas/search/handler.ts',
+      description: 'Nerve: POST /v1/search',
+      memorySize: s.memorySize,
+      timeout: s.timeout,
+      layers: [props.onnxRuntimeLayer, props.modelsLayer],
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model) },
+    });
+    props.api.addRoutes({ path: '/v1/search', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Search', search) });
+    this.searchFunction = search;
+  }
+}
+
+/** A function that reads the entity index (the table and its rank index) and nothing else. */
+function readOnlyFunction(scope: Construct, id: string, table: dynamodb.ITableV2, props: NerveFunctionProps): lambda.IFunction {
+  const { fn, role } = nerveFunction(scope, id, { ...props, environment: { [ENV.indexTable]: table.tableName, ...props.environment } });
+  grantIndex(role, table, 'read');
+  return fn;
+}

@@ -1,0 +1,76 @@
+/**
+ * Faults of DynamoDB, caused on purpose for the fault tests and `npm run bench:chaos`:
+ * a wrapper around a real DynamoDB document client (talking to dynalite) that, at the
+ * Nth call of a command, either dies (the process is gone: before the request, or after
+ * DynamoDB applied it but before the answer came back), throttles (the exact error the
+ * service throws), or leaves a BatchWrite's items unprocessed (as DynamoDB does under
+ * load). Everything else goes to the real client.
+ */
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** The process died here: nothing after this point of the attempt runs. */
+export class InjectedCrash extends Error {
+  constructor(readonly at: string) {
+    super(`injected crash at ${at}`);
+  }
+}
+
+export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed';
+
+export interface Fault {
+  readonly kind: FaultKind;
+  /** The command's name (PutCommand, UpdateCommand, BatchWriteCommand, ...), or '*' for any write. */
+  readonly command: string;
+  /** 1-based: the Nth call of that command. */
+  readonly nth: number;
+}
+
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand']);
+
+export interface FaultyClient {
+  readonly client: DynamoDBDocumentClient;
+  /** Calls seen so far, by command name ('*' counts every write). */
+  readonly calls: Map<string, number>;
+  /** Faults that fired, in order. */
+  readonly fired: Array<Fault & { call: number }>;
+  /** Arms a fault (replacing any armed one); undefined disarms. */
+  arm(fault: Fault | undefined): void;
+}
+
+export function faultyClient(real: DynamoDBDocumentClient): FaultyClient {
+  const calls = new Map<string, number>();
+  const fired: FaultyClient['fired'] = [];
+  let armed: Fault | undefined;
+  const client = Object.create(real) as DynamoDBDocumentClient;
+  const send = async (command: { constructor: { name: string }; input: Record<string, any> }): Promise<unknown> => {
+    const name = command.constructor.name;
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    if (WRITES.has(name)) calls.set('*', (calls.get('*') ?? 0) + 1);
+    const fault = armed;
+    const hit = fault && (fault.command === name || (fault.command === '*' && WRITES.has(name))) && calls.get(fault.command) === fault.nth;
+    if (!hit) return (real.send as (c: unknown) => Promise<unknown>)(command);
+    armed = undefined;
+    fired.push({ ...fault, call: calls.get(fault.command)! });
+    switch (fault.kind) {
+      case 'crash-before':
+        throw new InjectedCrash(`${name} #${fault.nth}, before it was sent`);
+      case 'crash-after':
+        await (real.send as (c: unknown) => Promise<unknown>)(command);
+        throw new InjectedCrash(`${name} #${fault.nth}, after DynamoDB applied it`);
+      case 'throttle':
+        throw new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata: { httpStatusCode: 400 } });
+      case 'unprocessed': {
+        if (name !== 'BatchWriteCommand') return (real.send as (c: unknown) => Promise<unknown>)(command);
+        // DynamoDB processed the first half and hands back the rest.
+        const [table, requests] = Object.entries(command.input.RequestItems as Record<string, unknown[]>)[0]!;
+        const half = Math.ceil(requests.length / 2);
+        const Ctor = command.constructor as new (input: unknown) => unknown;
+        await (real.send as (c: unknown) => Promise<unknown>)(new Ctor({ RequestItems: { [table]: requests.slice(0, half) } }));
+        return { UnprocessedItems: requests.length > half ? { [table]: requests.slice(half) } : {}, $metadata: {} };
+      }
+    }
+  };
+  Object.defineProperty(client, 'send', { value: send });
+  return { client, calls, fired, arm: (f) => (armed = f) };
+}

@@ -1,0 +1,51 @@
+/**
+ * The entity index as comparable data: every item of the table, keyed by pk/sk, without
+ * what legitimately differs between two builds of the same final state (timestamps, the
+ * leases of finished work, a document frequency counter at zero with nothing pending, the
+ * tombstones of documents that are gone). The fault tests and `npm run bench:chaos`
+ * compare a build that suffered faults with a clean one this way.
+ */
+import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export type Snapshot = Map<string, Record<string, unknown>>;
+
+function normalize(item: Record<string, unknown>): Record<string, unknown> | undefined {
+  const pk = item.pk as string;
+  if (pk.startsWith('LEASE#')) return undefined;
+  if (pk.startsWith('DF#') && item.count === 0 && item.pending === undefined) return undefined;
+  if (pk.startsWith('DOC#') && item.sk === 'META' && item.status === 'deleted') return undefined;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) {
+    if (k === 'updatedAt') continue;
+    out[k] = v instanceof Set ? [...v].sort() : v;
+  }
+  return out;
+}
+
+export async function snapshot(client: DynamoDBDocumentClient, table: string): Promise<Snapshot> {
+  const out: Snapshot = new Map();
+  for await (const page of paginateScan({ client }, { TableName: table, ConsistentRead: true })) {
+    for (const item of page.Items ?? []) {
+      const n = normalize(item);
+      if (n) out.set(`${item.pk}\u0000${item.sk}`, n);
+    }
+  }
+  return out;
+}
+
+/**
+ * Keys whose items differ (missing on one side, or different), with both sides. The
+ * vocabulary (`NAME#` items) only ever learns readings (schema.ts): a build that saw
+ * earlier versions of documents may know more of them than one built from the final
+ * state, never fewer, so `build`'s readings need only contain `clean`'s.
+ */
+export function differences(build: Snapshot, clean: Snapshot): Array<{ key: string; build?: unknown; clean?: unknown }> {
+  const out: Array<{ key: string; build?: unknown; clean?: unknown }> = [];
+  for (const key of new Set([...build.keys(), ...clean.keys()])) {
+    const l = build.get(key);
+    const r = clean.get(key);
+    if (key.startsWith('NAME#') && l && (!r || (r.readings as string[]).every((x) => (l.readings as string[]).includes(x)))) continue;
+    if (JSON.stringify(l) !== JSON.stringify(r)) out.push({ key: key.replace('\u0000', ' / '), build: l, clean: r });
+  }
+  return out;
+}
