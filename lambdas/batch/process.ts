@@ -22,7 +22,7 @@ import { resolveEntities } from '../index/resolve.js';
 import { compareSequencers, documentIdOf, fenceOf } from '../index/schema.js';
 import { getDocument, type DocumentVersion, type IndexStore } from '../index/store.js';
 import { writeVersion, type WriteOutcome } from '../index/writes.js';
-import { UnreadableError } from '../shared/errors.js';
+import { OverBudgetError, UnreadableError } from '../shared/errors.js';
 import type { S3Change } from './events.js';
 import { readDocuments, type SourceDocument } from './readers.js';
 
@@ -32,6 +32,8 @@ export interface BatchContext extends LeaseHolder {
   readonly model: NerModel;
   /** Largest object read, in bytes. */
   readonly maxObjectBytes: number;
+  /** Seconds the model may spend on one document before it is marked failed. @default 120 */
+  readonly documentSeconds?: number;
 }
 
 export type Outcome = 'indexed' | 'failed' | 'removed' | 'stale';
@@ -73,14 +75,21 @@ export async function processChange(ctx: BatchContext, change: S3Change): Promis
       if (e instanceof UnreadableError) return fail(ctx, version, e.message);
       throw e;
     }
-    if (docs.length === 1 && docs[0]!.line === undefined) return outcomeOf(await indexOne(ctx, version, docs[0]!), 'indexed');
+    if (docs.length === 1 && docs[0]!.line === undefined) {
+      try {
+        return outcomeOf(await indexOne(ctx, version, docs[0]!), 'indexed');
+      } catch (e) {
+        if (e instanceof OverBudgetError) return fail(ctx, version, e.message);
+        throw e;
+      }
+    }
     // A multi-document file: the file's record names its documents' lines; each document has its own record.
     const childLines = docs.map((d) => d.line!);
     const writeChildren = async () => {
       for (const doc of docs) {
         const child = { ...version, documentId: documentIdOf(change.bucket, change.key, doc.line), line: doc.line };
         if (doc.failure) await writeVersion(ctx.store, child, { status: 'failed', reason: doc.failure });
-        else await indexOne(ctx, child, doc);
+        else await indexOne(ctx, child, doc).catch((e) => (e instanceof OverBudgetError ? writeVersion(ctx.store, child, { status: 'failed', reason: e.message }) : Promise.reject(e)));
       }
     };
     const outcome = await writeVersion(ctx.store, version, { status: 'indexed', model: ctx.model.model, entities: [], titleChars: 0, chars: 0, childLines }, writeChildren);
@@ -97,7 +106,7 @@ const outcomeOf = (written: WriteOutcome, applied: Outcome): Outcome => (written
 async function indexOne(ctx: BatchContext, version: DocumentVersion, doc: SourceDocument): Promise<WriteOutcome> {
   const text = doc.title ? `${doc.title}\n\n${doc.text}` : doc.text;
   const titleChars = doc.title ? Array.from(doc.title).length : 0;
-  const entities = resolveEntities(await extractDocumentEntities(ctx.model, text));
+  const entities = resolveEntities(await extractDocumentEntities(ctx.model, text, { deadline: Date.now() + (ctx.documentSeconds ?? 120) * 1000 }));
   return writeVersion(ctx.store, version, {
     status: 'indexed',
     model: ctx.model.model,

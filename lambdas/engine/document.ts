@@ -25,6 +25,7 @@ import { entitiesOf, sentenceGroups, type Entity, type ScoredSpan } from './extr
 import type { NerModel, Sentences } from './model.js';
 import { spansToTags } from './tags.js';
 import type { Token } from './tokenize.js';
+import { OverBudgetError } from '../shared/errors.js';
 
 export type { ConsistencyOptions } from './defaults.js';
 
@@ -160,10 +161,15 @@ export async function labelDocuments(model: NerModel, sentences: readonly Docume
  * Entities of a whole document: every sentence tagged, then document consistency across
  * all of them, then offsets (code points) into `text`. Used by the batch path.
  */
-export async function extractDocumentEntities(model: NerModel, text: string, consistency: ConsistencyOptions = {}): Promise<Entity[]> {
+export async function extractDocumentEntities(model: NerModel, text: string, { deadline = Infinity, ...consistency }: ConsistencyOptions & { deadline?: number } = {}): Promise<Entity[]> {
   const sentences: Token[][] = [];
   const spans: ScoredSpan[][] = [];
   for (const group of sentenceGroups(text, DOCUMENT_GROUP_TOKENS)) {
+    // Checked between model calls: a call is bounded (DOCUMENT_GROUP_TOKENS), so the overrun is too.
+    if (Date.now() > deadline) {
+      const tokens = sentences.reduce((n, s) => n + s.length, 0);
+      throw new OverBudgetError(`tagging the document took longer than its time budget (stopped after ${tokens} tokens); split it into smaller files`, { tokens });
+    }
     sentences.push(...group);
     spans.push(...(await model.spanSentences(group.map((s) => s.map((t) => t.text)))));
   }

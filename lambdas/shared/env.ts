@@ -35,6 +35,10 @@ export const ENV = {
   indexTable: 'NERVE_INDEX_TABLE',
   /** Largest object the batch path reads, in bytes. */
   maxObjectBytes: 'NERVE_MAX_OBJECT_BYTES',
+  /** Seconds the model may spend on one document before it is marked failed. */
+  documentSeconds: 'NERVE_DOCUMENT_SECONDS',
+  /** Seconds a change waits before it tries again a file whose lease another worker holds. */
+  leaseRetrySeconds: 'NERVE_LEASE_RETRY_SECONDS',
   /** Seconds a worker's lease on a document lasts (the function's timeout). */
   leaseSeconds: 'NERVE_LEASE_SECONDS',
 } as const;

@@ -36,6 +36,7 @@ const OTHER_CODES = [
   'model_invalid',
   'malformed_event',
   'unreadable',
+  'over_budget',
   'lease_taken',
   'invalid_config',
   'dynamodb_unprocessed',
@@ -109,6 +110,13 @@ export class UnreadableError extends NerveError {
   }
 }
 
+/** A document needs more time than its budget allows (the batch path marks it failed with this reason). */
+export class OverBudgetError extends NerveError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('over_budget', message, details);
+  }
+}
+
 /** Another worker holds the document's lease: the change is retried later. */
 export class LeaseTakenError extends NerveError {
   constructor(documentId: string) {
@@ -137,7 +145,7 @@ export class UsageError extends NerveError {
   }
 }
 
-const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, MalformedEventError, UnreadableError, LeaseTakenError, ConfigError, UnprocessedItemsError, UsageError];
+const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, MalformedEventError, UnreadableError, OverBudgetError, LeaseTakenError, ConfigError, UnprocessedItemsError, UsageError];
 const BY_NAME = new Map<string, { prototype: NerveError }>(CLASSES.map((c) => [c.name, c]));
 
 /** An error as plain data, for postMessage (structured clone keeps neither class nor own fields of Errors). */

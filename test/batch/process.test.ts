@@ -112,6 +112,18 @@ describe('batch processing', () => {
     }
   });
 
+  it('marks a document the model cannot finish within its budget as failed, and indexes the rest of its file', async () => {
+    const long = Array.from({ length: 900 }, (_, i) => `Anna Kowalczyk met Ravi Mehta in Port Avery on day ${i}.`).join(' ');
+    const key = 'incoming/budget.jsonl';
+    const slow = { ...ctx, documentSeconds: 0.05 }; // several model calls' worth for the long line, less than one
+    expect(await processChange(slow, await put(ctx, key, `${JSON.stringify({ text: long })}\n{"text": "Tomas Berg visited Osterholm."}\n`))).toBe('indexed');
+    expect(await getDocument(ctx.store, documentIdOf(BUCKET, key, 1))).toMatchObject({ status: 'failed', reason: expect.stringMatching(/took longer than its time budget \(stopped after \d+ tokens\)/) });
+    expect((await getDocument(ctx.store, documentIdOf(BUCKET, key, 1)))!.reason).not.toMatch(/Kowalczyk/);
+    expect(await getDocument(ctx.store, documentIdOf(BUCKET, key, 2))).toMatchObject({ status: 'indexed' });
+    const whole = 'incoming/budget.txt';
+    expect(await processChange(slow, await put(ctx, whole, long))).toBe('failed');
+  });
+
   it('marks files that can never be read as failed, with the reason, instead of retrying', async () => {
     const cases: Array<[string, string | Uint8Array, RegExp]> = [
       ['incoming/x.exe', 'MZ', /unsupported file type/],

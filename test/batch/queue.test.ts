@@ -6,7 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,7 @@ beforeAll(async () => {
     // Shorter than the visibility timeout, as in AWS (300 s against 1,800 s): a dead worker's lease
     // has expired by the time its message comes back.
     NERVE_LEASE_SECONDS: '1',
+    NERVE_LEASE_RETRY_SECONDS: '1',
     NERVE_QUEUE_URL: queueUrl,
     NERVE_GPU_QUEUE_URL: '',
     NERVE_GPU_THRESHOLD_BYTES: '200000',
@@ -90,6 +91,25 @@ describe('ingest queue', () => {
       await worker.stop();
     }
   });
+
+  it('defers a change whose file another worker holds instead of failing it into the dead-letter queue', async () => {
+    const key = 'incoming/held.txt';
+    await emulators.s3.send(new PutObjectCommand({ Bucket: 'docs', Key: key, Body: 'Tomas Berg visited Osterholm.' }));
+    const id = documentIdOf('docs', key);
+    const db = DynamoDBDocumentClient.from(emulators.dynamo);
+    // Another worker holds the file for a while: longer than three receives of its message take.
+    await db.send(new PutCommand({ TableName: 'index', Item: { ...keys.lease(id), owner: 'another worker', expires: Date.now() + 60_000 } }));
+    const worker = await startInProcessWorker();
+    try {
+      await emulators.sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: s3EventMessage({ kind: 'created', bucket: 'docs', key, size: 29 }) }));
+      await new Promise((r) => setTimeout(r, 9000)); // 3 receives, 2 s visibility each, would have taken it to the DLQ
+      expect((await emulators.sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, WaitTimeSeconds: 0 }))).Messages ?? []).toEqual([]);
+      await db.send(new DeleteCommand({ TableName: 'index', Key: keys.lease(id) })); // the other worker is done
+      await expect.poll(async () => (await getDocument({ client: db, table: 'index' }, id))?.status, { timeout: 20_000, interval: 300 }).toBe('indexed');
+    } finally {
+      await worker.stop();
+    }
+  }, 40_000);
 
   it('recovers from a worker killed in the middle of a document', async () => {
     const key = 'incoming/long story.txt';
