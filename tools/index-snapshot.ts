@@ -2,7 +2,8 @@
  * The entity index as comparable data: every item of the table, keyed by pk/sk, without
  * what legitimately differs between two builds of the same final state (timestamps, the
  * leases of finished work, a document frequency counter at zero with nothing pending, the
- * tombstones of documents that are gone). The fault tests and `npm run bench:chaos`
+ * tombstones of documents that are gone, the random attempt id in a chunk set's name,
+ * `<seq>#<attempt>`: writes.ts). The fault tests and `npm run bench:chaos`
  * compare a build that suffered faults with a clean one this way.
  */
 import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -17,17 +18,21 @@ function normalize(item: Record<string, unknown>): Record<string, unknown> | und
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) {
     if (k === 'updatedAt') continue;
-    out[k] = v instanceof Set ? [...v].sort() : v;
+    out[k] = v instanceof Set ? [...v].sort() : k === 'chunkSet' ? withoutAttempt(v as string) : v;
   }
+  if ((item.sk as string).startsWith('ENT#')) out.sk = (item.sk as string).replace(/^(ENT#[^#]+#)[^#]+#/, '$1*#');
   return out;
 }
+
+const withoutAttempt = (chunkSet: string) => chunkSet.replace(/#[^#]*$/, '#*');
+const keyOf = (item: Record<string, unknown>) => `${item.pk}\u0000${(item.sk as string).startsWith('ENT#') ? (item.sk as string).replace(/^(ENT#[^#]+#)[^#]+#/, '$1*#') : item.sk}`;
 
 export async function snapshot(client: DynamoDBDocumentClient, table: string): Promise<Snapshot> {
   const out: Snapshot = new Map();
   for await (const page of paginateScan({ client }, { TableName: table, ConsistentRead: true })) {
     for (const item of page.Items ?? []) {
       const n = normalize(item);
-      if (n) out.set(`${item.pk}\u0000${item.sk}`, n);
+      if (n) out.set(keyOf(item), n);
     }
   }
   return out;

@@ -77,7 +77,7 @@ export async function writePosting(store: IndexStore, entity: EntityOf, content:
 }
 
 /**
- * Removes the posting of `documentId` for `entity` if a version older than `seq` wrote it,
+ * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote it,
  * taking it out of the frequency first (so a crash in between can only leave the
  * posting, which the retry removes), then the token.
  */
@@ -90,7 +90,8 @@ export async function removePosting(store: IndexStore, entity: EntityOf, documen
     const written = posting.seq as string;
     // Its writer may have died after recording the count but before forgetting its token.
     if (posting.counted === true) forget.push(countToken('+', documentId, written));
-    if (compareSequencers(written, seq) >= 0) return; // this version's own, or a newer one's
+    // A newer version's: not ours to remove. (Our own version's, for a key we no longer have: an earlier attempt's.)
+    if (compareSequencers(written, seq) > 0) return;
     if (posting.counted === true) await moveCount(store, entity, -1, token);
     // Uncounted: its writer crashed between its +1 and recording it; undo that +1 if it happened.
     else await undoIfPending(store, entity, +1, countToken('+', documentId, written));

@@ -48,8 +48,8 @@ export const ENTITY_CHUNK_PREFIX = 'ENT#';
 
 export const keys = {
   document: (documentId: string): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: 'META' }),
-  /** Chunks are per version (`seq`): a version's chunks never overwrite the live ones. */
-  entityChunk: (documentId: string, seq: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${chunkPrefix(seq)}${String(n).padStart(5, '0')}` }),
+  /** Chunks are per attempt at a version (`chunkSet`): they never overwrite the live ones. */
+  entityChunk: (documentId: string, chunkSet: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${chunkPrefix(chunkSet)}${String(n).padStart(5, '0')}` }),
   posting: (type: string, key: string, documentId: string): ItemKey => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
   frequency: (type: string, key: string): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' }),
@@ -95,8 +95,8 @@ export function documentIdOf(bucket: string, key: string, line?: number): string
   return line === undefined ? base : `${base}-L${line}`;
 }
 
-/** Sort-key prefix of one version's entity chunks. */
-export const chunkPrefix = (seq: string) => `${ENTITY_CHUNK_PREFIX}${seq}#`;
+/** Sort-key prefix of one chunk set (an attempt at a version) of entity chunks. */
+export const chunkPrefix = (chunkSet: string) => `${ENTITY_CHUNK_PREFIX}${chunkSet}#`;
 
 /**
  * A sequencer in the form the index stores and compares in conditions: upper case,

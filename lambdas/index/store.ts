@@ -40,7 +40,8 @@ export type VersionContent =
 /** What a version is about to write (writes.ts step 2), so that whoever comes next can undo it. */
 export interface WriteIntent {
   readonly seq: string;
-  readonly entityKeys: string[];
+  /** The attempt's chunk set: its chunks list the entities it posts. */
+  readonly chunkSet: string;
   readonly childLines: number[];
 }
 
@@ -57,10 +58,8 @@ export interface DocumentRecord extends DocumentVersion {
   readonly settled?: boolean;
   readonly entityCount?: number;
   readonly chunkCount: number;
-  /** `TYPE\u0000key` of every entity posted for this document. */
-  readonly entityKeys: string[];
-  /** Postings of earlier versions still to delete (kept until the clean-up finishes). */
-  readonly staleEntityKeys?: string[];
+  /** Which chunks hold this version's entities (`<seq>#<attempt>`): schema.ts chunkPrefix. */
+  readonly chunkSet?: string;
   /** Lines of the documents of a multi-document file (JSON lines, JSON array); numbers, not ids, to stay small. */
   readonly childLines?: number[];
   /** Lines of earlier versions' documents still to remove. */
@@ -82,11 +81,11 @@ export async function getDocument(store: IndexStore, documentId: string, { withI
 /** Entities with mentions, in order of first mention, of the version the record names. */
 export async function getEntities(store: IndexStore, record: DocumentRecord): Promise<ResolvedEntity[]> {
   const out: ResolvedEntity[] = [];
-  if (!record.seq || record.chunkCount === 0) return out;
+  if (!record.chunkSet) return out;
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
-    ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': chunkPrefix(record.seq) },
+    ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': chunkPrefix(record.chunkSet) },
     ConsistentRead: true,
   });
   for await (const page of pages) for (const item of page.Items ?? []) out.push(...(item.entities as ResolvedEntity[]));

@@ -4,14 +4,16 @@
  * anywhere, is completed by its retry or undone by the next version's writer.
  *
  * 1. Settle the previous version if it was left unsettled (its clean-up unfinished).
- * 2. Record the intent (the entity keys and children this version will write) on the
+ * 2. Record the intent (this attempt's chunk set and the version's children) on the
  *    document record, fenced: no newer version may have started.
- * 3. Write this version's entity chunks (keys of their own), postings (fenced, counted
- *    exactly once: postings.ts) and name readings.
- * 4. Replace the record, fenced, listing what the older versions and abandoned intents
- *    left that this version does not have (`staleEntityKeys`), unsettled.
- * 5. Clean up: remove the stale postings and the other versions' chunks; mark settled.
+ * 3. Write this attempt's entity chunks (keys of their own, so the live ones are never
+ *    overwritten), then its postings (fenced, counted exactly once: postings.ts) and
+ *    name readings. The chunks come first: they are the list of what the attempt posts.
+ * 4. Replace the record, fenced, naming its chunk set, unsettled.
+ * 5. Clean up: the postings of every other chunk set's entities this version lacks (older
+ *    versions, abandoned attempts), then those chunks, then stale children; mark settled.
  */
+import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
@@ -39,16 +41,15 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     }
   }
   const entities = content.status === 'indexed' ? content.entities : [];
-  const newKeys = [...new Set(entities.map(entityKey))];
   const children = content.status === 'indexed' ? (content.childLines ?? []) : [];
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
+  const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
   try {
     if (entities.length > 0 || children.length > 0) {
-      await recordIntent(store, documentId, seq, { entityKeys: union(newKeys, sameIntent?.entityKeys ?? []), childLines: union(children, sameIntent?.childLines ?? []) });
-      if (content.status === 'indexed') await writeItems(store, version, seq, content);
+      await recordIntent(store, documentId, seq, { chunkSet, childLines: union(children, sameIntent?.childLines ?? []) });
+      if (content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
       await writeChildren?.();
     }
-    const stale = union(prev?.entityKeys ?? [], prev?.staleEntityKeys ?? [], prev?.intent?.entityKeys ?? []).filter((k) => !newKeys.includes(k));
     const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !children.includes(c));
     const { entities: _, titleChars: __, childLines: ___, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown };
     const record: DocumentRecord = {
@@ -58,8 +59,7 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
       settled: false,
       entityCount: entities.length,
       chunkCount: content.status === 'indexed' ? chunkEntities(content.entities).length : 0,
-      entityKeys: newKeys,
-      staleEntityKeys: stale,
+      ...(entities.length > 0 ? { chunkSet } : {}),
       ...(children.length > 0 ? { childLines: children } : {}),
       ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
       updatedAt: new Date().toISOString(),
@@ -96,9 +96,9 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 }
 
 /** Step 3: chunks, postings, readings. */
-async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
   const { documentId } = version;
-  const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, seq, n), entities } } }));
+  const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), entities } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
@@ -119,21 +119,29 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
   await addReadings(store, readings);
 }
 
-/** Step 5, also the completion of an unsettled record left by a crash: stale postings, other versions' chunks, then settled. */
+/** Step 5, also the completion of an unsettled record left by a crash. */
 export async function cleanUp(store: IndexStore, record: DocumentRecord): Promise<void> {
   const seq = record.seq!;
-  await mapLimit((record.staleEntityKeys ?? []).map(splitEntityKey), PARALLEL_WRITES, ([type, key]) => removePosting(store, { type, key }, record.documentId, seq));
-  const own = chunkPrefix(seq);
-  const others: WriteRequest[] = [];
+  const own = record.chunkSet ? chunkPrefix(record.chunkSet) : undefined;
+  const mine = new Set<string>();
+  const others = new Set<string>();
+  const otherChunks: WriteRequest[] = [];
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
     ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': ENTITY_CHUNK_PREFIX },
-    ProjectionExpression: 'pk, sk',
     ConsistentRead: true,
   });
-  for await (const page of pages) for (const item of page.Items ?? []) if (!(item.sk as string).startsWith(own)) others.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
-  await batchWrite(store, others);
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const isOwn = own !== undefined && (item.sk as string).startsWith(own);
+      for (const e of item.entities as ResolvedEntity[]) (isOwn ? mine : others).add(entityKey(e));
+      if (!isOwn) otherChunks.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
+    }
+  }
+  const stale = [...others].filter((k) => !mine.has(k)).map(splitEntityKey);
+  await mapLimit(stale, PARALLEL_WRITES, ([type, key]) => removePosting(store, { type, key }, record.documentId, seq));
+  await batchWrite(store, otherChunks); // only now: until their postings are gone, they are the list of them
   for (const line of record.staleChildLines ?? []) {
     await writeVersion(store, { documentId: documentIdOf(record.bucket, record.key, line), bucket: record.bucket, key: record.key, line, sequencer: record.sequencer }, { status: 'deleted' });
   }
@@ -141,7 +149,7 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
     new UpdateCommand({
       TableName: store.table,
       Key: keys.document(record.documentId),
-      UpdateExpression: 'SET settled = :yes REMOVE staleEntityKeys, staleChildLines',
+      UpdateExpression: 'SET settled = :yes REMOVE staleChildLines',
       ConditionExpression: '#seq = :seq',
       ExpressionAttributeNames: { '#seq': 'seq' },
       ExpressionAttributeValues: { ':yes': true, ':seq': seq },

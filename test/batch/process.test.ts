@@ -2,7 +2,7 @@
  * The batch path against the emulators (dynalite, fauxqs S3) with real SDK calls:
  * formats, duplicates, out-of-order events, overwrite, delete, unreadable files.
  */
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Change } from '../../lambdas/batch/events.js';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
@@ -85,6 +85,23 @@ describe('batch processing', () => {
     expect(await entitiesOf(ctx, id)).toEqual([]);
     expect((await getDocument(ctx.store, id))?.status).toBe('deleted');
     expect(await processChange(ctx, created)).toBe('stale'); // the create arriving late changes nothing
+  });
+
+  it('follows what the bucket holds, not what the event says: a non-current version deleted, a delete marker removed', async () => {
+    const key = 'incoming/versioned.txt';
+    const id = documentIdOf(BUCKET, key);
+    await processChange(ctx, await put(ctx, key, 'Lena Dufresne spoke in Brindle.'));
+    // Deleting a non-current version: an ObjectRemoved event, while the current object stays.
+    const oldVersionRemoved: S3Change = { kind: 'removed', bucket: BUCKET, key, versionId: 'v-old', sequencer: nextSequencer(), eventTime: new Date().toISOString() };
+    expect(await processChange(ctx, oldVersionRemoved)).toBe('indexed');
+    expect((await entitiesOf(ctx, id)).map((e) => e.key)).toContain('lena dufresne');
+    // The current version deleted (a delete marker), then the marker removed: the object is back, and S3 sends only ObjectRemoved events.
+    await ctx.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: key }));
+    expect(await processChange(ctx, { ...oldVersionRemoved, versionId: undefined, sequencer: nextSequencer() })).toBe('removed');
+    await ctx.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: 'Lena Dufresne spoke in Brindle.' }));
+    expect(await processChange(ctx, { ...oldVersionRemoved, versionId: 'v-marker', sequencer: nextSequencer() })).toBe('indexed');
+    expect((await getDocument(ctx.store, id))?.status).toBe('indexed');
+    expect(await postings(ctx, 'PER', 'lena dufresne')).toContain(id);
   });
 
   it('indexes JSON lines one document per line and records the bad line as failed', async () => {
