@@ -8,4 +8,4 @@ import { documentView } from './view.js';
 
 const store = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: readEnv(ENV.indexTable) };
 
-export const handler = httpHandler(serviceTools(SERVICES.documents), (event) => documentView(store, event.pathParameters?.documentId));
+export const handler = httpHandler(serviceTools(SERVICES.documents), (event) => documentView(store, event.pathParameters?.documentId, event.queryStringParameters ?? {}));

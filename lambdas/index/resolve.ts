@@ -55,10 +55,24 @@ const SHORT_FORM: Record<string, (w: string[]) => string | undefined> = {
 };
 const root = (g: Group): Group => (g.parent ? root(g.parent) : g);
 
-export function resolveEntities(mentions: readonly Mention[]): ResolvedEntity[] {
+/**
+ * Longest mention text stored, in code points: a "name" of 10 MB without a space would
+ * otherwise be copied into every chunk and posting that mentions it. Offsets stay exact;
+ * the text ends with … where it was cut.
+ */
+export const MAX_MENTION_CHARS = 200;
+
+function clipped(m: Mention): Mention {
+  if (m.text.length <= MAX_MENTION_CHARS) return m; // UTF-16 length bounds the code points
+  const cps = Array.from(m.text);
+  return cps.length <= MAX_MENTION_CHARS ? m : { ...m, text: `${cps.slice(0, MAX_MENTION_CHARS - 1).join('')}…` };
+}
+
+export function resolveEntities(found: readonly Mention[]): ResolvedEntity[] {
   const groups = new Map<string, Group>();
-  for (const m of mentions) {
-    const key = normalizeName(m.text);
+  for (const original of found) {
+    const key = normalizeName(original.text); // from the whole text: a clipped one could merge two names
+    const m = clipped(original);
     if (!key) continue;
     const id = entityKey({ type: m.type, key });
     const g = groups.get(id) ?? { type: m.type, key, mentions: [] };

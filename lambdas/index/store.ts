@@ -2,6 +2,7 @@
  * Reading the entity index's documents (see schema.ts for the item layout), and the
  * pieces of a document's items that writes.ts (the write protocol) stores.
  */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
 import { batchGet, mapLimit, type IndexStore } from './dynamo.js';
 import type { ResolvedEntity } from './resolve.js';
@@ -78,18 +79,42 @@ export async function getDocument(store: IndexStore, documentId: string, { withI
   return item && (withIntent || item.status !== undefined) ? item : undefined;
 }
 
-/** Entities with mentions, in order of first mention, of the version the record names. */
-export async function getEntities(store: IndexStore, record: DocumentRecord): Promise<ResolvedEntity[]> {
+/**
+ * The entities of the version the record names, in order of first mention, from the
+ * `offset`th on: at most `limit` of them, read chunk by chunk and no further than needed.
+ * An entity with more mentions than a chunk holds is split over consecutive chunks
+ * (chunkEntities); it comes back whole.
+ */
+export async function getEntities(store: IndexStore, record: DocumentRecord, { offset = 0, limit = Infinity } = {}): Promise<{ entities: ResolvedEntity[]; more: boolean }> {
   const out: ResolvedEntity[] = [];
-  if (!record.chunkSet) return out;
+  if (!record.chunkSet) return { entities: out, more: false };
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
     ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': chunkPrefix(record.chunkSet) },
     ConsistentRead: true,
   });
-  for await (const page of pages) for (const item of page.Items ?? []) out.push(...(item.entities as ResolvedEntity[]));
-  return out;
+  let seen = 0;
+  let last: ResolvedEntity | undefined;
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      for (const e of item.entities as ResolvedEntity[]) {
+        if (last && last.type === e.type && last.key === e.key) {
+          if (seen > offset) last.mentions.push(...e.mentions); // the rest of a split entity
+          continue;
+        }
+        seen++;
+        if (seen <= offset) {
+          last = e;
+          continue;
+        }
+        if (out.length === limit) return { entities: out, more: true };
+        last = { ...e, mentions: [...e.mentions] };
+        out.push(last);
+      }
+    }
+  }
+  return { entities: out, more: false };
 }
 
 const CHUNK_BYTES = 128 * 1024;
@@ -134,8 +159,23 @@ export async function addReadings(store: IndexStore, readings: Map<string, Set<s
   const known = new Map((await batchGet(store, [...readings.keys()].map(keys.name), 'pk, readings')).map((i) => [i.pk as string, (i.readings as Set<string> | undefined) ?? new Set<string>()]));
   const missing = [...readings].map(([name, wanted]) => [name, [...wanted].filter((r) => !known.get(keys.name(name).pk)?.has(r))] as const).filter(([, add]) => add.length > 0);
   await mapLimit(missing, 8, async ([name, add]) => {
-    await store.client.send(
-      new UpdateCommand({ TableName: store.table, Key: keys.name(name), UpdateExpression: 'ADD readings :r', ExpressionAttributeValues: { ':r': new Set(add) } }),
-    );
+    await store.client
+      .send(
+        new UpdateCommand({
+          TableName: store.table,
+          Key: keys.name(name),
+          UpdateExpression: 'ADD readings :r',
+          // A name that already stands for MAX_READINGS entities learns no more: search weighs a
+          // name's first readings only (search/candidates.ts), and the item stays small.
+          ConditionExpression: 'attribute_not_exists(readings) OR size(readings) < :max',
+          ExpressionAttributeValues: { ':r': new Set(add.slice(0, MAX_READINGS)), ':max': MAX_READINGS },
+        }),
+      )
+      .catch((e) => {
+        if (!(e instanceof ConditionalCheckFailedException)) throw e;
+      });
   });
 }
+
+/** Most entities one name stands for in the vocabulary. */
+export const MAX_READINGS = 64;

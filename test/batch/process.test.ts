@@ -13,7 +13,7 @@ import type { BatchContext as Ctx } from '../../lambdas/batch/process.js';
 /** A document's entities, as the documents route reads them: through its record. */
 const entitiesOf = async (c: Ctx, id: string) => {
   const record = await getDocument(c.store, id);
-  return record ? getEntities(c.store, record) : [];
+  return record ? (await getEntities(c.store, record)).entities : [];
 };
 import type { Emulators } from '../../local/emulators.js';
 import { batchEnvironment, BUCKET, frequency, nextSequencer, postings, put } from '../helpers/batch.js';
