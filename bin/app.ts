@@ -4,12 +4,14 @@
  *   nerve:jwtIssuer, nerve:jwtAudience (comma-separated)   for auth=jwt
  *   nerve:allowOpenApi    true to accept auth=none
  *   nerve:provisionedConcurrency, nerve:maxProvisionedConcurrency, nerve:throttleRate, nerve:throttleBurst
- *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser
+ *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser (SigV4 headers allowed)
  *   nerve:model           the online (and search) model's name (default small)
  *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/
+ *                         (inside the repository while GPU workers are on: the worker image's build context)
  *   nerve:batchModel      the batch model's name (default ensemble)
  *   nerve:batchConcurrency  most concurrent batch invocations (default 10)
- *   nerve:gpuWorkers      false to leave the GPU workers out; nerve:maxGpuWorkers (default 4)
+ *   nerve:gpuWorkers      false to leave the GPU workers (and their queue) out: the batch function then
+ *                         processes large files too; nerve:maxGpuWorkers (default 4)
  * An unset value takes the construct's default (its *_DEFAULTS in lib/), as quoted here.
  */
 import { App, Validations } from 'aws-cdk-lib';
@@ -21,6 +23,9 @@ import { ONLINE_API_DEFAULTS, type ApiAuth } from '../lib/online-api.js';
 
 /** Feature flags the constructs rely on, also when an app is built outside the CDK CLI (tests). */
 export const FEATURE_FLAGS = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } as const;
+
+/** Request headers a browser may send with nerve:corsOrigins: JSON, a bearer token (jwt) and SigV4's signed headers (iam). */
+export const CORS_ALLOW_HEADERS = ['content-type', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'] as const;
 
 export function createApp(context: Record<string, unknown> = {}): { app: App; stack: NerveStack } {
   const app = new App({ context: { ...FEATURE_FLAGS, ...context } });
@@ -50,7 +55,7 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
       maxProvisionedConcurrency: num('maxProvisionedConcurrency'),
       throttleRateLimit: num('throttleRate'),
       throttleBurstLimit: num('throttleBurst'),
-      cors: origins ? { allowOrigins: origins, allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: ['content-type', 'authorization'] } : undefined,
+      cors: origins ? { allowOrigins: origins, allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: [...CORS_ALLOW_HEADERS] } : undefined,
     },
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -11,8 +11,9 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { RANK_INDEX } from '../lambdas/index/schema.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
 
-const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:DescribeTable'];
-const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
+// What lambdas/index/ calls, and nothing else: no DescribeTable, no transactions (ConditionCheckItem).
+const READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 
 export function grantIndex(role: iam.IRole, table: dynamodb.ITableV2, mode: 'read' | 'readWrite'): void {
   role.addToPrincipalPolicy(

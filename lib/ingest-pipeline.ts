@@ -8,7 +8,8 @@
  * rules could, but would change the event shape the handlers read. So every event goes
  * to one queue; the batch function forwards a file over `gpuThresholdBytes` to the GPU
  * workers' queue untouched, and the GPU workers also drain this queue when it backs up
- * (overflow). One event shape, one code path, two kinds of compute.
+ * (overflow). One event shape, one code path, two kinds of compute. Without GPU workers
+ * (`gpuQueue: false`) there is no GPU queue, and the function processes every file itself.
  */
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -53,6 +54,16 @@ export interface IngestPipelineProps {
   readonly maxObjectBytes?: number;
   /** Memory of the batch function in MB (3,538 MB is two vCPUs). @default 3538 */
   readonly memorySize?: number;
+  /**
+   * Whether GPU workers consume a GPU queue: false creates none, and the batch function
+   * then processes large files itself (no file is parked where nothing reads it). @default true
+   */
+  readonly gpuQueue?: boolean;
+  /**
+   * Days an overwritten or deleted document's old version is kept in the versioned bucket.
+   * At least the queues' retention (14 days): a queued event names the version it reads. @default 30
+   */
+  readonly noncurrentVersionDays?: number;
 }
 
 export const INGEST_PIPELINE_DEFAULTS = {
@@ -62,10 +73,17 @@ export const INGEST_PIPELINE_DEFAULTS = {
   gpuThresholdBytes: 512 * 1024,
   maxObjectBytes: 50 * 1024 * 1024,
   memorySize: 3538,
+  gpuQueue: true,
+  noncurrentVersionDays: 30,
+  /** No prop: days after which an upload never completed is aborted (its parts cost storage). */
+  abortIncompleteUploadDays: 7,
 } as const;
 
+/** Days a message stays in a queue, dead-letter queues included. */
+const QUEUE_RETENTION_DAYS = 14;
+
 /** Every problem with the settings, so that one synth reports them all. */
-function problemsOf(s: Settings<IngestPipelineProps, typeof INGEST_PIPELINE_DEFAULTS>): string[] {
+function problemsOf(s: Settings<IngestPipelineProps, typeof INGEST_PIPELINE_DEFAULTS>, props: IngestPipelineProps): string[] {
   const problems: string[] = [];
   const { maxConcurrency, batchSize, gpuThresholdBytes, maxObjectBytes } = s;
   if (!Number.isInteger(maxConcurrency) || maxConcurrency < 2 || maxConcurrency > 1000) problems.push(`maxConcurrency must be an integer from 2 to 1000 (SQS event source limits), got ${maxConcurrency}`);
@@ -73,6 +91,9 @@ function problemsOf(s: Settings<IngestPipelineProps, typeof INGEST_PIPELINE_DEFA
   if (!Number.isInteger(gpuThresholdBytes) || gpuThresholdBytes < 1) problems.push(`gpuThresholdBytes must be a positive integer, got ${gpuThresholdBytes}`);
   if (!Number.isInteger(maxObjectBytes) || maxObjectBytes < 1) problems.push(`maxObjectBytes must be a positive integer, got ${maxObjectBytes}`);
   problems.push(...memoryProblems('memorySize', s.memorySize));
+  const days = s.noncurrentVersionDays;
+  if (!Number.isInteger(days) || days < QUEUE_RETENTION_DAYS) problems.push(`noncurrentVersionDays must be an integer ≥ ${QUEUE_RETENTION_DAYS} (the queues' retention: a queued event names its version), got ${days}`);
+  if (!s.gpuQueue && props.gpuThresholdBytes !== undefined) problems.push('gpuThresholdBytes has no effect without the GPU queue (gpuQueue: false): leave it unset');
   return problems;
 }
 
@@ -80,16 +101,16 @@ export class IngestPipeline extends Construct {
   public readonly bucket: s3.IBucket;
   public readonly queue: sqs.IQueue;
   public readonly deadLetterQueue: sqs.IQueue;
-  /** Where large files go; the GPU workers consume it. */
-  public readonly gpuQueue: sqs.IQueue;
-  public readonly gpuDeadLetterQueue: sqs.IQueue;
+  /** Where large files go; the GPU workers consume it. Absent with `gpuQueue: false`. */
+  public readonly gpuQueue?: sqs.IQueue;
+  public readonly gpuDeadLetterQueue?: sqs.IQueue;
   public readonly function: lambda.IFunction;
   public readonly deadLetterAlarms: cloudwatch.IAlarm[];
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);
     const s = withDefaults(props, INGEST_PIPELINE_DEFAULTS);
-    const problems = problemsOf(s);
+    const problems = problemsOf(s, props);
     if (problems.length > 0) throw new ConfigError(`IngestPipeline ${id}: ${problems.join('; ')}`, { construct: id, problems });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -104,6 +125,14 @@ export class IngestPipeline extends Construct {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       versioned: true,
+      // Old versions go once no queued event can name them; then their delete markers.
+      lifecycleRules: [
+        {
+          noncurrentVersionExpiration: Duration.days(s.noncurrentVersionDays),
+          expiredObjectDeleteMarker: true,
+          abortIncompleteMultipartUploadAfter: Duration.days(s.abortIncompleteUploadDays),
+        },
+      ],
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'documents/',
       removalPolicy: RemovalPolicy.RETAIN,
@@ -111,23 +140,23 @@ export class IngestPipeline extends Construct {
     this.bucket = bucket;
 
     const queuePair = (name: string) => {
-      const dlq = new sqs.Queue(this, `${name}DeadLetters`, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
+      const dlq = new sqs.Queue(this, `${name}DeadLetters`, { encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS) });
       const queue = new sqs.Queue(this, name, {
         encryption: sqs.QueueEncryption.SQS_MANAGED,
         enforceSSL: true,
         visibilityTimeout: Duration.seconds(QUEUE_SETTINGS.visibilityTimeoutSeconds),
-        retentionPeriod: Duration.days(14),
+        retentionPeriod: Duration.days(QUEUE_RETENTION_DAYS),
         deadLetterQueue: { queue: dlq, maxReceiveCount: QUEUE_SETTINGS.maxReceiveCount },
       });
       return { queue, dlq };
     };
     const main = queuePair('Queue');
-    const gpu = queuePair('GpuQueue');
+    const gpu = s.gpuQueue ? queuePair('GpuQueue') : undefined;
     this.queue = main.queue;
     this.deadLetterQueue = main.dlq;
-    this.gpuQueue = gpu.queue;
-    this.gpuDeadLetterQueue = gpu.dlq;
-    this.deadLetterAlarms = [main.dlq, gpu.dlq].map(
+    this.gpuQueue = gpu?.queue;
+    this.gpuDeadLetterQueue = gpu?.dlq;
+    this.deadLetterAlarms = [main.dlq, ...(gpu ? [gpu.dlq] : [])].map(
       (dlq, i) =>
         new cloudwatch.Alarm(this, i === 0 ? 'DeadLettersAlarm' : 'GpuDeadLettersAlarm', {
           metric: dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
@@ -157,8 +186,8 @@ export class IngestPipeline extends Construct {
         [ENV.indexTable]: props.table.tableName,
         [ENV.leaseSeconds]: String(BATCH_FUNCTION_TIMEOUT_SECONDS),
         [ENV.maxObjectBytes]: String(s.maxObjectBytes),
-        [ENV.gpuQueueUrl]: gpu.queue.queueUrl,
-        [ENV.gpuThresholdBytes]: String(s.gpuThresholdBytes),
+        // Unset without a GPU queue: the handler then processes large files itself.
+        ...(gpu ? { [ENV.gpuQueueUrl]: gpu.queue.queueUrl, [ENV.gpuThresholdBytes]: String(s.gpuThresholdBytes) } : {}),
         // One model thread per vCPU, each with one intra-op thread: why, in batchModelThreads.
         [ENV.modelWorkers]: String(threads.workers),
         [ENV.intraOpThreads]: String(threads.intraOpThreads),
@@ -168,7 +197,9 @@ export class IngestPipeline extends Construct {
     });
     grantIngestRead(role, bucket);
     grantIndex(role, props.table, 'readWrite');
-    gpu.queue.grantSendMessages(role);
+    gpu?.queue.grantSendMessages(role);
+    // A change whose file another worker holds goes back to its own queue, delayed (lambdas/batch/handler.ts).
+    main.queue.grantSendMessages(role);
     fn.addEventSource(new SqsEventSource(main.queue, { batchSize: s.batchSize, maxConcurrency: s.maxConcurrency, reportBatchItemFailures: true }));
     this.function = fn;
   }

@@ -19,9 +19,9 @@ export interface NerveStackProps extends StackProps {
   /** Options of the online API (auth, throttling, CORS, concurrency); search uses its model and memory size too. */
   readonly online?: Omit<OnlineApiProps, 'onnxRuntimeLayer' | 'modelsLayer'>;
   /** Options of the batch path (model, concurrency, GPU threshold). */
-  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'onnxRuntimeLayer' | 'modelsLayer'>;
-  /** GPU workers on ECS; `false` leaves them out. @default {} (enabled, scaled to zero) */
-  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model'> | false;
+  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'onnxRuntimeLayer' | 'modelsLayer' | 'gpuQueue'>;
+  /** GPU workers on ECS; `false` leaves them out, and their queue: the batch function then processes large files too. @default {} (enabled, scaled to zero) */
+  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model' | 'modelsDir'> | false;
   /** Folder holding the model folders to ship (your own models, too). @default the repository's models/ */
   readonly modelsDir?: string;
 }
@@ -67,11 +67,14 @@ export class NerveStack extends Stack {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'Only CDK\'s BucketNotificationsHandler (a deploy-time custom resource) uses the managed basic execution role; Nerve\'s functions have their own scoped roles.',
     });
-    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, table: this.index.table, onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.batchModelsLayer });
-    if (props.gpuWorkers !== false) {
+    const gpuQueue = props.gpuWorkers !== false;
+    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, gpuQueue, table: this.index.table, onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.batchModelsLayer });
+    if (props.gpuWorkers !== false && this.ingest.gpuQueue) {
       this.gpuWorkers = new GpuWorkers(this, 'GpuWorkers', {
         ...props.gpuWorkers,
+        // The image carries the batch model from the same folder as the batch models layer.
         model: batchModel,
+        modelsDir,
         table: this.index.table,
         bucket: this.ingest.bucket,
         queue: this.ingest.gpuQueue,

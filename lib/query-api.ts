@@ -2,12 +2,17 @@
  * The query side of the HTTP API: POST /v1/search (the online model on the query, then
  * the entity index) and GET /v1/documents/{documentId}. Both functions only read the
  * index. The routes join an existing HttpApi (OnlineApi's) and inherit its default
- * authorizer, so one auth setting covers every route.
+ * authorizer, so one auth setting covers every route. Search cursors are signed with one
+ * generated secret (Secrets Manager) that every search instance reads, so a nextCursor
+ * from one instance is valid on any other.
  */
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
@@ -40,6 +45,8 @@ export const QUERY_API_DEFAULTS = {
   documentsMemorySize: 512,
   /** No prop: like the online function, a caller is waiting. */
   timeout: ONLINE_API_DEFAULTS.timeout,
+  /** No prop: characters of the generated cursor secret (letters and digits). */
+  cursorSecretLength: 64,
 } as const;
 
 export class QueryApi extends Construct {
@@ -47,6 +54,8 @@ export class QueryApi extends Construct {
   public readonly searchFunction: lambda.IFunction;
   /** Serves GET /v1/documents/{documentId}. */
   public readonly documentsFunction: lambda.IFunction;
+  /** Signs search cursors; only the search function reads it. */
+  public readonly cursorSecret: secretsmanager.ISecret;
 
   constructor(scope: Construct, id: string, props: QueryApiProps) {
     super(scope, id);
@@ -54,7 +63,7 @@ export class QueryApi extends Construct {
     const problems = [...memoryProblems('memorySize', s.memorySize), ...memoryProblems('documentsMemorySize', s.documentsMemorySize)];
     if (problems.length > 0) throw new ConfigError(`QueryApi ${id}: ${problems.join('; ')}`, { construct: id, problems });
 
-    const documents = readOnlyFunction(this, 'Documents', s.table, {
+    const { fn: documents } = readOnlyFunction(this, 'Documents', s.table, {
       entry: 'lambdas/documents/handler.ts',
       description: 'Nerve: GET /v1/documents/{documentId}',
       memorySize: s.documentsMemorySize,
@@ -64,22 +73,34 @@ export class QueryApi extends Construct {
     props.api.addRoutes({ path: '/v1/documents/{documentId}', methods: [apigw.HttpMethod.GET], integration: new HttpLambdaIntegration('Documents', documents) });
     this.documentsFunction = documents;
 
-    const search = readOnlyFunction(this, 'Search', s.table, {
+    const cursorSecret = new secretsmanager.Secret(this, 'CursorSecret', {
+      description: 'Nerve: signs search cursors (nextCursor)',
+      generateSecretString: { excludePunctuation: true, passwordLength: s.cursorSecretLength },
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    Validations.of(cursorSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason: 'The secret only signs search cursors, which expire within an hour; rotating it would only invalidate open cursors. Replace it (or set NERVE_CURSOR_SECRET) to revoke them all.',
+    });
+    this.cursorSecret = cursorSecret;
+
+    const { fn: search, role: searchRole } = readOnlyFunction(this, 'Search', s.table, {
       entry: 'lambdas/search/handler.ts',
       description: 'Nerve: POST /v1/search',
       memorySize: s.memorySize,
       timeout: s.timeout,
       layers: [props.onnxRuntimeLayer, props.modelsLayer],
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model) },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model), [ENV.cursorSecretArn]: cursorSecret.secretArn },
     });
+    cursorSecret.grantRead(searchRole);
     props.api.addRoutes({ path: '/v1/search', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Search', search) });
     this.searchFunction = search;
   }
 }
 
-/** A function that reads the entity index (the table and its rank index) and nothing else. */
-function readOnlyFunction(scope: Construct, id: string, table: dynamodb.ITableV2, props: NerveFunctionProps): lambda.IFunction {
+/** A function that reads the entity index (the table and its rank index), and its role for any further grant. */
+function readOnlyFunction(scope: Construct, id: string, table: dynamodb.ITableV2, props: NerveFunctionProps): { fn: lambda.IFunction; role: iam.Role } {
   const { fn, role } = nerveFunction(scope, id, { ...props, environment: { [ENV.indexTable]: table.tableName, ...props.environment } });
   grantIndex(role, table, 'read');
-  return fn;
+  return { fn, role };
 }

@@ -5,14 +5,22 @@
  * core instead of queueing behind the emulators on the main thread. An environment that
  * dies is replaced, as Lambda replaces one; what it was processing comes back from the
  * queue after the visibility timeout.
+ *
+ * Stopping asks each environment to finish its batch; one that has not within the grace
+ * period (a document stuck in a reader or the model, a synchronous loop that never reads
+ * the request) is terminated: V8 interrupts its JavaScript wherever it is. What it was
+ * processing stays in the queue, or, once the stack is down, is found again by the next
+ * start's reconciliation.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
 export interface BatchEnvironments {
-  /** Finish each environment's current batch, then end the threads. */
-  stop(): Promise<void>;
+  /** Finish each environment's current batch, then end the threads; after `graceMs` (default 3 s), end them anyway. */
+  stop(options?: { graceMs?: number }): Promise<void>;
 }
+
+const DEFAULT_GRACE_MS = 3_000;
 
 export async function startBatchEnvironments({ queueUrl, count = defaultCount(), batchSize = 10 }: { queueUrl: string; count?: number; batchSize?: number }): Promise<BatchEnvironments> {
   if (!Number.isInteger(count) || count < 1) throw new RangeError(`the number of batch environments must be a positive integer, got ${count}`);
@@ -49,16 +57,22 @@ export async function startBatchEnvironments({ queueUrl, count = defaultCount(),
     throw e;
   }
   return {
-    stop: async () => {
+    stop: async ({ graceMs = DEFAULT_GRACE_MS } = {}) => {
       stopping = true;
       await Promise.all(
         [...live].map(async (w) => {
+          let timer: NodeJS.Timeout | undefined;
           const stopped = new Promise<unknown>((resolve) => {
             w.once('message', resolve);
             w.once('exit', resolve);
+            timer = setTimeout(() => {
+              console.error(`a batch environment did not finish its batch within ${graceMs} ms; terminating it`);
+              resolve(undefined);
+            }, graceMs);
           });
           w.postMessage('stop');
           await stopped;
+          clearTimeout(timer);
           await w.terminate(); // the handler's AWS clients keep sockets that would hold the thread
         }),
       );

@@ -1,8 +1,9 @@
 /**
  * The local stack's AWS emulators, bound to 127.0.0.1 only:
  * - dynalite (DynamoDB on LevelDB; persistent on disk when given a folder),
- * - fauxqs (SQS and S3, in memory), built with its exported app factory so it listens on
- *   127.0.0.1 rather than every interface.
+ * - fauxqs (SQS in memory; S3 in memory, or on disk when given a folder: durable-s3.ts),
+ *   built with its exported app factory so it listens on 127.0.0.1 rather than every
+ *   interface.
  * Tables, queues and buckets are created from the same definitions the CDK uses.
  */
 import { createRequire } from 'node:module';
@@ -14,6 +15,7 @@ import { buildApp } from 'fauxqs';
 import { TABLE_KEYS } from '../lambdas/index/schema.js';
 import { QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
 import { localClientConfig, localS3Config } from './config.js';
+import { openDurableS3Store } from './durable-s3.js';
 
 const require = createRequire(import.meta.url);
 const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
@@ -24,15 +26,21 @@ export interface Emulators {
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
+  /** With a bucket folder: since when it has kept the buckets (ms since epoch). */
+  readonly bucketsKeptSince?: number;
   stop(): Promise<void>;
 }
 
-export async function startEmulators({ dataDir }: { dataDir?: string } = {}): Promise<Emulators> {
+/** `dataDir` keeps the tables (dynalite's LevelDB), `bucketDir` the buckets; without them, they live in memory. */
+export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string; bucketDir?: string } = {}): Promise<Emulators> {
   const dyn = dynalite({ path: dataDir, createTableMs: 0 });
   await new Promise<void>((resolve, reject) => dyn.listen(0, '127.0.0.1', () => resolve()).on('error', reject));
   const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
 
-  const app = buildApp({ logger: false, host: '127.0.0.1' });
+  const durable = bucketDir ? await openDurableS3Store(bucketDir) : undefined;
+  // buildApp takes each store it is given and makes the others (fauxqs 1.9's app.js); its type asks for all three.
+  const stores = durable && ({ s3Store: durable.store } as unknown as NonNullable<Parameters<typeof buildApp>[0]>['stores']);
+  const app = buildApp({ logger: false, host: '127.0.0.1', stores });
   const awsEndpoint = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
 
   const dynamo = new DynamoDBClient(localClientConfig(dynamoEndpoint));
@@ -44,6 +52,7 @@ export async function startEmulators({ dataDir }: { dataDir?: string } = {}): Pr
     dynamo,
     s3,
     sqs,
+    bucketsKeptSince: durable?.since,
     stop: async () => {
       dynamo.destroy();
       s3.destroy();

@@ -36,15 +36,25 @@ export interface FaultyClient {
   readonly fired: Array<Fault & { call: number }>;
   /** Arms a fault (replacing any armed one); undefined disarms. */
   arm(fault: Fault | undefined): void;
+  /** True after a crash, when the client was made with `staysDead`: every call fails until `revive()`. */
+  readonly dead: boolean;
+  /** A new process takes over: calls reach DynamoDB again. */
+  revive(): void;
 }
 
-export function faultyClient(real: DynamoDBDocumentClient): FaultyClient {
+/**
+ * @param staysDead after a crash, the "process" is gone: later calls (its lease's
+ *   release, its renewal timer) fail too, as they would, until `revive()`.
+ */
+export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false } = {}): FaultyClient {
   const calls = new Map<string, number>();
   const fired: FaultyClient['fired'] = [];
   let armed: Fault | undefined;
+  let dead = false;
   const client = Object.create(real) as DynamoDBDocumentClient;
   const send = async (command: { constructor: { name: string }; input: Record<string, any> }): Promise<unknown> => {
     const name = command.constructor.name;
+    if (dead) throw new InjectedCrash(`${name} after the process died`);
     // Leases are renewed on a timer: counting them would make the Nth write a moving target
     // (their faults are the leases' own tests).
     const pk = (command.input.Key ?? command.input.Item)?.pk as string | undefined;
@@ -58,9 +68,11 @@ export function faultyClient(real: DynamoDBDocumentClient): FaultyClient {
     fired.push({ ...fault, call: calls.get(fault.command)! });
     switch (fault.kind) {
       case 'crash-before':
+        dead = staysDead;
         throw new InjectedCrash(`${name} #${fault.nth}, before it was sent`);
       case 'crash-after':
         await (real.send as (c: unknown) => Promise<unknown>)(command);
+        dead = staysDead;
         throw new InjectedCrash(`${name} #${fault.nth}, after DynamoDB applied it`);
       case 'throttle':
         throw new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata: { httpStatusCode: 400 } });
@@ -76,5 +88,14 @@ export function faultyClient(real: DynamoDBDocumentClient): FaultyClient {
     }
   };
   Object.defineProperty(client, 'send', { value: send });
-  return { client, calls, fired, arm: (f) => (armed = f) };
+  return {
+    client,
+    calls,
+    fired,
+    arm: (f) => (armed = f),
+    get dead() {
+      return dead;
+    },
+    revive: () => (dead = false),
+  };
 }

@@ -10,29 +10,42 @@ import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb
 
 export type Snapshot = Map<string, Record<string, unknown>>;
 
-function normalize(item: Record<string, unknown>): Record<string, unknown> | undefined {
+export interface SnapshotOptions {
+  /**
+   * Leave out which version wrote what (sequencers, fences, chunk sets): for comparing
+   * an index built through many versions with one built once from the final state.
+   */
+  readonly ignoreVersions?: boolean;
+}
+
+const VERSION_FIELDS = new Set(['seq', 'sequencer', 'chunkSet', 'versionId']);
+
+function normalize(item: Record<string, unknown>, { ignoreVersions = false }: SnapshotOptions): Record<string, unknown> | undefined {
   const pk = item.pk as string;
   if (pk.startsWith('LEASE#')) return undefined;
   if (pk.startsWith('DF#') && item.count === 0 && item.pending === undefined) return undefined;
   if (pk.startsWith('DOC#') && item.sk === 'META' && item.status === 'deleted') return undefined;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(item).sort(([a], [b]) => a.localeCompare(b))) {
-    if (k === 'updatedAt') continue;
+    if (k === 'updatedAt' || (ignoreVersions && VERSION_FIELDS.has(k))) continue;
     out[k] = v instanceof Set ? [...v].sort() : k === 'chunkSet' ? withoutAttempt(v as string) : v;
   }
-  if ((item.sk as string).startsWith('ENT#')) out.sk = (item.sk as string).replace(/^(ENT#[^#]+#)[^#]+#/, '$1*#');
+  if ((item.sk as string).startsWith('ENT#')) out.sk = chunkKey(item.sk as string, ignoreVersions);
   return out;
 }
 
-const withoutAttempt = (chunkSet: string) => chunkSet.replace(/#[^#]*$/, '#*');
-const keyOf = (item: Record<string, unknown>) => `${item.pk}\u0000${(item.sk as string).startsWith('ENT#') ? (item.sk as string).replace(/^(ENT#[^#]+#)[^#]+#/, '$1*#') : item.sk}`;
+/** A chunk's sort key without its attempt id (and without its version, if asked). */
+const chunkKey = (sk: string, ignoreVersions: boolean) => (ignoreVersions ? sk.replace(/^ENT#[^#]+#[^#]+#/, 'ENT#*#*#') : sk.replace(/^(ENT#[^#]+#)[^#]+#/, '$1*#'));
 
-export async function snapshot(client: DynamoDBDocumentClient, table: string): Promise<Snapshot> {
+const withoutAttempt = (chunkSet: string) => chunkSet.replace(/#[^#]*$/, '#*');
+const keyOf = (item: Record<string, unknown>, ignoreVersions: boolean) => `${item.pk}\u0000${(item.sk as string).startsWith('ENT#') ? chunkKey(item.sk as string, ignoreVersions) : item.sk}`;
+
+export async function snapshot(client: DynamoDBDocumentClient, table: string, options: SnapshotOptions = {}): Promise<Snapshot> {
   const out: Snapshot = new Map();
   for await (const page of paginateScan({ client }, { TableName: table, ConsistentRead: true })) {
     for (const item of page.Items ?? []) {
-      const n = normalize(item);
-      if (n) out.set(keyOf(item), n);
+      const n = normalize(item, options);
+      if (n) out.set(keyOf(item, options.ignoreVersions ?? false), n);
     }
   }
   return out;

@@ -1,30 +1,37 @@
 /**
  * Lambda entry for POST /v1/search: the small model on the query, read-only access to
- * the entity index. The model loads once per execution environment.
+ * the entity index. The model and the cursor secret load once per execution environment.
  */
-import { randomBytes } from 'node:crypto';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadModel } from '../engine/load.js';
 import { httpHandler, serviceTools } from '../http/handler.js';
 import { parseJsonObject } from '../http/request.js';
 import { QUERY_MODEL_THREADS, SERVICES } from '../shared/contract.js';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
-import { encodeCursor, MAX_QUERY_CHARS, readSearchRequest } from './request.js';
+import { encodeCursor, MAX_QUERY_CHARS, readSearchRequest, resolveCursorSecret } from './request.js';
 import { search } from './search.js';
 
+const tools = serviceTools(SERVICES.search);
 const store = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: readEnv(ENV.indexTable) };
 const model = await loadModel(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, QUERY_MODEL_THREADS.intraOpThreads) });
 const knownTypes = [...new Set(model.labels.filter((l) => l !== 'O').map((l) => l.slice(2)))];
-// Without a configured secret, cursors are valid for this execution environment only.
-const cursorSecret = process.env[ENV.cursorSecret] || randomBytes(32).toString('hex');
+// One secret for every instance (the stack's), so that a nextCursor works on any of them.
+const cursorSecret = await resolveCursorSecret(
+  { secret: process.env[ENV.cursorSecret], secretArn: process.env[ENV.cursorSecretArn] },
+  {
+    fetchSecret: async (arn) => (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }))).SecretString,
+    warn: (message) => tools.logger.warn(message),
+  },
+);
 const limits = { maxBodyBytes: MAX_QUERY_CHARS * 6 + 4096, tooLargeHint: `Queries are limited to ${MAX_QUERY_CHARS} characters.` };
 
-export const handler = httpHandler(serviceTools(SERVICES.search), async (event, { logger, metrics }) => {
+export const handler = httpHandler(tools, async (event, { logger, metrics }) => {
   const request = readSearchRequest(parseJsonObject(event, limits), { knownTypes, cursorSecret });
   const { requests, nextOffset, ...response } = await search(store, model, request);
   metrics.addMetric('dynamodbRequests', MetricUnit.Count, requests);
   logger.info('search', { queryEntities: response.queryEntities.length, results: response.results.length, requests });
-  return { ...response, ...(nextOffset !== undefined ? { nextCursor: encodeCursor(nextOffset, request.query, cursorSecret) } : {}) };
+  return { ...response, ...(nextOffset !== undefined ? { nextCursor: encodeCursor(nextOffset, request, cursorSecret) } : {}) };
 });

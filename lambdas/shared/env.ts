@@ -31,6 +31,8 @@ export const ENV = {
   overflowQueueUrl: 'NERVE_OVERFLOW_QUEUE_URL',
   /** Secret that signs search cursors (any long random string; rotating it invalidates open cursors). */
   cursorSecret: 'NERVE_CURSOR_SECRET',
+  /** The Secrets Manager secret (ARN) that signs search cursors, which the stack creates; NERVE_CURSOR_SECRET overrides it. */
+  cursorSecretArn: 'NERVE_CURSOR_SECRET_ARN',
   /** The entity index table. */
   indexTable: 'NERVE_INDEX_TABLE',
   /** Largest object the batch path reads, in bytes. */

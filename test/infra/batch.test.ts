@@ -88,5 +88,21 @@ describe('batch path in the app', () => {
     t.resourceCountIs('AWS::ECS::Service', 0);
     t.resourceCountIs('AWS::Lambda::Function', 4 + 1); // online, documents, search, batch + CDK's notifications handler
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });
+    // Nothing would read a GPU queue: large files stay with the batch function, none is parked for 14 days.
+    expect(Object.keys(t.findResources('AWS::SQS::Queue')).filter((id) => /Gpu/.test(id))).toEqual([]);
+    const batch = Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Description: Match.stringLikeRegexp('Nerve batch NER') } }))[0]!;
+    expect(batch.Properties.Environment.Variables).not.toHaveProperty('NERVE_GPU_QUEUE_URL');
+  });
+
+  it('the worker image is built with the batch model and models folder named in context', () => {
+    const manifest = JSON.parse(readFileSync(join(assemblyDir, 'Nerve.assets.json'), 'utf8'));
+    const images = Object.values(manifest.dockerImages) as Array<{ source: { dockerBuildArgs: Record<string, string> } }>;
+    expect(images.map((i) => i.source.dockerBuildArgs)).toEqual([{ MODELS_DIR: 'test/fixtures', BATCH_MODEL: 'tiny-model' }]);
+  });
+
+  it('no launch configuration (new accounts cannot create one); no role may describe the table or check conditions', () => {
+    template.resourceCountIs('AWS::AutoScaling::LaunchConfiguration', 0);
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
+    expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/dynamodb:DescribeTable|dynamodb:ConditionCheckItem/);
   });
 });

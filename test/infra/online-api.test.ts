@@ -95,6 +95,10 @@ describe('the HTTP API in the app', () => {
     t.hasResourceProperties('AWS::Lambda::Alias', { ProvisionedConcurrencyConfig: { ProvisionedConcurrentExecutions: 2 } });
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 2, MaxCapacity: 4 });
     t.hasResourceProperties('AWS::ApiGatewayV2::Api', { CorsConfiguration: Match.objectLike({ AllowOrigins: ['https://app.example.com'] }) });
+    // A browser call signed with SigV4 (auth iam) sends these; a preflight that omits one fails the call.
+    const cors = Object.values(t.findResources('AWS::ApiGatewayV2::Api'))[0]!.Properties.CorsConfiguration;
+    expect([...cors.AllowHeaders].sort()).toEqual(['authorization', 'content-type', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token']);
+    expect(cors.AllowMethods).toEqual(['GET', 'POST']);
   });
 
   it('a JWT authorizer from context covers every route', () => {

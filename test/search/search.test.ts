@@ -90,7 +90,7 @@ describe('search', () => {
     const page1 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1 }));
     expect(page1.results).toHaveLength(1);
     expect(page1.nextOffset).toBe(1);
-    const cursor = encodeCursor(page1.nextOffset!, 'Anna Kowalczyk and Ravi Mehta', SECRET);
+    const cursor = encodeCursor(page1.nextOffset!, { query: 'Anna Kowalczyk and Ravi Mehta', limit: 1 }, SECRET);
     const page2 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1, cursor }));
     expect(page2.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
     expect(page2.nextOffset).toBeUndefined();
@@ -116,8 +116,8 @@ describe('search', () => {
       [{ query: 'x', limit: '5' }, /"limit" must be an integer/, 400],
       [{ query: 'x', types: ['PLANET'] }, /unknown entity type "PLANET"; known types are LOC, MISC, ORG, PER/, 400],
       [{ query: 'x', cursor: 'garbage' }, /must be a cursor returned as nextCursor/, 400],
-      [{ query: 'x', cursor: encodeCursor(5, 'x', 'another-secret') }, /altered or comes from another deployment/, 400],
-      [{ query: 'x', cursor: encodeCursor(5, 'y', SECRET) }, /belongs to a different query/, 400],
+      [{ query: 'x', cursor: encodeCursor(5, { query: 'x', limit: 10 }, 'another-secret') }, /altered or comes from another deployment/, 400],
+      [{ query: 'x', cursor: encodeCursor(5, { query: 'y', limit: 10 }, SECRET) }, /belongs to a different query/, 400],
     ];
     for (const [body, message, status] of cases) {
       try {

@@ -1,3 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { App } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -5,8 +8,11 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EntityIndex } from '../../../lib/entity-index.js';
 import { GPU_WORKERS_DEFAULTS, GpuWorkers, type GpuWorkersProps } from '../../../lib/gpu-workers.js';
+import { fixtures, repoRoot } from '../../helpers/paths.js';
 import { bareStack, configErrorOf } from '../../helpers/synth.js';
+import { scalingChanges } from './step-scaling.js';
 
+const appOf = new WeakMap<Template, App>();
 function build(props: Partial<GpuWorkersProps> = {}) {
   const stack = bareStack();
   const queue = (id: string) => new sqs.Queue(stack, id, { enforceSSL: true });
@@ -17,15 +23,28 @@ function build(props: Partial<GpuWorkersProps> = {}) {
     overflowQueue: queue('Queue'),
     ...props,
   });
-  return Template.fromStack(stack);
+  const template = Template.fromStack(stack);
+  appOf.set(template, stack.node.root as App);
+  return template;
 }
 
 const container = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0];
 const env = (t: Template) => Object.fromEntries(container(t).Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
-/** Resources of a type whose logical ID matches: CDK names the scaling policies and alarms after the scaleOnMetric id. */
-const named = (t: Template, type: string, id: RegExp) => Object.entries(t.findResources(type)).filter(([logicalId]) => id.test(logicalId)).map(([, r]) => r.Properties);
-const stepPolicies = (t: Template, id: RegExp) => named(t, 'AWS::ApplicationAutoScaling::ScalingPolicy', id).map((p) => p.StepScalingPolicyConfiguration);
-const alarmThresholds = (t: Template, id: RegExp) => named(t, 'AWS::CloudWatch::Alarm', id).map((a) => a.Threshold as number).sort((a, b) => a - b);
+const launchTemplateData = (t: Template) => Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0]!.Properties.LaunchTemplateData;
+/** The services of the VPC endpoints of a type, by the name after com.amazonaws.<region>. */
+const endpoints = (t: Template, type: 'Gateway' | 'Interface') =>
+  Object.values(t.findResources('AWS::EC2::VPCEndpoint'))
+    .filter((e) => (e.Properties.VpcEndpointType ?? 'Gateway') === type)
+    .map((e) => JSON.stringify(e.Properties.ServiceName).match(/\.([a-z0-9.-]+)"\]\]\}$/)![1])
+    .sort();
+/** The worker image's asset in the cloud assembly: its build arguments and the folder it is built from. */
+function imageAsset(t: Template) {
+  const assembly = appOf.get(t)!.synth();
+  const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8'));
+  const images = Object.values(manifest.dockerImages) as Array<{ source: { directory: string; dockerFile: string; dockerBuildArgs?: Record<string, string> } }>;
+  expect(images).toHaveLength(1);
+  return { ...images[0]!.source, directory: join(assembly.directory, images[0]!.source.directory) };
+}
 
 let template: Template;
 beforeAll(() => {
@@ -37,22 +56,48 @@ describe('GpuWorkers defaults', () => {
     template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0, DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0 }) });
   });
 
-  it('instances: g5.xlarge, from 0 to 4, IMDSv2, encrypted root volume', () => {
-    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0', MaxSize: '4' });
-    template.hasResourceProperties('AWS::AutoScaling::LaunchConfiguration', {
+  it('instances: g5.xlarge, from 0 to 4, IMDSv2 with hop limit 1, encrypted root volume, from a launch template', () => {
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0', MaxSize: '4', LaunchTemplate: Match.objectLike({ LaunchTemplateId: Match.anyValue() }) });
+    // New accounts can no longer create launch configurations.
+    template.resourceCountIs('AWS::AutoScaling::LaunchConfiguration', 0);
+    expect(launchTemplateData(template)).toMatchObject({
       InstanceType: 'g5.xlarge',
-      MetadataOptions: { HttpTokens: 'required' },
+      // Hop limit 1: containers (bridge network) cannot reach the instance's credentials; tasks use their task role.
+      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
       BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 60 } }],
     });
+  });
+
+  it('no instance gets a public IP: isolated subnets, no internet gateway, no NAT', () => {
+    template.resourceCountIs('AWS::EC2::InternetGateway', 0);
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+    const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
+    expect(subnets.length).toBe(2);
+    for (const s of subnets) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
+    expect(JSON.stringify(launchTemplateData(template))).not.toMatch(/"AssociatePublicIpAddress":true/);
+  });
+
+  it('VPC endpoints for what the worker and the ECS agent reach: S3 and DynamoDB gateways, interfaces for SQS, ECR, logs and ECS', () => {
+    expect(endpoints(template, 'Gateway')).toEqual(['dynamodb', 's3']);
+    expect(endpoints(template, 'Interface')).toEqual(['ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs', 'sqs']);
+    for (const e of Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))) expect(e.Properties.PrivateDnsEnabled).toBe(true);
   });
 
   it('capacity provider: managed scaling and draining', () => {
     template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED' }), ManagedDraining: 'ENABLED' }) });
   });
 
-  it('no inbound traffic: the security group has no ingress', () => {
-    for (const sg of Object.values(template.findResources('AWS::EC2::SecurityGroup'))) expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
-    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  it('no inbound traffic to the instances; the endpoints accept HTTPS from the instances only', () => {
+    const groups = template.findResources('AWS::EC2::SecurityGroup');
+    const instances = Object.entries(groups).filter(([, g]) => /no inbound/.test(g.Properties.GroupDescription));
+    expect(instances).toHaveLength(1);
+    expect(instances[0]![1].Properties.SecurityGroupIngress).toBeUndefined();
+    const rules = [
+      ...Object.values(groups).flatMap((g) => g.Properties.SecurityGroupIngress ?? []),
+      ...Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')).map((r) => r.Properties),
+    ];
+    expect(rules.length).toBeGreaterThan(0);
+    for (const r of rules) expect(r).toMatchObject({ IpProtocol: 'tcp', FromPort: 443, ToPort: 443, SourceSecurityGroupId: { 'Fn::GetAtt': [instances[0]![0], 'GroupId'] } });
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
   });
 
@@ -77,18 +122,55 @@ describe('GpuWorkers defaults', () => {
     template.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MinCapacity: 0, MaxCapacity: 4, ScalableDimension: 'ecs:service:DesiredCount' });
   });
 
-  it('GPU queue: one more task from 1 message, all four from 50, back to zero when empty', () => {
-    const steps = (policy: RegExp) => stepPolicies(template, policy).map((c) => [c.AdjustmentType, c.Cooldown, c.StepAdjustments]);
-    expect(steps(/BacklogUpper/)).toEqual([['ChangeInCapacity', 120, [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 49, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 49, ScalingAdjustment: 4 }]]]);
-    expect(steps(/BacklogLower/)).toEqual([['ChangeInCapacity', 120, [{ MetricIntervalUpperBound: 0, ScalingAdjustment: -4 }]]]);
-    expect(alarmThresholds(template, /Backlog/)).toEqual([0, 1]); // the step bounds above are relative to these
+  it('a document in flight keeps its worker: scale in to zero only when the GPU queue holds nothing, visible or in flight', () => {
+    expect(scalingChanges(template, { gpuInFlight: 1 })).toEqual([]);
+    expect(scalingChanges(template, { gpuInFlight: 3, mainVisible: 100 })).toEqual([]);
+    expect(scalingChanges(template, {})).toEqual([-4]);
+    expect(scalingChanges(template, { mainVisible: 499, mainInFlight: 100 })).toEqual([-4]);
   });
 
-  it('overflow: help the batch function from 500 messages on the main queue, all four from 2,000', () => {
-    expect(alarmThresholds(template, /Overflow/)).toEqual([500]);
-    expect(stepPolicies(template, /Overflow/).map((c) => c.StepAdjustments)).toEqual([
-      [{ MetricIntervalLowerBound: 0, MetricIntervalUpperBound: 1500, ScalingAdjustment: 1 }, { MetricIntervalLowerBound: 1500, ScalingAdjustment: 4 }],
+  it('GPU queue: one more task from 1 waiting message, all four from 50', () => {
+    expect(scalingChanges(template, { gpuVisible: 1 })).toEqual([1]);
+    expect(scalingChanges(template, { gpuVisible: 49, gpuInFlight: 4 })).toEqual([1]);
+    expect(scalingChanges(template, { gpuVisible: 50 })).toEqual([4]);
+  });
+
+  it('overflow: help the batch function from 500 messages on the main queue, all four from 2,000, never against the GPU queue', () => {
+    expect(scalingChanges(template, { mainVisible: 500 })).toEqual([1]);
+    expect(scalingChanges(template, { mainVisible: 1999, gpuVisible: 1 })).toEqual([1]);
+    expect(scalingChanges(template, { mainVisible: 2000 })).toEqual([4]);
+    expect(scalingChanges(template, { mainVisible: 600, gpuVisible: 60 })).toEqual([4]);
+  });
+
+  it('one step policy, on one metric math expression over both queues, two minutes apart', () => {
+    const policies = Object.values(template.findResources('AWS::ApplicationAutoScaling::ScalingPolicy')).map((p) => p.Properties.StepScalingPolicyConfiguration);
+    for (const p of policies) expect(p).toMatchObject({ AdjustmentType: 'ChangeInCapacity', Cooldown: 120 });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a) => a.Properties);
+    expect(alarms.length).toBe(2); // its scale-in and scale-out alarms
+    const expressions = new Set(alarms.map((a) => JSON.stringify(a.Metrics)));
+    expect(expressions.size).toBe(1);
+    const metrics = alarms[0]!.Metrics.filter((m: { MetricStat?: unknown }) => m.MetricStat).map((m: any) => `${JSON.stringify(m.MetricStat.Metric.Dimensions).match(/GpuQueue/) ? 'gpu' : 'main'} ${m.MetricStat.Metric.MetricName} ${m.MetricStat.Stat} ${m.MetricStat.Period}`);
+    expect(metrics.sort()).toEqual([
+      'gpu ApproximateNumberOfMessagesNotVisible Maximum 60',
+      'gpu ApproximateNumberOfMessagesVisible Maximum 60',
+      'main ApproximateNumberOfMessagesVisible Maximum 60',
     ]);
+  });
+
+  it('the image carries exactly the batch model: its name and folder are build arguments, and no other model is in the build context', () => {
+    const image = imageAsset(template);
+    expect(image.dockerFile).toBe('Dockerfile.worker');
+    expect(image.dockerBuildArgs).toEqual({ MODELS_DIR: 'models', BATCH_MODEL: 'ensemble' });
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile.worker'), 'utf8');
+    expect(dockerfile).toMatch(/^COPY \$\{MODELS_DIR\}\/\$\{BATCH_MODEL\} \.\/models\/\$\{BATCH_MODEL\}$/m);
+    expect(dockerfile.match(/^COPY .*models.*$/gm)).toHaveLength(1);
+    expect(existsSync(join(image.directory, 'models', 'ensemble', 'manifest.json'))).toBe(true);
+    expect(existsSync(join(image.directory, 'models', 'small'))).toBe(false);
+    expect(existsSync(join(image.directory, 'lambdas', 'batch', 'worker.ts'))).toBe(true);
+  });
+
+  it('container: the region set, as ECS on EC2 does not set it and IMDS is out of reach', () => {
+    expect(env(template).AWS_REGION).toEqual({ Ref: 'AWS::Region' });
   });
 
   it('task role: consume both queues, read and write the index, read the ingest prefix', () => {
@@ -102,18 +184,20 @@ describe('GpuWorkers defaults', () => {
 });
 
 describe('GpuWorkers props', () => {
-  it('maxWorkers, instanceType, model and overflowBacklog', () => {
-    const t = build({ maxWorkers: 2, instanceType: new ec2.InstanceType('g6.xlarge'), model: 'custom', overflowBacklog: 100 });
+  it('maxWorkers, instanceType, model, modelsDir and overflowBacklog', () => {
+    const t = build({ maxWorkers: 2, instanceType: new ec2.InstanceType('g6.xlarge'), model: 'tiny-model', modelsDir: fixtures, overflowBacklog: 100 });
     t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MaxSize: '2' });
-    t.hasResourceProperties('AWS::AutoScaling::LaunchConfiguration', { InstanceType: 'g6.xlarge' });
+    expect(launchTemplateData(t).InstanceType).toBe('g6.xlarge');
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 2 });
-    expect(env(t).NERVE_BATCH_MODEL).toBe('custom');
-    expect(alarmThresholds(t, /Overflow/)).toEqual([100]);
-    expect(stepPolicies(t, /Overflow/)[0].StepAdjustments.at(-1)).toEqual({ MetricIntervalLowerBound: 300, ScalingAdjustment: 2 });
+    expect(env(t).NERVE_BATCH_MODEL).toBe('tiny-model');
+    expect(imageAsset(t).dockerBuildArgs).toEqual({ MODELS_DIR: 'test/fixtures', BATCH_MODEL: 'tiny-model' });
+    expect(scalingChanges(t, { mainVisible: 99 })).toEqual([-2]);
+    expect(scalingChanges(t, { mainVisible: 100 })).toEqual([1]);
+    expect(scalingChanges(t, { mainVisible: 400 })).toEqual([2]);
   });
 
   it('the defaults are those documented', () => {
-    expect(GPU_WORKERS_DEFAULTS).toMatchObject({ maxWorkers: 4, overflowBacklog: 500, model: 'ensemble', intraOpThreads: 4, leaseSeconds: 900 });
+    expect(GPU_WORKERS_DEFAULTS).toMatchObject({ maxWorkers: 4, overflowBacklog: 500, model: 'ensemble', modelsDir: join(repoRoot, 'models'), intraOpThreads: 4, leaseSeconds: 900, imdsHopLimit: 1 });
     expect(GPU_WORKERS_DEFAULTS.instanceType.toString()).toBe('g5.xlarge');
   });
 });
@@ -123,6 +207,8 @@ describe('GpuWorkers validation', () => {
     [{ maxWorkers: 0 }, /maxWorkers must be a positive integer, got 0/],
     [{ maxWorkers: 2.5 }, /maxWorkers must be a positive integer, got 2.5/],
     [{ overflowBacklog: -1 }, /overflowBacklog must be a positive integer, got -1/],
+    [{ model: 'custom' }, /model "custom" is not in .*models: no custom\/manifest.json/],
+    [{ modelsDir: '/elsewhere/models' }, /modelsDir must be inside the repository .* the worker image's build context\), got \/elsewhere\/models/],
   ] as const)('%o throws ConfigError', (props, message) => {
     expect(configErrorOf(() => build(props)).message).toMatch(message);
   });

@@ -32,6 +32,14 @@ describe('IngestPipeline defaults', () => {
     });
   });
 
+  it('documents bucket: old versions expire after 30 days, then their delete markers; abandoned uploads after 7', () => {
+    const documents = Object.values(template.findResources('AWS::S3::Bucket', { Properties: { VersioningConfiguration: Match.anyValue() } }));
+    expect(documents).toHaveLength(1);
+    expect(documents[0]!.Properties.LifecycleConfiguration.Rules).toEqual([
+      { Status: 'Enabled', NoncurrentVersionExpiration: { NoncurrentDays: 30 }, ExpiredObjectDeleteMarker: true, AbortIncompleteMultipartUpload: { DaysAfterInitiation: 7 } },
+    ]);
+  });
+
   it('buckets and queues refuse plain HTTP', () => {
     const policies = [...Object.values(template.findResources('AWS::S3::BucketPolicy')), ...Object.values(template.findResources('AWS::SQS::QueuePolicy'))];
     expect(policies.length).toBe(2 + 4); // documents, access logs; two queues, two dead-letter queues
@@ -105,10 +113,30 @@ describe('IngestPipeline defaults', () => {
     expect(policies).toMatch(/incoming\/\*/);
     expect(policies).toMatch(/index\/byRank/);
     expect(policies).toMatch(/sqs:SendMessage/);
+    // Nothing in lambdas/ describes the table or writes in transactions.
+    expect(policies).not.toMatch(/dynamodb:DescribeTable|dynamodb:ConditionCheckItem/);
+    expect(policies).toMatch(/dynamodb:UpdateItem/);
   });
 });
 
 describe('IngestPipeline props', () => {
+  it('gpuQueue false (no GPU workers): no GPU queue, and the function processes large files itself', () => {
+    const t = build({ gpuQueue: false });
+    t.resourceCountIs('AWS::SQS::Queue', 2); // the main queue and its dead-letter queue
+    expect(Object.keys(t.findResources('AWS::SQS::Queue')).filter((id) => /Gpu/.test(id))).toEqual([]);
+    expect(env(t)).not.toHaveProperty('NERVE_GPU_QUEUE_URL');
+    expect(env(t)).not.toHaveProperty('NERVE_GPU_THRESHOLD_BYTES');
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).not.toMatch(/Gpu/);
+    // It still sends to its own queue: a change whose file another worker holds goes back there, delayed.
+    expect(JSON.stringify(t.findResources('AWS::IAM::Policy'))).toMatch(/sqs:SendMessage[^\]]*\][^\]]*IngestQueue[0-9A-F]{8}/);
+    expect(Object.values(t.findResources('AWS::CloudWatch::Alarm'))).toHaveLength(1);
+  });
+
+  it('noncurrentVersionDays', () => {
+    const t = build({ noncurrentVersionDays: 90 });
+    t.hasResourceProperties('AWS::S3::Bucket', { LifecycleConfiguration: { Rules: [Match.objectLike({ NoncurrentVersionExpiration: { NoncurrentDays: 90 } })] } });
+  });
+
   it('memorySize sets the model threads: one per vCPU, which Lambda gives per 1,769 MB', () => {
     expect(env(build({ memorySize: 5307 }))).toMatchObject({ NERVE_MODEL_WORKERS: '3', NERVE_INTRA_OP_THREADS: '1' });
     expect([1024, 1769, 3538, 5307, 10240].map(lambdaVcpus)).toEqual([1, 1, 2, 3, 5]);
@@ -128,6 +156,8 @@ describe('IngestPipeline validation', () => {
     [{ gpuThresholdBytes: 0 }, /gpuThresholdBytes must be a positive integer, got 0/],
     [{ maxObjectBytes: 1.5 }, /maxObjectBytes must be a positive integer, got 1.5/],
     [{ memorySize: 64 }, /memorySize must be an integer from 128 to 10240 MB, got 64/],
+    [{ noncurrentVersionDays: 7 }, /noncurrentVersionDays must be an integer ≥ 14 \(the queues' retention: a queued event names its version\), got 7/],
+    [{ gpuQueue: false, gpuThresholdBytes: 1024 }, /gpuThresholdBytes has no effect without the GPU queue \(gpuQueue: false\)/],
   ] as const)('%o throws ConfigError', (props, message) => {
     expect(configErrorOf(() => build(props)).message).toMatch(message);
   });

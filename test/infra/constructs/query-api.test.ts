@@ -15,13 +15,15 @@ function build(props: Partial<QueryApiProps> = {}, api = (stack: Stack) => new a
 const fn = (t: Template, description: string) => Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Description: description } }))[0]!;
 const search = (t: Template) => fn(t, 'Nerve: POST /v1/search')[1].Properties;
 const documents = (t: Template) => fn(t, 'Nerve: GET /v1/documents/{documentId}')[1].Properties;
-/** The DynamoDB actions a function's role is granted. */
-function dynamoActions(t: Template, description: string): string[] {
+/** The actions of a service (`dynamodb:`) a function's role is granted. */
+function actionsOf(t: Template, description: string, prefix: string): string[] {
   const role = fn(t, description)[1].Properties.Role['Fn::GetAtt'][0];
   const policies = Object.values(t.findResources('AWS::IAM::Policy')).filter((p) => JSON.stringify(p.Properties.Roles).includes(role));
   const actions = policies.flatMap((p) => p.Properties.PolicyDocument.Statement.flatMap((st: { Action: string | string[] }) => [st.Action].flat()));
-  return actions.filter((a: string) => a.startsWith('dynamodb:')).sort();
+  return actions.filter((a: string) => a.startsWith(prefix)).sort();
 }
+const dynamoActions = (t: Template, description: string) => actionsOf(t, description, 'dynamodb:');
+const secretActions = (t: Template, description: string) => actionsOf(t, description, 'secretsmanager:');
 
 let template: Template;
 beforeAll(() => {
@@ -43,8 +45,21 @@ describe('QueryApi defaults', () => {
       NERVE_MODEL: 'small',
       NERVE_MODELS_DIR: '/opt/models',
       NERVE_INTRA_OP_THREADS: '1',
+      NERVE_CURSOR_SECRET_ARN: { Ref: expect.stringMatching(/^QueryCursorSecret/) },
       POWERTOOLS_SERVICE_NAME: 'nerve-search',
     });
+  });
+
+  it('cursor secret: generated (64 characters, no punctuation), one for every search instance, read by the search function only', () => {
+    template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: { ExcludePunctuation: true, PasswordLength: 64 } });
+    const secretId = Object.keys(template.findResources('AWS::SecretsManager::Secret'))[0]!;
+    const readers = Object.values(template.findResources('AWS::IAM::Policy'))
+      .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes(`"Ref":"${secretId}"`))
+      .flatMap((p) => p.Properties.Roles.map((r: { Ref: string }) => r.Ref));
+    expect(readers).toEqual([search(template).Role['Fn::GetAtt'][0]]);
+    expect(secretActions(template, 'Nerve: POST /v1/search')).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+    expect(secretActions(template, 'Nerve: GET /v1/documents/{documentId}')).toEqual([]);
   });
 
   it('documents: 512 MB, 10 s, no layers, no model', () => {
@@ -54,7 +69,7 @@ describe('QueryApi defaults', () => {
   });
 
   it('both functions only read the index: the table and its byRank index', () => {
-    const read = ['dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:Query'];
+    const read = ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:Query'];
     expect(dynamoActions(template, 'Nerve: POST /v1/search')).toEqual(read);
     expect(dynamoActions(template, 'Nerve: GET /v1/documents/{documentId}')).toEqual(read);
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));

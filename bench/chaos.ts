@@ -1,0 +1,184 @@
+/**
+ * npm run bench:chaos [-- --stories 2000 --faults 0.3 --seed 1 --data DIR]
+ *
+ * The batch path under faults caused for real, at scale: Reuters-21578 stories written,
+ * overwritten and deleted in the bucket, their S3 events duplicated, reordered, some
+ * dropped where a later event of the same key follows, and delivered to concurrent
+ * workers whose DynamoDB client crashes (before a write or after DynamoDB applied it; the
+ * process then stays dead, its lease held until it expires), throttles or leaves batch
+ * items unprocessed at random writes. Every failed delivery comes back, as SQS brings it
+ * back. At the end the index is compared item by item with one built once, without
+ * faults, from the bucket's final state (tools/index-snapshot.ts: versions, timestamps,
+ * tombstones and idle counters aside). Target: 0 differences. Writes bench/results/chaos.json.
+ *
+ * The `small` model tags (this measures the index, not the model); dynalite and fauxqs run
+ * in memory on 127.0.0.1.
+ */
+import { join } from 'node:path';
+import { DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { S3Change } from '../lambdas/batch/events.js';
+import { processChange, type BatchContext } from '../lambdas/batch/process.js';
+import { loadModel } from '../lambdas/engine/load.js';
+import { LeaseTakenError } from '../lambdas/shared/errors.js';
+import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
+import { faultyClient, InjectedCrash, type FaultKind } from '../tools/dynamo-faults.js';
+import { differences, snapshot } from '../tools/index-snapshot.js';
+import { reutersStories } from '../tools/reuters.js';
+import { machine, scriptArgs, writeResult } from '../tools/script.js';
+
+const args = scriptArgs({ stories: { type: 'string', default: '2000' }, faults: { type: 'string', default: '0.3' }, seed: { type: 'string', default: '1' }, workers: { type: 'string', default: '4' } });
+const STORIES = Number(args.stories);
+const FAULT_RATE = Number(args.faults);
+const WORKERS = Number(args.workers);
+const BUCKET = 'chaos';
+const PREFIX = 'incoming/chaos/';
+const LEASE_SECONDS = 2;
+
+let state = Number(args.seed) >>> 0 || 1;
+/** xorshift32: the same schedule for the same seed. */
+const random = () => {
+  state ^= state << 13;
+  state >>>= 0;
+  state ^= state >>> 17;
+  state ^= state << 5;
+  state >>>= 0;
+  return state / 2 ** 32;
+};
+const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)]!;
+
+const texts: string[] = [];
+for (const story of reutersStories(join(args.data, 'reuters21578'))) {
+  texts.push(`${story.title}\n\n${story.body}`);
+  if (texts.length >= STORIES + 500) break;
+}
+const keyOf = (i: number) => `${PREFIX}${String(i).padStart(5, '0')}.txt`;
+
+const emulators = await startEmulators();
+await createBucket(emulators.s3, BUCKET);
+await createIndexTable(emulators.dynamo, 'chaos');
+await createIndexTable(emulators.dynamo, 'clean');
+const model = await loadModel('small');
+const real = DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
+
+let sequence = 0x1000;
+const nextSequencer = () => (sequence++).toString(16).toUpperCase().padStart(16, '0');
+
+// The schedule, in phases: what the bucket does (in order), then the deliveries of its events (in any order, some twice).
+type Op = { key: string; body: string | null; versionOnly?: boolean };
+const phases: Op[][] = [
+  Array.from({ length: STORIES }, (_, i) => ({ key: keyOf(i), body: texts[i]! })),
+  Array.from({ length: Math.round(STORIES * 0.2) }, () => ({ key: keyOf(Math.floor(random() * STORIES)), body: pick(texts) })),
+  Array.from({ length: Math.round(STORIES * 0.1) }, () => ({ key: keyOf(Math.floor(random() * STORIES)), body: null })),
+  // Deleted files written again, and removed events of non-current versions (the object stays).
+  [
+    ...Array.from({ length: Math.round(STORIES * 0.03) }, () => ({ key: keyOf(Math.floor(random() * STORIES)), body: pick(texts) })),
+    ...Array.from({ length: Math.round(STORIES * 0.05) }, () => ({ key: keyOf(Math.floor(random() * STORIES)), body: null, versionOnly: true })),
+  ],
+];
+
+const counts = { events: 0, deliveries: 0, duplicated: 0, dropped: 0, stale: 0, deferred: 0, outcomes: {} as Record<string, number>, faults: {} as Record<FaultKind, number> };
+const started = performance.now();
+let late: S3Change[] = []; // duplicates held back to arrive in a later phase, out of order
+for (const phase of phases) {
+  const events: S3Change[] = [];
+  for (const op of phase) {
+    if (!op.versionOnly) {
+      if (op.body === null) await emulators.s3.send(new DeleteObjectCommand({ Bucket: BUCKET, Key: op.key }));
+      else await emulators.s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: op.key, Body: op.body }));
+    }
+    events.push({ kind: op.body === null ? 'removed' : 'created', bucket: BUCKET, key: op.key, sequencer: nextSequencer(), eventTime: new Date().toISOString(), ...(op.versionOnly ? { versionId: 'noncurrent' } : {}) });
+  }
+  counts.events += events.length;
+  // Drop an event only where a later one of the same key follows in this phase (S3 to SQS is
+  // at least once; the index reads the key's current object, so the later event carries it).
+  const lastOfKey = new Map(events.map((e, i) => [e.key, i]));
+  const queue: S3Change[] = [...late];
+  late = [];
+  events.forEach((e, i) => {
+    if (lastOfKey.get(e.key) !== i && random() < 0.05) return void counts.dropped++;
+    queue.push(e);
+    if (random() < 0.1) {
+      counts.duplicated++;
+      (random() < 0.5 ? queue : late).push(e);
+    }
+  });
+  await deliver(queue);
+}
+await deliver(late);
+
+/** Concurrent workers take deliveries in random order; a failed delivery comes back later. */
+async function deliver(queue: S3Change[]): Promise<void> {
+  await Promise.all(
+    Array.from({ length: WORKERS }, async (_, w) => {
+      let faults = faultyClient(real, { staysDead: true });
+      let ctx: BatchContext = { store: { client: faults.client, table: 'chaos' }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: LEASE_SECONDS, workerId: `worker-${w}` };
+      while (queue.length > 0) {
+        const change = queue.splice(Math.floor(random() * queue.length), 1)[0]!;
+        counts.deliveries++;
+        if (random() < FAULT_RATE) {
+          const kind = pick<FaultKind>(['crash-before', 'crash-after', 'crash-before', 'crash-after', 'throttle', 'unprocessed']);
+          // A crash or throttle at one of the change's first 30 writes; unprocessed items at its first batch write (its chunks).
+          const command = kind === 'unprocessed' ? 'BatchWriteCommand' : '*';
+          faults.arm({ kind, command, nth: (faults.calls.get(command) ?? 0) + 1 + (kind === 'unprocessed' ? 0 : Math.floor(random() * 30)) });
+        } else faults.arm(undefined);
+        const firedBefore = faults.fired.length;
+        const tally = () => {
+          for (const f of faults.fired.slice(firedBefore)) counts.faults[f.kind] = (counts.faults[f.kind] ?? 0) + 1;
+        };
+        try {
+          const outcome = await processChange(ctx, change);
+          counts.outcomes[outcome] = (counts.outcomes[outcome] ?? 0) + 1;
+        } catch (e) {
+          if (e instanceof LeaseTakenError) counts.deferred++;
+          else if (!(e instanceof InjectedCrash) && (e as Error).name !== 'ProvisionedThroughputExceededException') throw e;
+          queue.push(change); // SQS brings it back
+          tally();
+          if (faults.dead) {
+            // A new process, with its own id: the dead one's lease must expire first.
+            faults = faultyClient(real, { staysDead: true });
+            ctx = { ...ctx, store: { ...ctx.store, client: faults.client }, workerId: `worker-${w}-${counts.deliveries}` };
+          }
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        tally();
+      }
+    }),
+  );
+}
+const chaosSeconds = (performance.now() - started) / 1000;
+
+// The clean build: the bucket's final state, each object indexed once.
+const cleanCtx: BatchContext = { store: { client: real, table: 'clean' }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: 60, workerId: 'clean' };
+let live = 0;
+for (let token: string | undefined, more = true; more; ) {
+  const page = await emulators.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX, ContinuationToken: token }));
+  for (const o of page.Contents ?? []) {
+    live++;
+    await processChange(cleanCtx, { kind: 'created', bucket: BUCKET, key: o.Key!, sequencer: nextSequencer(), eventTime: '' });
+  }
+  token = page.NextContinuationToken;
+  more = !!page.IsTruncated;
+}
+const [built, clean] = await Promise.all([snapshot(real, 'chaos', { ignoreVersions: true }), snapshot(real, 'clean', { ignoreVersions: true })]);
+const diff = differences(built, clean);
+const injected = Object.values(counts.faults).reduce((a, b) => a + b, 0);
+console.log(`${counts.events} events, ${counts.deliveries} deliveries, ${injected} faults injected (${JSON.stringify(counts.faults)}), ${counts.duplicated} duplicated, ${counts.dropped} dropped, ${counts.deferred} deferred on a held lease`);
+console.log(`${live} live documents; index: ${built.size} items against ${clean.size} in the clean build; ${diff.length} differences; ${chaosSeconds.toFixed(1)} s under faults`);
+for (const d of diff.slice(0, 5)) console.log(JSON.stringify(d));
+writeResult('chaos', {
+  measuredWith: `npm run bench:chaos -- --stories ${STORIES} --faults ${FAULT_RATE} --seed ${args.seed} --workers ${WORKERS}`,
+  machine: machine(),
+  stories: STORIES,
+  ...counts,
+  injectedFaults: injected,
+  liveDocuments: live,
+  items: { underFaults: built.size, clean: clean.size },
+  differences: diff.length,
+  firstDifferences: diff.slice(0, 20),
+  secondsUnderFaults: Number(chaosSeconds.toFixed(1)),
+});
+await model.release();
+await emulators.stop();
+process.exit(diff.length === 0 ? 0 : 1);
