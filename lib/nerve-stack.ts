@@ -1,6 +1,6 @@
 /**
  * The Nerve stack: composes one construct per capability. Settings come from props,
- * which bin/app.ts fills from CDK context (see the README's "Deploying"); each default
+ * which bin/app.ts fills from CDK context (see the README's "Deploy"); each default
  * is the construct's own (its *_DEFAULTS), never repeated here.
  */
 import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
