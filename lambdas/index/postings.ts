@@ -3,8 +3,8 @@
  * entity's document frequency (see PROTOCOL.md and frequency.ts).
  *
  * A posting carries `seq` (the S3 sequencer of the document version that wrote it) and
- * `counted` (its +1 is in the frequency and the token is gone). A write is conditional on
- * no newer version having written it; a delete on the version it read.
+ * `counted` (its +1 is in the frequency). A write is conditional on no newer version
+ * having written it; a delete on the version it read.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -27,61 +27,68 @@ export interface PostingContent {
 /** A newer version of the document has written this posting: the writer is stale. */
 export class SupersededError extends Error {}
 
-/** Writes (or rewrites) a posting for version `seq`, then makes sure it is counted. */
-export async function writePosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string): Promise<void> {
-  const key = keys.posting(entity.type, entity.key, content.documentId);
-  const fields = Object.entries(content).filter(([, v]) => v !== undefined);
-  let old: Record<string, unknown> | undefined;
+/** What writeItems knows of a posting before it writes it (one BatchGet for a document's). */
+export interface ExistingPosting {
+  readonly seq: string;
+  readonly counted?: boolean;
+}
+
+/**
+ * Writes (or rewrites) a posting for version `seq`, counted exactly once. A posting no
+ * version of this document has counted yet takes three writes: the +1 under its token,
+ * the posting (fenced, already marked counted), the token forgotten. Dying after the +1
+ * leaves a token and no posting: the retry's +1 is then a no-op, and a newer version,
+ * which finds the attempt's chunks (`listedBy`), takes that +1 back here or in removePosting.
+ */
+export async function writePosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string, old: ExistingPosting | undefined, listedBy: readonly string[] = []): Promise<void> {
+  const token = countToken('+', content.documentId, seq);
+  if (old?.counted === true) {
+    await putPosting(store, entity, content, seq, false);
+    // Counted already, by an earlier version or attempt, which may have died before forgetting its token.
+    await forgetToken(store, entity, countToken('+', content.documentId, old.seq));
+    return;
+  }
+  // Not counted by a posting: an earlier version that listed it may have died after its +1. Take that back first.
+  for (const earlier of new Set([...(old && old.seq !== seq ? [old.seq] : []), ...listedBy])) {
+    await undoIfPending(store, entity, +1, countToken('+', content.documentId, earlier));
+  }
+  await moveCount(store, entity, +1, token); // a no-op when a crashed attempt of this version moved it
   try {
-    const out = await store.client.send(
+    await putPosting(store, entity, content, seq, true);
+  } catch (e) {
+    if (e instanceof SupersededError) await undoIfPending(store, entity, +1, token);
+    throw e;
+  }
+  await forgetToken(store, entity, token);
+}
+
+async function putPosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string, counted: boolean): Promise<void> {
+  const fields = [...Object.entries(content).filter(([, v]) => v !== undefined), ...(counted ? [['counted', true] as [string, unknown]] : [])];
+  try {
+    await store.client.send(
       new UpdateCommand({
         TableName: store.table,
-        Key: key,
+        Key: keys.posting(entity.type, entity.key, content.documentId),
         UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}, #seq = :seq`,
-        // No newer version wrote it. S3 sequencers compare as strings once padded to one
-        // length (schema.ts); Nerve pads them when it stores them, so < works here.
+        // No newer version wrote it (sequencers are stored in their fence form, schema.ts fenceOf, so string order is S3's).
         ConditionExpression: 'attribute_not_exists(pk) OR #seq <= :seq',
         ExpressionAttributeNames: { '#seq': 'seq', ...Object.fromEntries(fields.map(([f], i) => [`#f${i}`, f])) },
         ExpressionAttributeValues: { ':seq': seq, ...Object.fromEntries(fields.map(([, v], i) => [`:v${i}`, v])) },
-        ReturnValues: 'ALL_OLD',
       }),
     );
-    old = out.Attributes;
   } catch (e) {
     if (e instanceof ConditionalCheckFailedException) throw new SupersededError(`a newer version of ${content.documentId} wrote ${entity.type} ${entity.key}`);
     throw e;
   }
-  const token = countToken('+', content.documentId, seq);
-  if (old?.counted === true) {
-    // Counted already, by an earlier version or attempt, which may have died before forgetting its token.
-    await forgetToken(store, entity, countToken('+', content.documentId, old.seq as string));
-    return;
-  }
-  // Uncounted, by an earlier version that died after (perhaps) its +1: take that +1 back first.
-  if (old && old.seq !== seq) await undoIfPending(store, entity, +1, countToken('+', content.documentId, old.seq as string));
-  await moveCount(store, entity, +1, token); // a no-op when a crashed attempt of this version moved it
-  await store.client.send(
-    new UpdateCommand({
-      TableName: store.table,
-      Key: key,
-      UpdateExpression: 'SET counted = :yes',
-      ConditionExpression: '#seq = :seq',
-      ExpressionAttributeNames: { '#seq': 'seq' },
-      ExpressionAttributeValues: { ':yes': true, ':seq': seq },
-    }),
-  ).catch((e) => {
-    if (e instanceof ConditionalCheckFailedException) throw new SupersededError(`a newer version of ${content.documentId} took over ${entity.type} ${entity.key}`);
-    throw e;
-  });
-  await forgetToken(store, entity, token);
 }
 
 /**
- * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote it,
+ * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote it
+ * (`listedBy`: the versions whose chunks list it),
  * taking it out of the frequency first (so a crash in between can only leave the
  * posting, which the retry removes), then the token.
  */
-export async function removePosting(store: IndexStore, entity: EntityOf, documentId: string, seq: string): Promise<void> {
+export async function removePosting(store: IndexStore, entity: EntityOf, documentId: string, seq: string, listedBy: readonly string[] = []): Promise<void> {
   const key = keys.posting(entity.type, entity.key, documentId);
   const token = countToken('-', documentId, seq);
   const { Item: posting } = await store.client.send(new GetCommand({ TableName: store.table, Key: key, ConsistentRead: true }));
@@ -103,6 +110,9 @@ export async function removePosting(store: IndexStore, entity: EntityOf, documen
       if (!(e instanceof ConditionalCheckFailedException)) throw e;
       throw new SupersededError(`a newer version of ${documentId} rewrote ${entity.type} ${entity.key} while it was being removed`);
     }
+  } else {
+    // No posting, but a version that listed it may have died right after its +1 (writePosting): take that back.
+    for (const owner of listedBy) await undoIfPending(store, entity, +1, countToken('+', documentId, owner));
   }
   await forgetToken(store, entity, ...forget);
 }

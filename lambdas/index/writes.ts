@@ -4,20 +4,22 @@
  * anywhere, is completed by its retry or undone by the next version's writer.
  *
  * 1. Settle the previous version if it was left unsettled (its clean-up unfinished).
- * 2. Record the intent (this attempt's chunk set and the version's children) on the
- *    document record, fenced: no newer version may have started.
+ * 2. A multi-document file records its intent (the version's children) on its record,
+ *    fenced: no newer version may have started. Its children cannot be found from its own
+ *    items; a single document's attempt is found by its chunks (step 5).
  * 3. Write this attempt's entity chunks (keys of their own, so the live ones are never
  *    overwritten), then its postings (fenced, counted exactly once: postings.ts) and
  *    name readings. The chunks come first: they are the list of what the attempt posts.
- * 4. Replace the record, fenced, naming its chunk set, unsettled.
+ * 4. Replace the record, fenced, naming its chunk set: unsettled, unless this is the
+ *    document's first version and nothing else is there to clean up.
  * 5. Clean up: the postings of every other chunk set's entities this version lacks (older
  *    versions, abandoned attempts), then those chunks, then stale children; mark settled.
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
-import { removePosting, SupersededError, writePosting } from './postings.js';
+import { batchGet, batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
+import { removePosting, SupersededError, writePosting, type ExistingPosting } from './postings.js';
 import type { ResolvedEntity } from './resolve.js';
 import { chunkPrefix, compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
@@ -28,10 +30,20 @@ const PARALLEL_WRITES = 8;
 const isSettled = (r: DocumentRecord) => r.settled !== false;
 
 /** Applies `content` as version `version.sequencer` of a document, unless a version as new is already there. */
-export async function writeVersion(store: IndexStore, version: DocumentVersion, content: VersionContent, writeChildren?: () => Promise<void>): Promise<WriteOutcome> {
+export interface WriteOptions {
+  /**
+   * A multi-document file's children, written between its intent and its record. It may
+   * write only some (a time budget): it then says which, and why, and the record lists those.
+   */
+  readonly writeChildren?: () => Promise<{ lines: number[]; reason: string } | void>;
+  /** The record as just read (with its intent), to save reading it again. */
+  readonly previous?: DocumentRecord | null;
+}
+
+export async function writeVersion(store: IndexStore, version: DocumentVersion, content: VersionContent, { writeChildren, previous }: WriteOptions = {}): Promise<WriteOutcome> {
   const seq = fenceOf(version.sequencer);
   const { documentId } = version;
-  const prev = await getDocument(store, documentId, { withIntent: true });
+  const prev = previous === undefined ? await getDocument(store, documentId, { withIntent: true }) : (previous ?? undefined);
   if (prev?.seq !== undefined) {
     const order = compareSequencers(seq, prev.seq);
     if (order < 0 || (order === 0 && isSettled(prev))) return 'stale';
@@ -45,22 +57,26 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
   const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
   try {
-    if (entities.length > 0 || children.length > 0) {
-      await recordIntent(store, documentId, seq, { chunkSet, childLines: union(children, sameIntent?.childLines ?? []) });
-      if (content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
-      await writeChildren?.();
-    }
-    const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !children.includes(c));
+    if (children.length > 0) await recordIntent(store, documentId, seq, { chunkSet, childLines: union(children, sameIntent?.childLines ?? []) });
+    // What other attempts left (their chunks list what they may have counted), read before this one writes its own.
+    const left = await listedEntities(store, documentId);
+    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content, left.byEntity);
+    const partial = await writeChildren?.();
+    const written = partial ? partial.lines : children;
+    const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !written.includes(c));
     const { entities: _, titleChars: __, childLines: ___, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown };
+    // A first version with nothing of another attempt beside it is settled as it is written.
+    const settled = prev === undefined && staleChildren.length === 0 && left.chunkSets === 0;
     const record: DocumentRecord = {
       ...version,
       ...fields,
       seq,
-      settled: false,
+      settled,
       entityCount: entities.length,
       chunkCount: content.status === 'indexed' ? chunkEntities(content.entities).length : 0,
       ...(entities.length > 0 ? { chunkSet } : {}),
-      ...(children.length > 0 ? { childLines: children } : {}),
+      ...(written.length > 0 ? { childLines: written } : {}),
+      ...(partial ? { reason: partial.reason } : {}),
       ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
       updatedAt: new Date().toISOString(),
     };
@@ -73,7 +89,7 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
         ExpressionAttributeValues: { ':seq': seq, ':no': false },
       }),
     ));
-    await cleanUp(store, record);
+    if (!settled) await cleanUp(store, record);
     return 'applied';
   } catch (e) {
     if (e instanceof SupersededError) return 'stale'; // a newer version's writer settles what this one left
@@ -96,12 +112,16 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 }
 
 /** Step 3: chunks, postings, readings. */
-async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>, listed: Map<string, Set<string>>): Promise<void> {
   const { documentId } = version;
   const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), entities } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
+  // Which postings this document has already, and whether they are counted: one BatchGet per 100.
+  const existing = new Map(
+    (await batchGet(store, [...first.values()].map((e) => keys.posting(e.type, e.key, documentId)), 'pk, seq, counted')).map((i) => [i.pk as string, i as unknown as ExistingPosting]),
+  );
   await mapLimit([...first.values()], PARALLEL_WRITES, (e) =>
     writePosting(store, e, {
       rank: salience(e, content.chars ?? 0, content.titleChars),
@@ -112,7 +132,7 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
       mentions: e.mentions.length,
       first: e.mentions[0]!.start,
       spans: e.mentions.slice(0, POSTING_MENTIONS).map((m) => [m.start, m.end, m.text]),
-    }, seq),
+    }, seq, existing.get(keys.posting(e.type, e.key, documentId).pk), [...(listed.get(entityKey(e)) ?? [])].filter((s) => s !== seq)),
   );
   const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
@@ -124,7 +144,7 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
   const seq = record.seq!;
   const own = record.chunkSet ? chunkPrefix(record.chunkSet) : undefined;
   const mine = new Set<string>();
-  const others = new Set<string>();
+  const others = new Map<string, Set<string>>(); // entity → the versions whose other chunk sets list it
   const otherChunks: WriteRequest[] = [];
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
@@ -135,12 +155,19 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
       const isOwn = own !== undefined && (item.sk as string).startsWith(own);
-      for (const e of item.entities as ResolvedEntity[]) (isOwn ? mine : others).add(entityKey(e));
+      const listing = (item.sk as string).split('#')[1]!; // ENT#<seq>#<attempt>#<n>
+      for (const e of item.entities as ResolvedEntity[]) {
+        if (isOwn) mine.add(entityKey(e));
+        else others.set(entityKey(e), (others.get(entityKey(e)) ?? new Set()).add(listing));
+      }
       if (!isOwn) otherChunks.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
     }
   }
-  const stale = [...others].filter((k) => !mine.has(k)).map(splitEntityKey);
-  await mapLimit(stale, PARALLEL_WRITES, ([type, key]) => removePosting(store, { type, key }, record.documentId, seq));
+  const stale = [...others].filter(([k]) => !mine.has(k));
+  await mapLimit(stale, PARALLEL_WRITES, ([k, listedBy]) => {
+    const [type, key] = splitEntityKey(k);
+    return removePosting(store, { type, key }, record.documentId, seq, [...listedBy]);
+  });
   await batchWrite(store, otherChunks); // only now: until their postings are gone, they are the list of them
   for (const line of record.staleChildLines ?? []) {
     await writeVersion(store, { documentId: documentIdOf(record.bucket, record.key, line), bucket: record.bucket, key: record.key, line, sequencer: record.sequencer }, { status: 'deleted' });
@@ -155,6 +182,26 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
       ExpressionAttributeValues: { ':yes': true, ':seq': seq },
     }),
   ));
+}
+
+/** The entities other chunk sets of a document list, with the versions listing each, and how many sets there are. */
+async function listedEntities(store: IndexStore, documentId: string): Promise<{ byEntity: Map<string, Set<string>>; chunkSets: number }> {
+  const byEntity = new Map<string, Set<string>>();
+  const sets = new Set<string>();
+  const pages = paginateQuery({ client: store.client }, {
+    TableName: store.table,
+    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
+    ExpressionAttributeValues: { ':pk': keys.document(documentId).pk, ':ent': ENTITY_CHUNK_PREFIX },
+    ConsistentRead: true,
+  });
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      const [, seq, attempt] = (item.sk as string).split('#'); // ENT#<seq>#<attempt>#<n>
+      sets.add(`${seq}#${attempt}`);
+      for (const e of item.entities as ResolvedEntity[]) byEntity.set(entityKey(e), (byEntity.get(entityKey(e)) ?? new Set()).add(seq!));
+    }
+  }
+  return { byEntity, chunkSets: sets.size };
 }
 
 /** A fenced write that fails because a newer version got there first. */
