@@ -21,17 +21,17 @@ export const countToken = (sign: '+' | '-', documentId: string, sequencer: strin
 
 const names = { '#count': 'count', '#pending': 'pending' };
 
-/** Moves the count by `delta` under `token`, once: false when the token was already there (done before). */
-export async function moveCount(store: IndexStore, entity: EntityOf, delta: 1 | -1, token: string): Promise<boolean> {
+/** One conditional update of an entity's counter: false when its condition did not hold. */
+async function update(store: IndexStore, entity: EntityOf, expression: string, condition: string, values: Record<string, unknown>): Promise<boolean> {
   try {
     await store.client.send(
       new UpdateCommand({
         TableName: store.table,
         Key: keys.frequency(entity.type, entity.key),
-        UpdateExpression: 'ADD #count :d, #pending :t',
-        ConditionExpression: 'attribute_not_exists(#pending) OR NOT contains(#pending, :tok)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':d': delta, ':t': new Set([token]), ':tok': token },
+        UpdateExpression: expression,
+        ConditionExpression: condition,
+        ExpressionAttributeNames: { ...names },
+        ExpressionAttributeValues: values,
       }),
     );
     return true;
@@ -41,36 +41,17 @@ export async function moveCount(store: IndexStore, entity: EntityOf, delta: 1 | 
   }
 }
 
-/** Forgets tokens once the moves they guarded are recorded elsewhere (idempotent). */
-export async function forgetToken(store: IndexStore, entity: EntityOf, ...tokens: string[]): Promise<void> {
-  await store.client.send(
-    new UpdateCommand({
-      TableName: store.table,
-      Key: keys.frequency(entity.type, entity.key),
-      UpdateExpression: 'DELETE #pending :t',
-      ConditionExpression: 'attribute_exists(pk)',
-      ExpressionAttributeNames: { '#pending': 'pending' },
-      ExpressionAttributeValues: { ':t': new Set(tokens) },
-    }),
-  ).catch((e) => {
-    if (!(e instanceof ConditionalCheckFailedException)) throw e; // no counter item: nothing to forget
-  });
+/** Moves the count by `delta` under `token`, once: false when the token was already there (done before). */
+export function moveCount(store: IndexStore, entity: EntityOf, delta: 1 | -1, token: string): Promise<boolean> {
+  return update(store, entity, 'ADD #count :d, #pending :t', 'attribute_not_exists(#pending) OR NOT contains(#pending, :tok)', { ':d': delta, ':t': new Set([token]), ':tok': token });
 }
 
-/** Undoes a move whose token still stands (a writer that crashed before recording it): -delta, token gone. */
+/** Forgets tokens once the moves they guarded are recorded elsewhere (idempotent; no counter item, nothing to forget). */
+export async function forgetToken(store: IndexStore, entity: EntityOf, ...tokens: string[]): Promise<void> {
+  await update(store, entity, 'DELETE #pending :t', 'attribute_exists(#count)', { ':t': new Set(tokens) });
+}
+
+/** Undoes a move whose token still stands (a writer that died before recording it): -delta, token gone. */
 export async function undoIfPending(store: IndexStore, entity: EntityOf, delta: 1 | -1, token: string): Promise<void> {
-  try {
-    await store.client.send(
-      new UpdateCommand({
-        TableName: store.table,
-        Key: keys.frequency(entity.type, entity.key),
-        UpdateExpression: 'ADD #count :d DELETE #pending :t',
-        ConditionExpression: 'contains(#pending, :tok)',
-        ExpressionAttributeNames: names,
-        ExpressionAttributeValues: { ':d': -delta, ':t': new Set([token]), ':tok': token },
-      }),
-    );
-  } catch (e) {
-    if (!(e instanceof ConditionalCheckFailedException)) throw e; // the move never happened
-  }
+  await update(store, entity, 'ADD #count :d DELETE #pending :t', 'contains(#pending, :tok)', { ':d': -delta, ':t': new Set([token]), ':tok': token });
 }

@@ -2,8 +2,9 @@
  * Postings, each fenced by its document's sequencer and counted exactly once in its
  * entity's document frequency (see PROTOCOL.md and frequency.ts).
  *
- * A posting carries `seq` (the S3 sequencer of the document version that wrote it) and
- * `counted` (its +1 is in the frequency). A write is conditional on no newer version
+ * A posting carries `seq`, the S3 sequencer of the document version that wrote it. A
+ * posting exists only once its +1 is in the frequency (the +1 comes first), so its
+ * existence is what says it is counted. A write is conditional on no newer version
  * having written it; a delete on the version it read.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -30,31 +31,28 @@ export class SupersededError extends Error {}
 /** What writeItems knows of a posting before it writes it (one BatchGet for a document's). */
 export interface ExistingPosting {
   readonly seq: string;
-  readonly counted?: boolean;
 }
 
 /**
- * Writes (or rewrites) a posting for version `seq`, counted exactly once. A posting no
- * version of this document has counted yet takes three writes: the +1 under its token,
- * the posting (fenced, already marked counted), the token forgotten. Dying after the +1
- * leaves a token and no posting: the retry's +1 is then a no-op, and a newer version,
- * which finds the attempt's chunks (`listedBy`), takes that +1 back here or in removePosting.
+ * Writes (or rewrites) a posting for version `seq`, counted exactly once. A posting this
+ * document does not have yet takes three writes: the +1 under its token, the posting
+ * (fenced), the token forgotten. Dying after the +1 leaves a token and no posting: the
+ * retry's +1 is then a no-op, and a newer version, which finds the attempt's chunks
+ * (`listedBy`), takes that +1 back, here or in removePosting.
  */
 export async function writePosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string, old: ExistingPosting | undefined, listedBy: readonly string[] = []): Promise<void> {
-  const token = countToken('+', content.documentId, seq);
-  if (old?.counted === true) {
-    await putPosting(store, entity, content, seq, false);
+  if (old) {
+    await putPosting(store, entity, content, seq);
     // Counted already, by an earlier version or attempt, which may have died before forgetting its token.
     await forgetToken(store, entity, countToken('+', content.documentId, old.seq));
     return;
   }
-  // Not counted by a posting: an earlier version that listed it may have died after its +1. Take that back first.
-  for (const earlier of new Set([...(old && old.seq !== seq ? [old.seq] : []), ...listedBy])) {
-    await undoIfPending(store, entity, +1, countToken('+', content.documentId, earlier));
-  }
+  // No posting: an earlier version that listed it may have died after its +1. Take that back first.
+  for (const earlier of listedBy) await undoIfPending(store, entity, +1, countToken('+', content.documentId, earlier));
+  const token = countToken('+', content.documentId, seq);
   await moveCount(store, entity, +1, token); // a no-op when a crashed attempt of this version moved it
   try {
-    await putPosting(store, entity, content, seq, true);
+    await putPosting(store, entity, content, seq);
   } catch (e) {
     if (e instanceof SupersededError) await undoIfPending(store, entity, +1, token);
     throw e;
@@ -62,8 +60,8 @@ export async function writePosting(store: IndexStore, entity: EntityOf, content:
   await forgetToken(store, entity, token);
 }
 
-async function putPosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string, counted: boolean): Promise<void> {
-  const fields = [...Object.entries(content).filter(([, v]) => v !== undefined), ...(counted ? [['counted', true] as [string, unknown]] : [])];
+async function putPosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string): Promise<void> {
+  const fields = Object.entries(content).filter(([, v]) => v !== undefined);
   try {
     await store.client.send(
       new UpdateCommand({
@@ -83,25 +81,22 @@ async function putPosting(store: IndexStore, entity: EntityOf, content: PostingC
 }
 
 /**
- * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote it
- * (`listedBy`: the versions whose chunks list it),
- * taking it out of the frequency first (so a crash in between can only leave the
- * posting, which the retry removes), then the token.
+ * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote
+ * it (`listedBy`: the versions whose chunks list it): its -1 first (so a crash in between
+ * can only leave the posting, which the retry removes), then the posting, then the tokens.
  */
 export async function removePosting(store: IndexStore, entity: EntityOf, documentId: string, seq: string, listedBy: readonly string[] = []): Promise<void> {
   const key = keys.posting(entity.type, entity.key, documentId);
   const token = countToken('-', documentId, seq);
-  const { Item: posting } = await store.client.send(new GetCommand({ TableName: store.table, Key: key, ConsistentRead: true }));
+  const { Item: posting } = await store.client.send(new GetCommand({ TableName: store.table, Key: key, ConsistentRead: true, ProjectionExpression: 'seq' }));
   const forget = [token];
   if (posting) {
     const written = posting.seq as string;
-    // Its writer may have died after recording the count but before forgetting its token.
-    if (posting.counted === true) forget.push(countToken('+', documentId, written));
     // A newer version's: not ours to remove. (Our own version's, for a key we no longer have: an earlier attempt's.)
     if (compareSequencers(written, seq) > 0) return;
-    if (posting.counted === true) await moveCount(store, entity, -1, token);
-    // Uncounted: its writer crashed between its +1 and recording it; undo that +1 if it happened.
-    else await undoIfPending(store, entity, +1, countToken('+', documentId, written));
+    // Its writer may have died after writing it but before forgetting its token.
+    forget.push(countToken('+', documentId, written));
+    await moveCount(store, entity, -1, token);
     try {
       await store.client.send(
         new DeleteCommand({ TableName: store.table, Key: key, ConditionExpression: '#seq = :written', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':written': written } }),

@@ -38,11 +38,9 @@ export type VersionContent =
     }
   | { readonly status: 'failed' | 'deleted'; readonly reason?: string };
 
-/** What a version is about to write (writes.ts step 2), so that whoever comes next can undo it. */
+/** The children a multi-document file's version is about to write (writes.ts step 2), so that whoever comes next can undo them. */
 export interface WriteIntent {
   readonly seq: string;
-  /** The attempt's chunk set: its chunks list the entities it posts. */
-  readonly chunkSet: string;
   readonly childLines: number[];
 }
 

@@ -21,7 +21,7 @@ import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
 import { batchGet, batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
 import { removePosting, SupersededError, writePosting, type ExistingPosting } from './postings.js';
 import type { ResolvedEntity } from './resolve.js';
-import { chunkPrefix, compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
+import { compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
 
 export type WriteOutcome = 'applied' | 'stale' | 'resumed';
@@ -57,16 +57,16 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
   const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
   try {
-    if (children.length > 0) await recordIntent(store, documentId, seq, { chunkSet, childLines: union(children, sameIntent?.childLines ?? []) });
+    if (children.length > 0) await recordIntent(store, documentId, seq, { childLines: union(children, sameIntent?.childLines ?? []) });
     // What other attempts left (their chunks list what they may have counted), read before this one writes its own.
-    const left = await listedEntities(store, documentId);
-    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content, left.byEntity);
+    const left = await chunkSets(store, documentId);
+    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content, listedBy(left));
     const partial = await writeChildren?.();
     const written = partial ? partial.lines : children;
     const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !written.includes(c));
     const { entities: _, titleChars: __, childLines: ___, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown };
     // A first version with nothing of another attempt beside it is settled as it is written.
-    const settled = prev === undefined && staleChildren.length === 0 && left.chunkSets === 0;
+    const settled = prev === undefined && staleChildren.length === 0 && left.size === 0;
     const record: DocumentRecord = {
       ...version,
       ...fields,
@@ -118,9 +118,9 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
-  // Which postings this document has already, and whether they are counted: one BatchGet per 100.
+  // Which postings this document has already (and so counted): one BatchGet per 100.
   const existing = new Map(
-    (await batchGet(store, [...first.values()].map((e) => keys.posting(e.type, e.key, documentId)), 'pk, seq, counted')).map((i) => [i.pk as string, i as unknown as ExistingPosting]),
+    (await batchGet(store, [...first.values()].map((e) => keys.posting(e.type, e.key, documentId)), 'pk, seq')).map((i) => [i.pk as string, i as unknown as ExistingPosting]),
   );
   await mapLimit([...first.values()], PARALLEL_WRITES, (e) =>
     writePosting(store, e, {
@@ -142,33 +142,17 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
 /** Step 5, also the completion of an unsettled record left by a crash. */
 export async function cleanUp(store: IndexStore, record: DocumentRecord): Promise<void> {
   const seq = record.seq!;
-  const own = record.chunkSet ? chunkPrefix(record.chunkSet) : undefined;
-  const mine = new Set<string>();
-  const others = new Map<string, Set<string>>(); // entity → the versions whose other chunk sets list it
-  const otherChunks: WriteRequest[] = [];
-  const pages = paginateQuery({ client: store.client }, {
-    TableName: store.table,
-    KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
-    ExpressionAttributeValues: { ':pk': keys.document(record.documentId).pk, ':ent': ENTITY_CHUNK_PREFIX },
-    ConsistentRead: true,
-  });
-  for await (const page of pages) {
-    for (const item of page.Items ?? []) {
-      const isOwn = own !== undefined && (item.sk as string).startsWith(own);
-      const listing = (item.sk as string).split('#')[1]!; // ENT#<seq>#<attempt>#<n>
-      for (const e of item.entities as ResolvedEntity[]) {
-        if (isOwn) mine.add(entityKey(e));
-        else others.set(entityKey(e), (others.get(entityKey(e)) ?? new Set()).add(listing));
-      }
-      if (!isOwn) otherChunks.push({ DeleteRequest: { Key: { pk: item.pk, sk: item.sk } } });
-    }
-  }
+  const sets = await chunkSets(store, record.documentId);
+  const mine = sets.get(record.chunkSet ?? '')?.entities ?? new Set<string>();
+  const others = listedBy(sets, record.chunkSet);
   const stale = [...others].filter(([k]) => !mine.has(k));
-  await mapLimit(stale, PARALLEL_WRITES, ([k, listedBy]) => {
+  await mapLimit(stale, PARALLEL_WRITES, ([k, versions]) => {
     const [type, key] = splitEntityKey(k);
-    return removePosting(store, { type, key }, record.documentId, seq, [...listedBy]);
+    return removePosting(store, { type, key }, record.documentId, seq, [...versions]);
   });
-  await batchWrite(store, otherChunks); // only now: until their postings are gone, they are the list of them
+  // Only now: until their postings are gone, the other sets' chunks are the list of them.
+  const otherChunks = [...sets].filter(([id]) => id !== record.chunkSet).flatMap(([, set]) => set.items.map((Key): WriteRequest => ({ DeleteRequest: { Key } })));
+  await batchWrite(store, otherChunks);
   for (const line of record.staleChildLines ?? []) {
     await writeVersion(store, { documentId: documentIdOf(record.bucket, record.key, line), bucket: record.bucket, key: record.key, line, sequencer: record.sequencer }, { status: 'deleted' });
   }
@@ -184,10 +168,16 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
   ));
 }
 
-/** The entities other chunk sets of a document list, with the versions listing each, and how many sets there are. */
-async function listedEntities(store: IndexStore, documentId: string): Promise<{ byEntity: Map<string, Set<string>>; chunkSets: number }> {
-  const byEntity = new Map<string, Set<string>>();
-  const sets = new Set<string>();
+interface ChunkSet {
+  /** The version that wrote it. */
+  readonly seq: string;
+  readonly entities: Set<string>;
+  readonly items: Array<{ pk: string; sk: string }>;
+}
+
+/** Every chunk set of a document (`<seq>#<attempt>` → what it lists), by one paginated Query. */
+async function chunkSets(store: IndexStore, documentId: string): Promise<Map<string, ChunkSet>> {
+  const sets = new Map<string, ChunkSet>();
   const pages = paginateQuery({ client: store.client }, {
     TableName: store.table,
     KeyConditionExpression: 'pk = :pk AND begins_with(sk, :ent)',
@@ -196,12 +186,25 @@ async function listedEntities(store: IndexStore, documentId: string): Promise<{ 
   });
   for await (const page of pages) {
     for (const item of page.Items ?? []) {
-      const [, seq, attempt] = (item.sk as string).split('#'); // ENT#<seq>#<attempt>#<n>
-      sets.add(`${seq}#${attempt}`);
-      for (const e of item.entities as ResolvedEntity[]) byEntity.set(entityKey(e), (byEntity.get(entityKey(e)) ?? new Set()).add(seq!));
+      const [, seq, attempt] = (item.sk as string).split('#') as [string, string, string]; // ENT#<seq>#<attempt>#<n>
+      const id = `${seq}#${attempt}`;
+      const set = sets.get(id) ?? { seq, entities: new Set<string>(), items: [] };
+      for (const e of item.entities as ResolvedEntity[]) set.entities.add(entityKey(e));
+      set.items.push({ pk: item.pk as string, sk: item.sk as string });
+      sets.set(id, set);
     }
   }
-  return { byEntity, chunkSets: sets.size };
+  return sets;
+}
+
+/** Entity → the versions whose chunk sets (other than `except`) list it. */
+function listedBy(sets: Map<string, ChunkSet>, except?: string): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [id, set] of sets) {
+    if (id === except) continue;
+    for (const k of set.entities) out.set(k, (out.get(k) ?? new Set()).add(set.seq));
+  }
+  return out;
 }
 
 /** A fenced write that fails because a newer version got there first. */
