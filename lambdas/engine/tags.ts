@@ -7,3 +7,8 @@ export function spansToTags(length: number, spans: readonly { start: number; end
   }
   return tags;
 }
+
+/** The entity types an IOB2 label set names (`B-PER`, `I-PER` → `PER`), in label order. */
+export function entityTypesOf(labels: readonly string[]): string[] {
+  return [...new Set(labels.filter((l) => l !== 'O').map((l) => l.slice(2)))];
+}

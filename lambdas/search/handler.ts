@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadModel } from '../engine/load.js';
+import { entityTypesOf } from '../engine/tags.js';
 import { httpHandler, serviceTools } from '../http/handler.js';
 import { parseJsonObject } from '../http/request.js';
 import { QUERY_MODEL_THREADS, SERVICES } from '../shared/contract.js';
@@ -17,7 +18,7 @@ import { search } from './search.js';
 const tools = serviceTools(SERVICES.search);
 const store = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: readEnv(ENV.indexTable) };
 const model = await loadModel(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, QUERY_MODEL_THREADS.intraOpThreads) });
-const knownTypes = [...new Set(model.labels.filter((l) => l !== 'O').map((l) => l.slice(2)))];
+const knownTypes = entityTypesOf(model.labels);
 // One secret for every instance (the stack's), so that a nextCursor works on any of them.
 const cursorSecret = await resolveCursorSecret(
   { secret: process.env[ENV.cursorSecret], secretArn: process.env[ENV.cursorSecretArn] },

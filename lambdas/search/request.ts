@@ -7,6 +7,7 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ENV } from '../shared/env.js';
 import { ConfigError, RequestError } from '../shared/errors.js';
+import { jsonTypeOf, readEntityTypes } from '../http/request.js';
 
 export const MAX_QUERY_CHARS = 500;
 export const MAX_LIMIT = 50;
@@ -80,19 +81,13 @@ export interface SearchRequestOptions {
 export function readSearchRequest(body: Record<string, unknown>, { knownTypes, cursorSecret, now = Date.now() }: SearchRequestOptions): SearchRequest {
   const { query, limit = DEFAULT_LIMIT, cursor, types } = body;
   if (query === undefined) throw new RequestError('missing_query', 'the field "query" is required: {"query": "..."}');
-  if (typeof query !== 'string') throw new RequestError('invalid_query', `"query" must be a string, got ${query === null ? 'null' : Array.isArray(query) ? 'an array' : typeof query}`);
+  if (typeof query !== 'string') throw new RequestError('invalid_query', `"query" must be a string, got ${jsonTypeOf(query)}`);
   if (query.trim() === '') throw new RequestError('empty_query', '"query" is empty or only white space');
   if (Array.from(query).length > MAX_QUERY_CHARS) throw new RequestError('query_too_long', `"query" is longer than ${MAX_QUERY_CHARS} characters, the limit for a search`);
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
     throw new RequestError('invalid_limit', `"limit" must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
   }
-  let typeFilter: string[] | undefined;
-  if (types !== undefined) {
-    if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string')) throw new RequestError('invalid_types', '"types" must be a non-empty array of entity types');
-    const unknown = types.filter((t) => !knownTypes.includes(t));
-    if (unknown.length > 0) throw new RequestError('invalid_types', `unknown entity type${unknown.length > 1 ? 's' : ''} ${unknown.map((t) => `"${t}"`).join(', ')}; known types are ${knownTypes.join(', ')}`);
-    typeFilter = [...new Set(types as string[])];
-  }
+  const typeFilter = types === undefined ? undefined : readEntityTypes(types, knownTypes);
   const offset = cursor === undefined ? 0 : decodeCursor(cursor, { query, limit, types: typeFilter }, cursorSecret, now);
   return { query, limit, offset, types: typeFilter };
 }

@@ -5,7 +5,7 @@
  * `message`; worker threads send them across whole (`serializeError`/`reviveError`).
  */
 
-/** Codes of the caller's mistakes and the statuses they answer with (DESIGN.md's error contract). */
+/** Codes of the caller's mistakes and the statuses they answer with (docs/http-api.md; docs/openapi.json lists them per status). */
 export const REQUEST_ERRORS = {
   empty_body: 400,
   invalid_body: 400,
@@ -14,6 +14,11 @@ export const REQUEST_ERRORS = {
   missing_text: 400,
   invalid_text: 400,
   invalid_offsets: 400,
+  invalid_texts: 400,
+  too_many_texts: 400,
+  conflicting_fields: 400,
+  invalid_min_score: 400,
+  unsupported_language: 400,
   missing_query: 400,
   invalid_query: 400,
   empty_query: 400,
