@@ -1,13 +1,13 @@
 /**
  * The local stack's AWS emulators, bound to 127.0.0.1 only:
- * - dynalite (DynamoDB on LevelDB; persistent on disk when given a folder),
+ * - dynalite (DynamoDB on LevelDB; persistent on disk when given a folder), with the
+ *   transactions it lacks (dynamo-transactions.ts),
  * - fauxqs (SQS in memory; S3 in memory, or on disk when given a folder: durable-s3.ts),
  *   built with its exported app factory so it listens on 127.0.0.1 rather than every
  *   interface.
  * Tables, queues and buckets are created from the same definitions the CDK uses.
  */
-import { createRequire } from 'node:module';
-import type { AddressInfo, Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,9 +16,8 @@ import { TABLE_KEYS } from '../lambdas/index/schema.js';
 import { QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
 import { localClientConfig, localS3Config } from './config.js';
 import { openDurableS3Store } from './durable-s3.js';
+import { dynaliteWithTransactions } from './dynamo-transactions.js';
 
-const require = createRequire(import.meta.url);
-const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
 
 export interface Emulators {
   readonly dynamoEndpoint: string;
@@ -28,12 +27,14 @@ export interface Emulators {
   readonly sqs: SQSClient;
   /** With a bucket folder: since when it has kept the buckets (ms since epoch). */
   readonly bucketsKeptSince?: number;
+  /** Transactions a crash had left half-applied, rolled back as the tables opened. */
+  readonly rolledBackTransactions: number;
   stop(): Promise<void>;
 }
 
 /** `dataDir` keeps the tables (dynalite's LevelDB), `bucketDir` the buckets; without them, they live in memory. */
 export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string; bucketDir?: string } = {}): Promise<Emulators> {
-  const dyn = dynalite({ path: dataDir, createTableMs: 0 });
+  const { server: dyn, rolledBack } = await dynaliteWithTransactions({ path: dataDir, createTableMs: 0 });
   await new Promise<void>((resolve, reject) => dyn.listen(0, '127.0.0.1', () => resolve()).on('error', reject));
   const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
 
@@ -53,6 +54,7 @@ export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string;
     s3,
     sqs,
     bucketsKeptSince: durable?.since,
+    rolledBackTransactions: rolledBack,
     stop: async () => {
       dynamo.destroy();
       s3.destroy();
