@@ -2,7 +2,13 @@
  * `nerve ingest PATH...`: uploads files (folders recursively) into the documents bucket
  * of the running local stack (from .nerve/local.json) or of a deployed stack
  * (`--bucket B --table T`, with the usual AWS credentials), shows progress, waits until
- * every document is indexed or failed, and prints a summary with the failures' reasons.
+ * every document is indexed or failed, and prints each document's id (or, with --json,
+ * a summary) and the failures' reasons.
+ *
+ * The wait compares what the index recorded with what S3 said, never with this machine's
+ * clock: a file is done when its record names the version S3 gave the upload (the deployed
+ * bucket is versioned) or, in a bucket without versions (the local stack's), when its
+ * record's S3 sequencer differs from the one it had before the upload.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, relative, resolve, sep } from 'node:path';
@@ -15,6 +21,7 @@ import { batchGet, mapLimit, type IndexStore } from '../lambdas/index/dynamo.js'
 import { documentIdOf, keys } from '../lambdas/index/schema.js';
 import type { DocumentRecord } from '../lambdas/index/store.js';
 import { localClientConfig, localS3Config, readLocalConfig } from '../local/config.js';
+import { secondsOption, type Command } from './command.js';
 
 export interface IngestOptions {
   readonly paths: string[];
@@ -76,38 +83,69 @@ function bar(done: number, total: number, width = 28): string {
   return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
 }
 
-export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process.stderr): Promise<{ indexed: number; failed: Array<{ key: string; reason: string }>; seconds: number }> {
+/** One document's outcome: a file's, or for a multi-document file (JSON lines), each of its documents'. */
+export interface IngestedDocument {
+  readonly documentId: string;
+  readonly key: string;
+  readonly line?: number;
+  readonly status: 'indexed' | 'failed';
+  /** Distinct entities the index holds for it, when indexed. */
+  readonly entities?: number;
+  readonly reason?: string;
+}
+
+export interface IngestResult {
+  readonly indexed: number;
+  readonly failed: Array<{ key: string; reason: string }>;
+  readonly documents: IngestedDocument[];
+  readonly seconds: number;
+}
+
+/** What tells a file's record from the one before the upload (see the header). */
+interface Upload {
+  readonly key: string;
+  readonly versionId?: string;
+  readonly sequencerBefore?: string;
+}
+
+const isDone = (r: DocumentRecord, u: Upload) =>
+  (r.status === 'indexed' || r.status === 'failed') && (u.versionId !== undefined ? r.versionId === u.versionId : r.sequencer !== u.sequencerBefore);
+
+export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process.stderr, onDocument: (d: IngestedDocument) => void = () => {}): Promise<IngestResult> {
   if (o.paths.length === 0) throw new UsageError('ingest needs at least one file or folder');
   const t = target(o);
   const files = collect(o.paths);
-  const started = Date.now();
+  // Elapsed time only (monotonic), for progress and the timeout: nothing is compared with a clock elsewhere.
+  const started = performance.now();
+  const elapsed = () => (performance.now() - started) / 1000;
   const tty = out.isTTY;
   const progress = (line: string, final = false) => {
     if (tty) out.write(`\r${line.padEnd(100)}${final ? '\n' : ''}`);
     else if (final) out.write(`${line}\n`);
   };
 
+  const idOf = (f: { key: string }) => documentIdOf(t.bucket, t.prefix + f.key);
+  const before = new Map((await documentRecords(t.index, files.map(idOf))).map((r) => [r.documentId, r.sequencer]));
+
   // Upload, a few at a time.
-  const uploadedAt = new Map<string, number>();
-  let uploaded = 0;
+  const uploads = new Map<string, Upload>();
   await mapLimit(files, o.concurrency ?? 8, async (f) => {
     const key = t.prefix + f.key;
-    uploadedAt.set(key, Date.now());
-    await t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: readFileSync(f.path) }));
-    uploaded++;
-    progress(`uploading ${bar(uploaded, files.length)} ${uploaded}/${files.length}`);
+    const put = await t.s3.send(new PutObjectCommand({ Bucket: t.bucket, Key: key, Body: readFileSync(f.path) }));
+    uploads.set(idOf(f), { key, versionId: put.VersionId ?? undefined, sequencerBefore: before.get(idOf(f)) });
+    progress(`uploading ${bar(uploads.size, files.length)} ${uploads.size}/${files.length}`);
   });
-  progress(`uploaded  ${bar(files.length, files.length)} ${files.length}/${files.length} files in ${((Date.now() - started) / 1000).toFixed(1)} s`, true);
+  progress(`uploaded  ${bar(files.length, files.length)} ${files.length}/${files.length} files in ${elapsed().toFixed(1)} s`, true);
 
-  // Wait until every file's record is newer than its upload and settled.
-  const deadline = Date.now() + (o.timeoutSeconds ?? 1800) * 1000;
-  const pending = new Map([...uploadedAt.keys()].map((key) => [documentIdOf(t.bucket, key), key]));
+  // Wait until every file's record is the upload's, and settled.
+  const timeoutSeconds = o.timeoutSeconds ?? 1800;
+  const pending = new Map(uploads);
   const results = new Map<string, DocumentRecord>();
   while (pending.size > 0) {
-    if (Date.now() > deadline) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${o.timeoutSeconds ?? 1800} s`);
+    if (elapsed() > timeoutSeconds) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${timeoutSeconds} s`);
     for (const r of await documentRecords(t.index, [...pending.keys()])) {
-      const key = pending.get(r.documentId);
-      if (key && Date.parse(r.updatedAt) >= uploadedAt.get(key)! - 1000 && (r.status === 'indexed' || r.status === 'failed')) {
+      const upload = pending.get(r.documentId);
+      if (upload && isDone(r, upload)) {
         results.set(r.documentId, r);
         pending.delete(r.documentId);
       }
@@ -118,21 +156,54 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   }
 
   // Count documents, not files: a JSON-lines file's documents report their own status.
-  const failed: Array<{ key: string; reason: string }> = [];
-  let indexed = 0;
+  const documents: IngestedDocument[] = [];
   const childIds: string[] = [];
+  const outcome = (r: DocumentRecord): IngestedDocument => ({
+    documentId: r.documentId,
+    key: r.key,
+    ...(r.line !== undefined ? { line: r.line } : {}),
+    status: r.status === 'failed' ? 'failed' : 'indexed',
+    ...(r.status === 'failed' ? { reason: r.reason ?? 'unknown' } : r.entityCount !== undefined ? { entities: r.entityCount } : {}),
+  });
   for (const r of results.values()) {
     if (r.childLines) childIds.push(...r.childLines.map((line) => documentIdOf(r.bucket, r.key, line)));
-    else if (r.status === 'failed') failed.push({ key: r.key, reason: r.reason ?? 'unknown' });
-    else indexed++;
+    else documents.push(outcome(r));
   }
-  for (const r of await documentRecords(t.index, childIds)) {
-    if (r.status === 'failed') failed.push({ key: `${r.key} line ${r.line}`, reason: r.reason ?? 'unknown' });
-    else if (r.status === 'indexed') indexed++;
-  }
-  const seconds = (Date.now() - started) / 1000;
+  for (const r of await documentRecords(t.index, childIds)) if (r.status === 'indexed' || r.status === 'failed') documents.push(outcome(r));
+  documents.forEach(onDocument);
+  const failed = documents.filter((d) => d.status === 'failed').map((d) => ({ key: d.line !== undefined ? `${d.key} line ${d.line}` : d.key, reason: d.reason! }));
+  const indexed = documents.length - failed.length;
+  const seconds = elapsed();
   progress(`done      ${bar(files.length, files.length)} ${indexed} indexed, ${failed.length} failed in ${seconds.toFixed(1)} s`, true);
   for (const f of failed.slice(0, 20)) out.write(`  failed: ${f.key}: ${f.reason}\n`);
   if (failed.length > 20) out.write(`  … and ${failed.length - 20} more\n`);
-  return { indexed, failed, seconds };
+  return { indexed, failed, documents, seconds };
 }
+
+export const ingestCommand: Command = {
+  name: 'ingest',
+  usage: `usage: nerve ingest PATH... [--json] [--bucket B --table T] [--prefix P] [--timeout SECONDS]
+uploads files or folders (recursively) into the running local stack, or into a deployed
+stack's documents bucket, waits until every document is indexed or failed, and prints each
+document's id, status and key (tab-separated) on standard output; progress, the summary and
+the failures' reasons go to standard error. Exits with 3 when a document failed.
+
+  --json            prints one JSON summary instead: {indexed, failed, seconds, documents}
+  --bucket B        a deployed stack's documents bucket (its DocumentsBucket output), with
+  --table T         its entity index (IndexTable output); AWS credentials and region from
+                    the environment, as the AWS SDK finds them
+  --prefix P        the key prefix to upload under (default ${INGEST_PREFIX}, which the stack watches)
+  --timeout S       seconds to wait for indexing (default 1800)`,
+  options: { json: { type: 'boolean', default: false }, bucket: { type: 'string' }, table: { type: 'string' }, prefix: { type: 'string' }, timeout: { type: 'string' } },
+  async run(values, positionals) {
+    if (values.table !== undefined && values.bucket === undefined) throw new UsageError('--table goes with --bucket (a deployed stack); without them, ingest uses the running local stack');
+    const json = Boolean(values.json);
+    const result = await ingest(
+      { paths: positionals, bucket: values.bucket as string | undefined, table: values.table as string | undefined, prefix: values.prefix as string | undefined, timeoutSeconds: secondsOption('timeout', values.timeout) },
+      process.stderr,
+      json ? undefined : (d) => console.log([d.documentId, d.status, d.line !== undefined ? `${d.key} line ${d.line}` : d.key].join('\t')),
+    );
+    if (json) console.log(JSON.stringify({ indexed: result.indexed, failed: result.failed.length, seconds: Number(result.seconds.toFixed(3)), documents: result.documents }, null, 1));
+    return result.failed.length > 0 ? 3 : 0;
+  },
+};

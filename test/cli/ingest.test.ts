@@ -1,0 +1,64 @@
+/**
+ * `nerve ingest` into the real local stack (started here on 127.0.0.1, tiny model): each
+ * document's id on standard output, the --json summary, and a wait that ends only once
+ * the index holds the version just uploaded, however soon after the one before it.
+ */
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentIdOf } from '../../lambdas/index/schema.js';
+import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
+import { fixtures } from '../helpers/paths.js';
+import { runNerve } from './run-nerve.js';
+
+const tiny = join(fixtures, 'tiny-model');
+const dir = mkdtempSync(join(tmpdir(), 'nerve-ingest-'));
+const env = { NERVE_MODEL: tiny, NERVE_BATCH_MODEL: tiny, NERVE_LOCAL_DIR: join(dir, '.nerve'), NERVE_INBOX: join(dir, 'inbox') };
+const BUCKET = 'nerve-documents'; // the local stack's
+let stack: RunningStack;
+
+beforeAll(async () => {
+  stack = await startLocalStack(env);
+});
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const ingest = (...args: string[]) => runNerve(['ingest', ...args], { cwd: dir, env, timeoutMs: 120_000 });
+const idOf = (key: string, line?: number) => documentIdOf(BUCKET, key, line);
+
+describe('nerve ingest', () => {
+  it('prints each document\'s id, status and key, a JSON-lines file\'s documents one by one; exit 3 when one failed', async () => {
+    const folder = join(dir, 'docs');
+    mkdirSync(folder);
+    writeFileSync(join(folder, 'a.txt'), 'Anna Kowalczyk met Ravi Mehta in Port Avery.');
+    writeFileSync(join(folder, 'b.jsonl'), '{"text": "Mira Osei joined Tessaro Motors."}\n{oops\n');
+    const run = await ingest(folder);
+    expect(run.status, run.stderr).toBe(3);
+    expect(run.stdout.trimEnd().split('\n').sort()).toEqual(
+      [
+        `${idOf('incoming/docs/a.txt')}\tindexed\tincoming/docs/a.txt`,
+        `${idOf('incoming/docs/b.jsonl', 1)}\tindexed\tincoming/docs/b.jsonl line 1`,
+        `${idOf('incoming/docs/b.jsonl', 2)}\tfailed\tincoming/docs/b.jsonl line 2`,
+      ].sort(),
+    );
+    expect(run.stderr).toMatch(/2 indexed, 1 failed/);
+  });
+
+  it('--json: one summary on standard output; a re-upload is waited for until the index holds the new version', async () => {
+    const folder = join(dir, 'again');
+    mkdirSync(folder);
+    const file = join(folder, 'c.txt');
+    writeFileSync(file, 'Tomas Berg visited Osterholm.');
+    expect((await ingest(folder, '--json')).status).toBe(0);
+    // At once, new content under the same key: the record of the first version must not end the wait.
+    writeFileSync(file, 'Jon Hale of Lumen Group spoke in Vale.');
+    const run = await ingest(folder, '--json');
+    expect(run.status, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout);
+    expect(summary).toEqual({ indexed: 1, failed: 0, seconds: expect.any(Number), documents: [{ documentId: idOf('incoming/again/c.txt'), key: 'incoming/again/c.txt', status: 'indexed', entities: 3 }] });
+    const doc = await (await fetch(`${stack.url}/v1/documents/${summary.documents[0].documentId}`)).json();
+    expect(doc.entities.map((e: { normalized: string }) => e.normalized).sort()).toEqual(['jon hale', 'lumen group', 'vale']);
+  });
+});
