@@ -31,7 +31,16 @@ function match(route: Route, method: string, path: string): Record<string, strin
   });
   const m = new RegExp(`^${pattern}$`).exec(path);
   if (!m) return undefined;
-  return Object.fromEntries(names.map((n, i) => [n, decodeURIComponent(m[i + 1]!)]));
+  return Object.fromEntries(names.map((n, i) => [n, decodePathSegment(m[i + 1]!)]));
+}
+
+/** A malformed percent-encoding (`%E0%A4%A`) reaches the handler as sent, which refuses it with a 4xx. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {

@@ -153,10 +153,10 @@ describe('GET /v1/documents/{documentId} conforms to docs/openapi.json', () => {
     expect([deleted.status, deleted.problems, (deleted.body as { status: string }).status]).toEqual([200, [], 'deleted']);
   });
 
-  it('its refusals: an unknown document, a malformed id, a bad limit or cursor', async () => {
+  it('its refusals: an unknown document, a malformed id (or percent-encoding), a bad limit or cursor', async () => {
     for (const [path, status] of [
       [`/v1/documents/d${'0'.repeat(24)}`, 404], ['/v1/documents/not-an-id', 400], [`/v1/documents/${idOf('anna.txt')}?limit=0`, 400],
-      [`/v1/documents/${idOf('anna.txt')}?limit=x`, 400], [`/v1/documents/${idOf('anna.txt')}?cursor=%%%`, 400],
+      [`/v1/documents/${idOf('anna.txt')}?limit=x`, 400], [`/v1/documents/${idOf('anna.txt')}?cursor=%%%`, 400], ['/v1/documents/%E0%A4%A', 400],
     ] as const) {
       const res = await call('GET', path);
       expect(res.status, path).toBe(status);
