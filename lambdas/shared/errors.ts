@@ -39,6 +39,7 @@ const OTHER_CODES = [
   'internal_error',
   'model_not_found',
   'model_invalid',
+  'model_unsupported',
   'malformed_event',
   'unreadable',
   'over_budget',
@@ -101,6 +102,16 @@ export class ModelInvalidError extends NerveError {
   }
 }
 
+/**
+ * A model folder that is well formed but of a kind Nerve does not run (a tokenizer model,
+ * a label scheme, an architecture): the message names the file and what is supported.
+ */
+export class ModelUnsupportedError extends NerveError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('model_unsupported', message, details);
+  }
+}
+
 /** An SQS message that is not an S3 event notification. */
 export class MalformedEventError extends NerveError {
   constructor(message: string) {
@@ -150,7 +161,7 @@ export class UsageError extends NerveError {
   }
 }
 
-const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, MalformedEventError, UnreadableError, OverBudgetError, LeaseTakenError, ConfigError, UnprocessedItemsError, UsageError];
+const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, ModelUnsupportedError, MalformedEventError, UnreadableError, OverBudgetError, LeaseTakenError, ConfigError, UnprocessedItemsError, UsageError];
 const BY_NAME = new Map<string, { prototype: NerveError }>(CLASSES.map((c) => [c.name, c]));
 
 /** An error as plain data, for postMessage (structured clone keeps neither class nor own fields of Errors). */
