@@ -121,7 +121,7 @@ export function nerveFunction(scope: Construct, id: string, props: NerveFunction
   // cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on.
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
-    reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see DESIGN.md).',
+    reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see docs/architecture.md).',
   });
   return { fn, role };
 }

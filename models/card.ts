@@ -38,19 +38,19 @@ export interface TrainedManifest extends ModelManifest {
   readonly metrics?: Record<string, unknown> & { readonly engine?: EngineMetrics };
 }
 
-/** What each training set is, for the card's limits; from the datasets' own READMEs under ../shared/data. */
+/** What each training set is, for the card's limits; from the datasets' own READMEs (docs/datasets.md says where to get each). */
 const DATASETS: Record<string, { domain: string; licence: string }> = {
   conll2003: {
     domain: 'Trained on 1996 Reuters news: expect lower accuracy on other domains (tweets, biomedical text, product names) and on entity types it never saw.',
-    licence: 'CoNLL-2003 (research use only; see ../shared/data/conll2003/README.md)',
+    licence: 'CoNLL-2003 (research use only; where to get it: docs/datasets.md)',
   },
   wnut17: {
     domain: 'Trained on user-generated text (Twitter, Reddit, YouTube, StackExchange) whose test set holds mostly entities never seen in training, by design: expect low recall on new names, and do not use it on news.',
-    licence: 'WNUT-17 (CC-BY 4.0; cite Derczynski et al. 2017; see ../shared/data/wnut17/README.md)',
+    licence: 'WNUT-17 (CC-BY 4.0; cite Derczynski et al. 2017; where to get it: docs/datasets.md)',
   },
   mit_restaurant: {
     domain: 'Trained on short, lower-case spoken restaurant queries: its types (Amenity, Cuisine, Dish, Hours, Location, Price, Rating, Restaurant_Name) belong to that task, not to documents.',
-    licence: 'MIT Restaurant (no licence stated; research data, cite Liu et al. 2013; see ../shared/data/mit_restaurant/README.md)',
+    licence: 'MIT Restaurant (no licence stated; research data, cite Liu et al. 2013; where to get it: docs/datasets.md)',
   },
 };
 

@@ -1,7 +1,8 @@
 /**
  * What every measuring or data-making script (bench/, models/) shares: its command line,
  * with `--data DIR` for the datasets (default ../shared/data beside the repository; they
- * are never copied into it), the result file it writes, and the machine it ran on.
+ * are never copied into it; docs/datasets.md says where to get each), the result file it
+ * writes, and the machine it ran on.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -17,7 +18,7 @@ export function scriptArgs<T extends Options>(options: T) {
   const given = (values as Record<string, unknown>).data as string | undefined;
   const data = resolve(given ?? defaultDataDir);
   if (!existsSync(data)) {
-    console.error(`datasets not found at ${data}: pass --data DIR (the folder holding conll2003/, reuters21578/, …)`);
+    console.error(`datasets not found at ${data}: pass --data DIR (the folder holding conll2003/, reuters21578/, …; docs/datasets.md says where to get them)`);
     process.exit(2);
   }
   return { ...values, data } as { data: string } & { [K in keyof T]: T[K]['default'] extends boolean ? boolean : string };

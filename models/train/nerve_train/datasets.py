@@ -1,4 +1,4 @@
-"""Readers for CoNLL-style BIO/IOB files, tolerant of every quirk in ../shared/data.
+"""Readers for CoNLL-style BIO/IOB files, tolerant of every quirk of the datasets in docs/datasets.md.
 
 Quirks handled (see each dataset's README):
 - columns separated by spaces or tabs; the token is the first column, the tag the last;

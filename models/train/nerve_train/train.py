@@ -2,7 +2,8 @@
 
     /usr/bin/python3 -m nerve_train.train --data ../../../shared/data/conll2003 --out ../small
 
-Run from models/train/ (or set PYTHONPATH=models/train). See models/README.md.
+Run from models/train/ (or set PYTHONPATH=models/train). See models/README.md; docs/datasets.md
+says where to get the datasets.
 """
 from __future__ import annotations
 
