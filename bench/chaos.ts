@@ -5,11 +5,13 @@
  * overwritten and deleted in the bucket, their S3 events duplicated, reordered, some
  * dropped where a later event of the same key follows, and delivered to concurrent
  * workers whose DynamoDB client crashes (before a write or after DynamoDB applied it; the
- * process then stays dead, its lease held until it expires), throttles or leaves batch
- * items unprocessed at random writes. Every failed delivery comes back, as SQS brings it
+ * process then stays dead, its lease held until it expires), throttles, leaves batch
+ * items unprocessed or has a transaction cancelled at random writes. Every failed delivery comes back, as SQS brings it
  * back. At the end the index is compared item by item with one built once, without
  * faults, from the bucket's final state (tools/index-snapshot.ts: versions, timestamps,
  * tombstones and idle counters aside). Target: 0 differences. Writes bench/results/chaos.json.
+ * Transactions a hot counter would cancel on DynamoDB (TransactionConflict) are injected too:
+ * the local stack's transactions take turns, so they cannot conflict there.
  *
  * The `small` model tags (this measures the index, not the model); dynalite and fauxqs run
  * in memory on 127.0.0.1.
@@ -20,7 +22,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { S3Change } from '../lambdas/batch/events.js';
 import { processChange, type BatchContext } from '../lambdas/batch/process.js';
 import { loadModel } from '../lambdas/engine/load.js';
-import { LeaseTakenError } from '../lambdas/shared/errors.js';
+import { ContendedWriteError, LeaseTakenError } from '../lambdas/shared/errors.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
 import { faultyClient, InjectedCrash, type FaultKind } from '../tools/dynamo-faults.js';
 import { differences, snapshot } from '../tools/index-snapshot.js';
@@ -117,10 +119,11 @@ async function deliver(queue: S3Change[]): Promise<void> {
         const change = queue.splice(Math.floor(random() * queue.length), 1)[0]!;
         counts.deliveries++;
         if (random() < FAULT_RATE) {
-          const kind = pick<FaultKind>(['crash-before', 'crash-after', 'crash-before', 'crash-after', 'throttle', 'unprocessed']);
-          // A crash or throttle at one of the change's first 30 writes; unprocessed items at its first batch write (its chunks).
-          const command = kind === 'unprocessed' ? 'BatchWriteCommand' : '*';
-          faults.arm({ kind, command, nth: (faults.calls.get(command) ?? 0) + 1 + (kind === 'unprocessed' ? 0 : Math.floor(random() * 30)) });
+          const kind = pick<FaultKind>(['crash-before', 'crash-after', 'crash-before', 'crash-after', 'throttle', 'unprocessed', 'conflict']);
+          // A crash or throttle at one of the change's first 8 writes (a story takes about 8); unprocessed
+          // items at its first batch write (its chunks); a conflict at its first transaction (its postings).
+          const command = kind === 'unprocessed' ? 'BatchWriteCommand' : kind === 'conflict' ? 'TransactWriteCommand' : '*';
+          faults.arm({ kind, command, nth: (faults.calls.get(command) ?? 0) + 1 + (command === '*' ? Math.floor(random() * 8) : 0) });
         } else faults.arm(undefined);
         const firedBefore = faults.fired.length;
         const tally = () => {
@@ -131,7 +134,7 @@ async function deliver(queue: S3Change[]): Promise<void> {
           counts.outcomes[outcome] = (counts.outcomes[outcome] ?? 0) + 1;
         } catch (e) {
           if (e instanceof LeaseTakenError) counts.deferred++;
-          else if (!(e instanceof InjectedCrash) && (e as Error).name !== 'ProvisionedThroughputExceededException') throw e;
+          else if (!(e instanceof InjectedCrash) && !(e instanceof ContendedWriteError) && (e as Error).name !== 'ProvisionedThroughputExceededException') throw e;
           queue.push(change); // SQS brings it back
           tally();
           if (faults.dead) {

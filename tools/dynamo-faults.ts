@@ -3,10 +3,12 @@
  * a wrapper around a real DynamoDB document client (talking to dynalite) that, at the
  * Nth call of a command, either dies (the process is gone: before the request, or after
  * DynamoDB applied it but before the answer came back), throttles (the exact error the
- * service throws), or leaves a BatchWrite's items unprocessed (as DynamoDB does under
- * load). Everything else goes to the real client.
+ * service throws), leaves a BatchWrite's items unprocessed (as DynamoDB does under load),
+ * or cancels a transaction for a conflict with another one on the same item (as DynamoDB
+ * does on a hot counter; the local stack's transactions take turns, so it cannot happen
+ * there for real). Everything else goes to the real client.
  */
-import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 /** The process died here: nothing after this point of the attempt runs. */
@@ -16,7 +18,7 @@ export class InjectedCrash extends Error {
   }
 }
 
-export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed';
+export type FaultKind = 'crash-before' | 'crash-after' | 'throttle' | 'unprocessed' | 'conflict';
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -26,7 +28,7 @@ export interface Fault {
   readonly nth: number;
 }
 
-const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand']);
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand', 'TransactWriteCommand']);
 
 export interface FaultyClient {
   readonly client: DynamoDBDocumentClient;
@@ -76,6 +78,11 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
         throw new InjectedCrash(`${name} #${fault.nth}, after DynamoDB applied it`);
       case 'throttle':
         throw new ProvisionedThroughputExceededException({ message: 'The level of configured provisioned throughput for the table was exceeded.', $metadata: { httpStatusCode: 400 } });
+      case 'conflict': {
+        if (name !== 'TransactWriteCommand') return (real.send as (c: unknown) => Promise<unknown>)(command);
+        const reasons = (command.input.TransactItems as unknown[]).map((_, i) => ({ Code: i === 0 ? 'TransactionConflict' : 'None', ...(i === 0 ? { Message: 'Transaction is ongoing for the item' } : {}) }));
+        throw new TransactionCanceledException({ message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, CancellationReasons: reasons, $metadata: { httpStatusCode: 400 } });
+      }
       case 'unprocessed': {
         if (name !== 'BatchWriteCommand') return (real.send as (c: unknown) => Promise<unknown>)(command);
         // DynamoDB processed the first half and hands back the rest.

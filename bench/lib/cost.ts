@@ -67,9 +67,10 @@ export function onlineCost({ handlerMeanMs, queries, memoryMb }: { handlerMeanMs
 export function batchCost({ secondsPerDocument, entitiesPerDocument, memoryMb, documentsPerInvocation }: { secondsPerDocument: number; entitiesPerDocument: number; memoryMb: number; documentsPerInvocation: number }) {
   const gbSecondsPerDocument = secondsPerDocument * (memoryMb / 1024);
   // Write units per document, assuming items under 1 KB (a Reuters posting is about 250 bytes):
-  // record, chunks, lease; per entity a posting and its rank-index copy, a frequency update and
-  // a name update (those two only when new, so this is an upper bound on recurring names).
-  const writesPerDocument = 6 + 4 * entitiesPerDocument;
+  // record, chunks, lease; per entity a posting and its frequency update, in one transaction
+  // (2 units per item written in a transaction), the posting's rank-index copy, and a name update
+  // (only when the name learns a reading, so this is an upper bound for recurring names).
+  const writesPerDocument = 6 + (2 * 2 + 1 + 1) * entitiesPerDocument;
   const aws = {
     lambdaComputePerMillion: gbSecondsPerDocument * PRICES.lambdaOnDemandPerGbSecond * 1e6,
     lambdaRequestsPerMillion: PRICES.lambdaPerMillionRequests / documentsPerInvocation,

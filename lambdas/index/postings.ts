@@ -1,17 +1,26 @@
 /**
- * Postings, each fenced by its document's sequencer and counted exactly once in its
- * entity's document frequency (see PROTOCOL.md and frequency.ts).
+ * Postings, each fenced by its document's sequencer and counted in its entity's document
+ * frequency in the same transaction that creates or removes it (TransactWriteItems; the
+ * local stack's dynalite has them from local/dynamo-transactions.ts). So a posting exists
+ * exactly when it is counted, whatever fails and whoever races: there is nothing to
+ * repair after a crash, and the count is always the number of postings.
  *
- * A posting carries `seq`, the S3 sequencer of the document version that wrote it. A
- * posting exists only once its +1 is in the frequency (the +1 comes first), so its
- * existence is what says it is counted. A write is conditional on no newer version
- * having written it; a delete on the version it read.
+ * A posting carries `seq`, the S3 sequencer (fence form) of the document version that
+ * wrote it. Every action is conditional on what the writer read: a new posting on its
+ * absence, a rewrite or a removal on the `seq` it found. A posting a newer version wrote
+ * is never touched: the writer is stale. A condition that fails for any other reason (a
+ * concurrent attempt of the same version) sends the writer back to read again.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { IndexStore } from './dynamo.js';
-import { countToken, forgetToken, moveCount, undoIfPending, type EntityOf } from './frequency.js';
-import { compareSequencers, keys } from './schema.js';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ContendedWriteError } from '../shared/errors.js';
+import { batchGet, type IndexStore } from './dynamo.js';
+import { compareSequencers, keys, type ItemKey } from './schema.js';
+
+export interface EntityOf {
+  readonly type: string;
+  readonly key: string;
+}
 
 /** What a posting says about one entity in one document, beside its keys and fences. */
 export interface PostingContent {
@@ -28,86 +37,89 @@ export interface PostingContent {
 /** A newer version of the document has written this posting: the writer is stale. */
 export class SupersededError extends Error {}
 
-/** What writeItems knows of a posting before it writes it (one BatchGet for a document's). */
-export interface ExistingPosting {
-  readonly seq: string;
+type Action = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+
+/** DynamoDB's most actions in one transaction. */
+const MAX_ACTIONS = 100;
+/**
+ * Rounds of reading and trying again when a condition failed (a concurrent attempt of the
+ * same version changed a posting in between) or another transaction held an item (a hot
+ * entity's counter: DynamoDB cancels with TransactionConflict); then the change is retried later.
+ */
+const MAX_ROUNDS = 6;
+/** Reasons to read again and retry rather than fail the change. */
+const RETRY_REASONS = new Set(['ConditionalCheckFailed', 'TransactionConflict']);
+const pause = (round: number) => new Promise((r) => setTimeout(r, Math.random() * 20 * 2 ** round));
+
+/** Writes (or rewrites) the postings of `documentId` as version `seq`: a new one with its +1, in one transaction. */
+export async function writePostings(store: IndexStore, seq: string, postings: ReadonlyArray<{ entity: EntityOf; content: PostingContent }>): Promise<void> {
+  await inRounds(store, seq, postings.map(({ entity, content }) => ({ entity, documentId: content.documentId, content })), (entity, content, found) => {
+    const key = keys.posting(entity.type, entity.key, content!.documentId);
+    const item = { ...key, ...withoutUndefined(content!), seq };
+    if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)'} }, count(store, entity, +1)];
+    return [{ Put: { TableName: store.table, Item: item, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found }} }];
+  });
+}
+
+/** Removes the postings of `documentId` for `entities`, each with its -1, except those a version newer than `seq` wrote. */
+export async function removePostings(store: IndexStore, documentId: string, seq: string, entities: readonly EntityOf[]): Promise<void> {
+  await inRounds(store, seq, entities.map((entity) => ({ entity, documentId })), (entity, _, found) => {
+    if (found === undefined) return []; // not there: nothing to remove or uncount
+    const key = keys.posting(entity.type, entity.key, documentId);
+    return [{ Delete: { TableName: store.table, Key: key, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found }} }, count(store, entity, -1)];
+  }, { skipNewer: true });
+}
+
+const count = (store: IndexStore, entity: EntityOf, delta: 1 | -1): Action => ({
+  Update: { TableName: store.table, Key: keys.frequency(entity.type, entity.key), UpdateExpression: 'ADD #count :d', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':d': delta } },
+});
+
+interface Target {
+  readonly entity: EntityOf;
+  readonly documentId: string;
+  readonly content?: PostingContent;
 }
 
 /**
- * Writes (or rewrites) a posting for version `seq`, counted exactly once. A posting this
- * document does not have yet takes three writes: the +1 under its token, the posting
- * (fenced), the token forgotten. Dying after the +1 leaves a token and no posting: the
- * retry's +1 is then a no-op, and a newer version, which finds the attempt's chunks
- * (`listedBy`), takes that +1 back, here or in removePosting.
+ * Reads the targets' postings (one BatchGet per 100), turns each into its actions given the
+ * `seq` found, and commits them in transactions of up to 100 actions, each target's
+ * actions in one transaction. A target whose posting a newer version wrote ends the writer
+ * (SupersededError), or is skipped with `skipNewer`. Targets whose condition failed are read
+ * again and retried; the rest of their transaction is too (it was cancelled with them).
  */
-export async function writePosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string, old: ExistingPosting | undefined, listedBy: readonly string[] = []): Promise<void> {
-  if (old) {
-    await putPosting(store, entity, content, seq);
-    // Counted already, by an earlier version or attempt, which may have died before forgetting its token.
-    await forgetToken(store, entity, countToken('+', content.documentId, old.seq));
-    return;
-  }
-  // No posting: an earlier version that listed it may have died after its +1. Take that back first.
-  for (const earlier of listedBy) await undoIfPending(store, entity, +1, countToken('+', content.documentId, earlier));
-  const token = countToken('+', content.documentId, seq);
-  await moveCount(store, entity, +1, token); // a no-op when a crashed attempt of this version moved it
-  try {
-    await putPosting(store, entity, content, seq);
-  } catch (e) {
-    if (e instanceof SupersededError) await undoIfPending(store, entity, +1, token);
-    throw e;
-  }
-  await forgetToken(store, entity, token);
-}
-
-async function putPosting(store: IndexStore, entity: EntityOf, content: PostingContent, seq: string): Promise<void> {
-  const fields = Object.entries(content).filter(([, v]) => v !== undefined);
-  try {
-    await store.client.send(
-      new UpdateCommand({
-        TableName: store.table,
-        Key: keys.posting(entity.type, entity.key, content.documentId),
-        UpdateExpression: `SET ${fields.map((_, i) => `#f${i} = :v${i}`).join(', ')}, #seq = :seq`,
-        // No newer version wrote it (sequencers are stored in their fence form, schema.ts fenceOf, so string order is S3's).
-        ConditionExpression: 'attribute_not_exists(pk) OR #seq <= :seq',
-        ExpressionAttributeNames: { '#seq': 'seq', ...Object.fromEntries(fields.map(([f], i) => [`#f${i}`, f])) },
-        ExpressionAttributeValues: { ':seq': seq, ...Object.fromEntries(fields.map(([, v], i) => [`:v${i}`, v])) },
-      }),
-    );
-  } catch (e) {
-    if (e instanceof ConditionalCheckFailedException) throw new SupersededError(`a newer version of ${content.documentId} wrote ${entity.type} ${entity.key}`);
-    throw e;
-  }
-}
-
-/**
- * Removes the posting of `documentId` for `entity` unless a version newer than `seq` wrote
- * it (`listedBy`: the versions whose chunks list it): its -1 first (so a crash in between
- * can only leave the posting, which the retry removes), then the posting, then the tokens.
- */
-export async function removePosting(store: IndexStore, entity: EntityOf, documentId: string, seq: string, listedBy: readonly string[] = []): Promise<void> {
-  const key = keys.posting(entity.type, entity.key, documentId);
-  const token = countToken('-', documentId, seq);
-  const { Item: posting } = await store.client.send(new GetCommand({ TableName: store.table, Key: key, ConsistentRead: true, ProjectionExpression: 'seq' }));
-  const forget = [token];
-  if (posting) {
-    const written = posting.seq as string;
-    // A newer version's: not ours to remove. (Our own version's, for a key we no longer have: an earlier attempt's.)
-    if (compareSequencers(written, seq) > 0) return;
-    // Its writer may have died after writing it but before forgetting its token.
-    forget.push(countToken('+', documentId, written));
-    await moveCount(store, entity, -1, token);
-    try {
-      await store.client.send(
-        new DeleteCommand({ TableName: store.table, Key: key, ConditionExpression: '#seq = :written', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':written': written } }),
-      );
-    } catch (e) {
-      if (!(e instanceof ConditionalCheckFailedException)) throw e;
-      throw new SupersededError(`a newer version of ${documentId} rewrote ${entity.type} ${entity.key} while it was being removed`);
+async function inRounds(store: IndexStore, seq: string, targets: readonly Target[], actionsOf: (entity: EntityOf, content: PostingContent | undefined, found: string | undefined) => Action[], { skipNewer = false } = {}): Promise<void> {
+  let pending = targets;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= MAX_ROUNDS) throw new ContendedWriteError(`postings of ${pending[0]!.documentId} kept changing under the writer for ${round} rounds`, { documentId: pending[0]!.documentId });
+    if (round > 0) await pause(round);
+    const keyOf = (t: Target) => keys.posting(t.entity.type, t.entity.key, t.documentId);
+    const found = new Map((await batchGet(store, pending.map(keyOf), 'pk, sk, seq')).map((i) => [`${i.pk} ${i.sk}`, i.seq as string]));
+    const groups: Array<{ targets: Target[]; actions: Action[] }> = [];
+    for (const t of pending) {
+      const k: ItemKey = keyOf(t);
+      const seen = found.get(`${k.pk} ${k.sk}`);
+      if (seen !== undefined && compareSequencers(seen, seq) > 0) {
+        if (skipNewer) continue;
+        throw new SupersededError(`a newer version of ${t.documentId} wrote ${t.entity.type} ${t.entity.key}`);
+      }
+      const actions = actionsOf(t.entity, t.content, seen);
+      if (actions.length === 0) continue;
+      let group = groups.at(-1);
+      if (!group || group.actions.length + actions.length > MAX_ACTIONS) groups.push((group = { targets: [], actions: [] }));
+      group.targets.push(t);
+      group.actions.push(...actions);
     }
-  } else {
-    // No posting, but a version that listed it may have died right after its +1 (writePosting): take that back.
-    for (const owner of listedBy) await undoIfPending(store, entity, +1, countToken('+', documentId, owner));
+    const again: Target[] = [];
+    for (const group of groups) {
+      try {
+        await store.client.send(new TransactWriteCommand({ TransactItems: group.actions }));
+      } catch (e) {
+        if (!(e instanceof TransactionCanceledException) || !e.CancellationReasons?.some((r) => RETRY_REASONS.has(r.Code ?? ''))) throw e;
+        again.push(...group.targets); // the next round reads them again, and meets a newer version there if that is what happened
+      }
+    }
+    pending = again;
   }
-  await forgetToken(store, entity, ...forget);
 }
+
+const withoutUndefined = (o: object) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));

@@ -8,8 +8,9 @@
  *    fenced: no newer version may have started. Its children cannot be found from its own
  *    items; a single document's attempt is found by its chunks (step 5).
  * 3. Write this attempt's entity chunks (keys of their own, so the live ones are never
- *    overwritten), then its postings (fenced, counted exactly once: postings.ts) and
- *    name readings. The chunks come first: they are the list of what the attempt posts.
+ *    overwritten), then its postings (fenced, each counted in the transaction that writes
+ *    it: postings.ts) and name readings. The chunks come first: they are the list of what
+ *    the attempt posts, which whoever comes next removes if this attempt is abandoned.
  * 4. Replace the record, fenced, naming its chunk set: unsettled, unless this is the
  *    document's first version and nothing else is there to clean up.
  * 5. Clean up: the postings of every other chunk set's entities this version lacks (older
@@ -18,15 +19,14 @@
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb';
-import { batchGet, batchWrite, mapLimit, type IndexStore, type WriteRequest } from './dynamo.js';
-import { removePosting, SupersededError, writePosting, type ExistingPosting } from './postings.js';
+import { batchWrite, type IndexStore, type WriteRequest } from './dynamo.js';
+import { removePostings, SupersededError, writePostings } from './postings.js';
 import type { ResolvedEntity } from './resolve.js';
 import { compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
 
 export type WriteOutcome = 'applied' | 'stale' | 'resumed';
 
-const PARALLEL_WRITES = 8;
 const isSettled = (r: DocumentRecord) => r.settled !== false;
 
 /** Applies `content` as version `version.sequencer` of a document, unless a version as new is already there. */
@@ -58,9 +58,9 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
   const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
   try {
     if (children.length > 0) await recordIntent(store, documentId, seq, { childLines: union(children, sameIntent?.childLines ?? []) });
-    // What other attempts left (their chunks list what they may have counted), read before this one writes its own.
+    // What other attempts left, read before this one writes its own: with nothing there, a first version is settled as written.
     const left = await chunkSets(store, documentId);
-    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content, listedBy(left));
+    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
     const partial = await writeChildren?.();
     const written = partial ? partial.lines : children;
     const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !written.includes(c));
@@ -112,18 +112,15 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 }
 
 /** Step 3: chunks, postings, readings. */
-async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>, listed: Map<string, Set<string>>): Promise<void> {
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
   const { documentId } = version;
   const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), entities } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
-  // Which postings this document has already (and so counted): one BatchGet per 100.
-  const existing = new Map(
-    (await batchGet(store, [...first.values()].map((e) => keys.posting(e.type, e.key, documentId)), 'pk, seq')).map((i) => [i.pk as string, i as unknown as ExistingPosting]),
-  );
-  await mapLimit([...first.values()], PARALLEL_WRITES, (e) =>
-    writePosting(store, e, {
+  await writePostings(store, seq, [...first.values()].map((e) => ({
+    entity: e,
+    content: {
       rank: salience(e, content.chars ?? 0, content.titleChars),
       documentId,
       s3Key: version.key,
@@ -132,8 +129,8 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
       mentions: e.mentions.length,
       first: e.mentions[0]!.start,
       spans: e.mentions.slice(0, POSTING_MENTIONS).map((m) => [m.start, m.end, m.text]),
-    }, seq, existing.get(keys.posting(e.type, e.key, documentId).pk), [...(listed.get(entityKey(e)) ?? [])].filter((s) => s !== seq)),
-  );
+    },
+  })));
   const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
   await addReadings(store, readings);
@@ -144,12 +141,11 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
   const seq = record.seq!;
   const sets = await chunkSets(store, record.documentId);
   const mine = sets.get(record.chunkSet ?? '')?.entities ?? new Set<string>();
-  const others = listedBy(sets, record.chunkSet);
-  const stale = [...others].filter(([k]) => !mine.has(k));
-  await mapLimit(stale, PARALLEL_WRITES, ([k, versions]) => {
+  const stale = new Set([...sets].filter(([id]) => id !== record.chunkSet).flatMap(([, set]) => [...set.entities].filter((k) => !mine.has(k))));
+  await removePostings(store, record.documentId, seq, [...stale].map((k) => {
     const [type, key] = splitEntityKey(k);
-    return removePosting(store, { type, key }, record.documentId, seq, [...versions]);
-  });
+    return { type, key };
+  }));
   // Only now: until their postings are gone, the other sets' chunks are the list of them.
   const otherChunks = [...sets].filter(([id]) => id !== record.chunkSet).flatMap(([, set]) => set.items.map((Key): WriteRequest => ({ DeleteRequest: { Key } })));
   await batchWrite(store, otherChunks);
@@ -169,8 +165,6 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
 }
 
 interface ChunkSet {
-  /** The version that wrote it. */
-  readonly seq: string;
   readonly entities: Set<string>;
   readonly items: Array<{ pk: string; sk: string }>;
 }
@@ -188,23 +182,13 @@ async function chunkSets(store: IndexStore, documentId: string): Promise<Map<str
     for (const item of page.Items ?? []) {
       const [, seq, attempt] = (item.sk as string).split('#') as [string, string, string]; // ENT#<seq>#<attempt>#<n>
       const id = `${seq}#${attempt}`;
-      const set = sets.get(id) ?? { seq, entities: new Set<string>(), items: [] };
+      const set = sets.get(id) ?? { entities: new Set<string>(), items: [] };
       for (const e of item.entities as ResolvedEntity[]) set.entities.add(entityKey(e));
       set.items.push({ pk: item.pk as string, sk: item.sk as string });
       sets.set(id, set);
     }
   }
   return sets;
-}
-
-/** Entity → the versions whose chunk sets (other than `except`) list it. */
-function listedBy(sets: Map<string, ChunkSet>, except?: string): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
-  for (const [id, set] of sets) {
-    if (id === except) continue;
-    for (const k of set.entities) out.set(k, (out.get(k) ?? new Set()).add(set.seq));
-  }
-  return out;
 }
 
 /** A fenced write that fails because a newer version got there first. */

@@ -46,6 +46,7 @@ const OTHER_CODES = [
   'lease_taken',
   'invalid_config',
   'dynamodb_unprocessed',
+  'write_contended',
   'usage',
   'conll_format',
   'file_not_found',
@@ -154,6 +155,13 @@ export class UnprocessedItemsError extends NerveError {
   }
 }
 
+/** Items a write was about to change kept changing under it (concurrent writers or transactions): the change is retried later. */
+export class ContendedWriteError extends NerveError {
+  constructor(message: string, details: Record<string, unknown> = {}) {
+    super('write_contended', message, details);
+  }
+}
+
 /** A command-line call Nerve cannot run as given (the CLI exits with 2). */
 export class UsageError extends NerveError {
   constructor(message: string) {
@@ -161,7 +169,7 @@ export class UsageError extends NerveError {
   }
 }
 
-const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, ModelUnsupportedError, MalformedEventError, UnreadableError, OverBudgetError, LeaseTakenError, ConfigError, UnprocessedItemsError, UsageError];
+const CLASSES = [NerveError, RequestError, InvalidInputError, ModelNotFoundError, ModelInvalidError, ModelUnsupportedError, MalformedEventError, UnreadableError, OverBudgetError, LeaseTakenError, ConfigError, UnprocessedItemsError, ContendedWriteError, UsageError];
 const BY_NAME = new Map<string, { prototype: NerveError }>(CLASSES.map((c) => [c.name, c]));
 
 /** An error as plain data, for postMessage (structured clone keeps neither class nor own fields of Errors). */
