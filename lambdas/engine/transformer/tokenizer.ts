@@ -13,8 +13,20 @@
  * windows are cut and given their special tokens by the post-processing step alone,
  * which is what 0.22's encode (the Python side of the goldens) does after tokenizing.
  */
-import { Tokenizer } from 'tokenizers';
+import { createRequire } from 'node:module';
+import type { Tokenizer } from 'tokenizers';
 import { ModelInvalidError, ModelUnsupportedError } from '../../shared/errors.js';
+
+/**
+ * `tokenizers` is a native addon, required only when a transformer loads: esbuild cannot
+ * bundle a .node file, and a function that runs only BiLSTMs should neither carry nor
+ * need it. Where a transformer runs, the module is found at run time, as onnxruntime-node
+ * is (in a Lambda function, from a layer, with tokenizers an external module of the bundle).
+ */
+function tokenizerClass(): typeof Tokenizer {
+  const load = typeof require === 'function' ? require : createRequire(import.meta.url);
+  return (load('tokenizers') as typeof import('tokenizers')).Tokenizer;
+}
 
 export const TOKENIZER_MODELS = ['WordPiece', 'BPE', 'Unigram'] as const;
 
@@ -68,6 +80,7 @@ export class WindowTokenizer {
     let tokenizer: Tokenizer;
     let encoder: Tokenizer;
     try {
+      const Tokenizer = tokenizerClass();
       tokenizer = Tokenizer.fromString(json);
       encoder = Tokenizer.fromString(JSON.stringify({ ...spec, post_processor: null, truncation: null, padding: null }));
     } catch (e) {
