@@ -10,7 +10,7 @@
  * type and body. Writes bench/results/fuzz.json; exits 1 when it found anything.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -97,6 +97,7 @@ try {
   result = summary(report, run.status);
 } finally {
   await stack.stop();
+  rmSync(scratch, { recursive: true, force: true });
 }
 
 /** What the run found, without the stack's scratch paths. */

@@ -51,8 +51,9 @@ export interface EntitiesLimits {
 }
 
 /**
- * Body limits: one text's body (JSON escapes can take up to 6 bytes per character) and a
- * batch's. A single-text request keeps the one-text limit it has always had.
+ * Body limits: one text's body (JSON escapes can take up to 6 bytes per character, and the
+ * other fields 1 KB) and a batch's (25 such texts, each with its quotes and comma). A
+ * single-text request keeps the one-text limit it has always had.
  */
 export function entitiesBodyLimits(maxTextChars: number): { single: JsonRequestLimits; batch: JsonRequestLimits } {
   const perText = maxTextChars * 6;

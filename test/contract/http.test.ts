@@ -68,6 +68,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await stack?.stop();
+  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('POST /v1/entities conforms to docs/openapi.json', () => {
