@@ -20,6 +20,7 @@ import { loadModel } from '../engine/load.js';
 import { METRICS_NAMESPACE, SERVICES } from '../shared/contract.js';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
 import { LeaseTakenError, NerveError } from '../shared/errors.js';
+import { tracingFor } from '../shared/tracing.js';
 import { changesFromMessage } from './events.js';
 import { processChange, type BatchContext } from './process.js';
 
@@ -27,10 +28,11 @@ import { processChange, type BatchContext } from './process.js';
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICES.batch;
 const logger = new Logger({ serviceName });
 const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
+const tracing = tracingFor(serviceName);
 
 const ctx: BatchContext = {
-  store: { client: DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
-  s3: new S3Client({}),
+  store: { client: DynamoDBDocumentClient.from(tracing.client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
+  s3: tracing.client(new S3Client({})),
   // The batch's documents share model calls (see engine/coalesce.ts).
   model: new CoalescingModel(
     // Unset, one copy on one thread; the constructs set one worker per vCPU (shared/contract.ts).
@@ -50,7 +52,7 @@ const ctx: BatchContext = {
 const gpuQueueUrl = process.env[ENV.gpuQueueUrl];
 const gpuThresholdBytes = readIntEnv(ENV.gpuThresholdBytes, 512 * 1024);
 // The regional (or configured) endpoint serves every queue of the region; emulators' queue URLs name no real host.
-const sqs = new SQSClient({ useQueueUrlAsEndpoint: false });
+const sqs = tracing.client(new SQSClient({ useQueueUrlAsEndpoint: false }));
 const leaseRetrySeconds = readIntEnv(ENV.leaseRetrySeconds, 30);
 
 const queueUrls = new Map<string, Promise<string>>();
@@ -104,7 +106,7 @@ async function loggedRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-export async function handler(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
+async function processBatch(event: SQSEvent, context: Context): Promise<SQSBatchResponse> {
   try {
     // A processor per invocation: it holds the invocation's successes and failures, and
     // the local stack runs several invocations at once in one process.
@@ -113,3 +115,5 @@ export async function handler(event: SQSEvent, context: Context): Promise<SQSBat
     metrics.publishStoredMetrics();
   }
 }
+
+export const handler = (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => tracing.invocation(() => processBatch(event, context));

@@ -6,6 +6,7 @@ import { SERVICES } from '../shared/contract.js';
 import { ENV, readEnv } from '../shared/env.js';
 import { documentView } from './view.js';
 
-const store = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: readEnv(ENV.indexTable) };
+const tools = serviceTools(SERVICES.documents);
+const store = { client: DynamoDBDocumentClient.from(tools.tracing.client(new DynamoDBClient({}))), table: readEnv(ENV.indexTable) };
 
-export const handler = httpHandler(serviceTools(SERVICES.documents), (event) => documentView(store, event.pathParameters?.documentId, event.queryStringParameters ?? {}));
+export const handler = httpHandler(tools, (event) => documentView(store, event.pathParameters?.documentId, event.queryStringParameters ?? {}));

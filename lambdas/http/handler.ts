@@ -1,19 +1,23 @@
 /**
  * The one way a Nerve HTTP route answers: every handler is `httpHandler(service, route)`.
  * The wrapper adds the Lambda context to the logs, records the cold start, latency and
- * client or server error metrics, logs a refusal (4xx, at info, code only) or a failure
- * (5xx, at error, with the stack), and turns the route's value or error into the
- * response. The route itself only reads the request and returns the body.
+ * client or server error metrics, traces the invocation (X-Ray, a failure marked on it),
+ * logs a refusal (4xx, at info, code only) or a failure (5xx, at error, with the stack),
+ * and turns the route's value or error into the response. The route itself only reads
+ * the request and returns the body.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { METRICS_NAMESPACE, type ServiceName } from '../shared/contract.js';
+import { tracingFor, type Tracing } from '../shared/tracing.js';
 import { httpFailureOf } from './errors.js';
 
 export interface RouteTools {
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Wrap the AWS SDK clients the route uses with `tracing.client`, so that their calls show in the trace. */
+  readonly tracing: Tracing;
 }
 
 /** A route: the event in, the 200 response's body out; it throws RequestError for a caller's mistake. */
@@ -28,14 +32,14 @@ export function json(status: number, body: unknown): APIGatewayProxyStructuredRe
   };
 }
 
-/** Logger and metrics of a service, for what a handler does at init (loading its model). */
+/** Logger, metrics and tracing of a service, for what a handler does at init (loading its model, its clients). */
 export function serviceTools(service: ServiceName): RouteTools {
-  return { logger: new Logger({ serviceName: service }), metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }) };
+  return { logger: new Logger({ serviceName: service }), metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: service }), tracing: tracingFor(service) };
 }
 
 export function httpHandler(tools: RouteTools, route: Route): HttpHandler {
-  const { logger, metrics } = tools;
-  return async (event, context) => {
+  const { logger, metrics, tracing } = tools;
+  return (event, context) => tracing.invocation(async () => {
     const started = performance.now();
     metrics.captureColdStartMetric();
     if (context) logger.addContext(context);
@@ -46,11 +50,14 @@ export function httpHandler(tools: RouteTools, route: Route): HttpHandler {
     } catch (e) {
       const failure = httpFailureOf(e);
       if (failure.refused) logger.info('request refused', { status: failure.status, code: failure.body.error.code });
-      else logger.error('request failed', e as Error);
+      else {
+        logger.error('request failed', e as Error);
+        tracing.error(e);
+      }
       metrics.addMetric(failure.refused ? 'clientErrors' : 'serverErrors', MetricUnit.Count, 1);
       return json(failure.status, failure.body);
     } finally {
       metrics.publishStoredMetrics();
     }
-  };
+  });
 }

@@ -16,14 +16,14 @@ import { encodeCursor, MAX_QUERY_CHARS, readSearchRequest, resolveCursorSecret }
 import { search } from './search.js';
 
 const tools = serviceTools(SERVICES.search);
-const store = { client: DynamoDBDocumentClient.from(new DynamoDBClient({})), table: readEnv(ENV.indexTable) };
+const store = { client: DynamoDBDocumentClient.from(tools.tracing.client(new DynamoDBClient({}))), table: readEnv(ENV.indexTable) };
 const model = await loadModel(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, QUERY_MODEL_THREADS.intraOpThreads) });
 const knownTypes = entityTypesOf(model.labels);
 // One secret for every instance (the stack's), so that a nextCursor works on any of them.
 const cursorSecret = await resolveCursorSecret(
   { secret: process.env[ENV.cursorSecret], secretArn: process.env[ENV.cursorSecretArn] },
   {
-    fetchSecret: async (arn) => (await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: arn }))).SecretString,
+    fetchSecret: async (arn) => (await tools.tracing.client(new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: arn }))).SecretString,
     warn: (message) => tools.logger.warn(message),
   },
 );
