@@ -13,7 +13,7 @@ import { RequestError } from '../shared/errors.js';
 
 /** Texts in one request at most: Comprehend's BatchDetectEntities limit. */
 export const MAX_TEXTS = 25;
-/** The languages the models read (they are trained on English text). */
+/** The languages the API takes: the shipped models are trained on English text. */
 export const LANGUAGES = ['en'] as const;
 
 export interface EntitiesFilters {
@@ -91,7 +91,7 @@ function readFilters(body: Record<string, unknown>, knownTypes: readonly string[
   const { offsets = 'codepoint', language = 'en', types, minScore = 0 } = body;
   checkOffsets(offsets, (message) => new RequestError('invalid_offsets', `"offsets" ${message}`));
   if (!(LANGUAGES as readonly unknown[]).includes(language)) {
-    throw new RequestError('unsupported_language', `"language" must be ${LANGUAGES.map((l) => `"${l}"`).join(', ')} (the language the models read), got ${shown(language)}`);
+    throw new RequestError('unsupported_language', `"language" must be ${LANGUAGES.map((l) => `"${l}"`).join(', ')} (the only language the API takes), got ${shown(language)}`);
   }
   if (typeof minScore !== 'number' || !(minScore >= 0 && minScore <= 1)) {
     throw new RequestError('invalid_min_score', `"minScore" must be a number from 0 to 1, got ${typeof minScore === 'number' ? minScore : jsonTypeOf(minScore)}`);
