@@ -35,7 +35,7 @@ export interface ImportOptions {
  * naming the file and the problem; writes nothing unless the export loads.
  */
 export async function importTransformer(exportDir: string, options: ImportOptions): Promise<TransformerManifest> {
-  const source = resolveModelDir(exportDir);
+  const source = resolveModelDir(resolve(exportDir)); // always a path: an export is not one of the named models
   const out = resolve(options.out);
   if (existsSync(out) && readdirSync(out).length > 0) throw new ConfigError(`${out} already exists and is not empty; choose another --out`);
   const model = await TransformerModel.load(source, { aggregation: options.aggregation, stride: options.stride });

@@ -108,8 +108,11 @@ export class TransformerModel extends SentenceModel {
     const texts = batch.map((words) => words.join(' '));
     const found = await this.entitiesIn(texts);
     return batch.map((words, s) => {
-      let at = 0;
-      const tokens = words.map((w) => ({ start: at, end: (at += w.length + 1) - 1 }));
+      const tokens: { start: number; end: number }[] = [];
+      for (const w of words) {
+        const start = tokens.length === 0 ? 0 : tokens[tokens.length - 1]!.end + 1; // one space between words
+        tokens.push({ start, end: start + w.length });
+      }
       return tokenSpans(found[s]!, [tokens])[0]!;
     });
   }
