@@ -43,8 +43,8 @@ function decodePathSegment(segment: string): string {
   }
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown) {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8' });
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', ...headers });
   res.end(JSON.stringify(body));
 }
 
@@ -74,7 +74,8 @@ export function createLocalServer(routes: readonly Route[]): Server {
         if (!params) continue;
         const body = await readBody(req);
         if (body === undefined) {
-          sendJson(res, 413, { error: { code: 'payload_too_large', message: `request bodies are limited to ${MAX_PAYLOAD_BYTES} bytes` } });
+          // The rest of the body is not read: the connection cannot be reused, and a keep-alive client must be told so.
+          sendJson(res, 413, { error: { code: 'payload_too_large', message: `request bodies are limited to ${MAX_PAYLOAD_BYTES} bytes` } }, { connection: 'close' });
           req.destroy();
           return;
         }

@@ -60,6 +60,7 @@ describe('local stack over HTTP', () => {
     // A body larger than API Gateway's 10 MB is refused before the handler.
     const huge = await post('x'.repeat(11 * 1024 * 1024));
     expect(huge.status).toBe(413);
+    expect(huge.headers.get('connection')).toBe('close'); // its unread body leaves the connection unusable: a keep-alive client must not reuse it
     const after = await post(JSON.stringify({ text: 'Tomas Berg' }));
     expect(after.status).toBe(200);
   });
