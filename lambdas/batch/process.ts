@@ -21,6 +21,7 @@ import { mapLimit } from '../index/dynamo.js';
 import { withLease, type LeaseHolder } from '../index/leases.js';
 import { resolveEntities } from '../index/resolve.js';
 import { compareSequencers, documentIdOf, fenceOf } from '../index/schema.js';
+import { documentTerms } from '../index/terms.js';
 import { getDocument, type DocumentVersion, type IndexStore } from '../index/store.js';
 import { writeVersion, type WriteOptions, type WriteOutcome } from '../index/writes.js';
 import { OverBudgetError, UnreadableError } from '../shared/errors.js';
@@ -129,6 +130,7 @@ async function indexOne(ctx: BatchContext, version: DocumentVersion, doc: Source
     snippet: Array.from(text).slice(0, 280).join(''),
     chars: Array.from(text).length,
     entities,
+    terms: documentTerms(text, titleChars),
     titleChars,
   }, known);
 }

@@ -32,6 +32,13 @@ export interface PostingContent {
   readonly mentions: number;
   readonly first: number;
   readonly spans: Array<[number, number, string]>;
+  /**
+   * The document's most salient entities (entityKey) and terms, on each of its postings:
+   * search reranks, filters and counts facets over the postings it reads, with no request
+   * per document (writes.ts postingContext).
+   */
+  readonly docEntities?: string[];
+  readonly docTerms?: string[];
 }
 
 /** A newer version of the document has written this posting: the writer is stale. */

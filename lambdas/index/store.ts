@@ -7,6 +7,7 @@ import { GetCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
 import { batchGet, mapLimit, type IndexStore } from './dynamo.js';
 import type { ResolvedEntity } from './resolve.js';
 import { chunkPrefix, keys } from './schema.js';
+import type { DocumentTerm } from './terms.js';
 
 export type { IndexStore } from './dynamo.js';
 
@@ -32,6 +33,8 @@ export type VersionContent =
       readonly snippet?: string;
       readonly chars?: number;
       readonly entities: readonly ResolvedEntity[];
+      /** Its most salient words (terms.ts documentTerms), indexed beside the entities. */
+      readonly terms?: readonly DocumentTerm[];
       readonly titleChars: number;
       /** Lines of the documents of a multi-document file (JSON lines, JSON array): their ids are documentIdOf(bucket, key, line). */
       readonly childLines?: number[];

@@ -22,6 +22,7 @@ import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
 import { batchWrite, type IndexStore, type WriteRequest } from './dynamo.js';
 import { removePostings, SupersededError, writePostings } from './postings.js';
 import type { ResolvedEntity } from './resolve.js';
+import { TERM_TYPE } from './terms.js';
 import { compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
 
@@ -53,6 +54,8 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     }
   }
   const entities = content.status === 'indexed' ? content.entities : [];
+  const terms = content.status === 'indexed' ? (content.terms ?? []) : [];
+  const hasItems = entities.length > 0 || terms.length > 0;
   const children = content.status === 'indexed' ? (content.childLines ?? []) : [];
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
   const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
@@ -60,11 +63,11 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     if (children.length > 0) await recordIntent(store, documentId, seq, { childLines: union(children, sameIntent?.childLines ?? []) });
     // What other attempts left, read before this one writes its own: with nothing there, a first version is settled as written.
     const left = await chunkSets(store, documentId);
-    if (entities.length > 0 && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
+    if (hasItems && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
     const partial = await writeChildren?.();
     const written = partial ? partial.lines : children;
     const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !written.includes(c));
-    const { entities: _, titleChars: __, childLines: ___, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown };
+    const { entities: _, titleChars: __, childLines: ___, terms: ____, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown; terms?: unknown };
     // A first version with nothing of another attempt beside it is settled as it is written.
     const settled = prev === undefined && staleChildren.length === 0 && left.size === 0;
     const record: DocumentRecord = {
@@ -73,8 +76,8 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
       seq,
       settled,
       entityCount: entities.length,
-      chunkCount: content.status === 'indexed' ? chunkEntities(content.entities).length : 0,
-      ...(entities.length > 0 ? { chunkSet } : {}),
+      chunkCount: content.status === 'indexed' ? chunksOf(content).length : 0,
+      ...(hasItems ? { chunkSet } : {}),
       ...(written.length > 0 ? { childLines: written } : {}),
       ...(partial ? { reason: partial.reason } : {}),
       ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
@@ -111,26 +114,41 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
   ));
 }
 
-/** Step 3: chunks, postings, readings. */
-async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: Extract<VersionContent, { status: 'indexed' }>): Promise<void> {
+type IndexedContent = Extract<VersionContent, { status: 'indexed' }>;
+
+/** The chunk items' contents: the entities in chunks, the terms on the first (one of its own when there are no entities). */
+function chunksOf(content: IndexedContent): Array<{ entities: ResolvedEntity[]; terms?: string[] }> {
+  const chunks: Array<{ entities: ResolvedEntity[]; terms?: string[] }> = chunkEntities(content.entities).map((entities) => ({ entities }));
+  const terms = (content.terms ?? []).map((t) => t.term);
+  if (terms.length > 0) chunks[0] = { entities: chunks[0]?.entities ?? [], terms };
+  return chunks;
+}
+
+/** Entities of a document carried on each of its postings (search's filters and facets), the most salient first. */
+const CONTEXT_ENTITIES = 32;
+
+/** Step 3: chunks, postings (entities' and terms'), readings. */
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: IndexedContent): Promise<void> {
   const { documentId } = version;
-  const chunks: WriteRequest[] = chunkEntities(content.entities).map((entities, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), entities } } }));
+  const chunks: WriteRequest[] = chunksOf(content).map((chunk, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), ...chunk } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
-  await writePostings(store, seq, [...first.values()].map((e) => ({
-    entity: e,
-    content: {
-      rank: salience(e, content.chars ?? 0, content.titleChars),
-      documentId,
-      s3Key: version.key,
-      line: version.line,
-      name: e.name,
-      mentions: e.mentions.length,
-      first: e.mentions[0]!.start,
-      spans: e.mentions.slice(0, POSTING_MENTIONS).map((m) => [m.start, m.end, m.text]),
-    },
-  })));
+  const ranked = [...first.values()].map((e) => ({ e, rank: salience(e, content.chars ?? 0, content.titleChars) }));
+  const terms = content.terms ?? [];
+  const context = {
+    docEntities: [...ranked].sort((a, b) => b.rank - a.rank || (entityKey(a.e) < entityKey(b.e) ? -1 : 1)).slice(0, CONTEXT_ENTITIES).map(({ e }) => entityKey(e)),
+    docTerms: terms.map((t) => t.term),
+  };
+  const common = { documentId, s3Key: version.key, line: version.line, ...context };
+  await writePostings(store, seq, [
+    ...ranked.map(({ e, rank }) => ({
+      entity: e,
+      content: { ...common, rank, name: e.name, mentions: e.mentions.length, first: e.mentions[0]!.start, spans: e.mentions.slice(0, POSTING_MENTIONS).map((m): [number, number, string] => [m.start, m.end, m.text]) },
+    })),
+    // A term's posting says where it is salient; its mentions are not kept (matches highlight entities).
+    ...terms.map((t) => ({ entity: { type: TERM_TYPE, key: t.term }, content: { ...common, rank: t.rank, name: t.term, mentions: 1, first: 0, spans: [] } })),
+  ]);
   const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
   await addReadings(store, readings);
@@ -165,6 +183,7 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
 }
 
 interface ChunkSet {
+  /** entityKey of every entity and term (TERM_TYPE) it lists: what the attempt posted. */
   readonly entities: Set<string>;
   readonly items: Array<{ pk: string; sk: string }>;
 }
@@ -184,6 +203,7 @@ async function chunkSets(store: IndexStore, documentId: string): Promise<Map<str
       const id = `${seq}#${attempt}`;
       const set = sets.get(id) ?? { entities: new Set<string>(), items: [] };
       for (const e of item.entities as ResolvedEntity[]) set.entities.add(entityKey(e));
+      for (const term of (item.terms as string[] | undefined) ?? []) set.entities.add(entityKey({ type: TERM_TYPE, key: term }));
       set.items.push({ pk: item.pk as string, sk: item.sk as string });
       sets.set(id, set);
     }

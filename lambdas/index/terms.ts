@@ -1,0 +1,86 @@
+/**
+ * A document's terms: the words beside its entities that search ranks by ("trade" in
+ * "reagan trade bill") and falls back on when a query's entities match nothing.
+ *
+ * The batch path keeps each document's MAX_DOCUMENT_TERMS most salient words (in the
+ * title, capitalized in running text, frequent, early) and stores them the way it stores
+ * entities: as postings of the reserved type TERM_TYPE, each counted in its DF# item in
+ * the transaction that writes it, fenced by the version, and listed in the document's
+ * chunks so that the clean-up removes a stale version's terms as it removes its entities
+ * (writes.ts). A bounded number per document keeps the writes one transaction or two,
+ * never a request per word.
+ *
+ * The choice is a function of the text alone, not of the corpus (no idf at write time),
+ * so indexing a document gives the same items whatever was indexed before it: what the
+ * write protocol's "equal to a clean build" needs. Search weighs rarity at query time
+ * from the terms' document frequencies.
+ */
+import { tokenize } from '../engine/tokenize.js';
+import { normalizeName } from './normalize.js';
+
+/** The posting and frequency type of terms; model entity types are label names, never this. */
+export const TERM_TYPE = '~term';
+/** Terms stored per document (each a posting and a counter: two transaction actions). */
+export const MAX_DOCUMENT_TERMS = 32;
+
+/** Common English function words: they say nothing about what a document is about. */
+const STOPWORDS = new Set(
+  ('a about above after again against all also am an and any are as at be because been before being below between both but by can could did do does doing down during each few for from further had has have having he her here hers herself him himself his how i if in into is it its itself just me more most my myself no nor not now of off on once only or other our ours out over own same she should so some such than that the their theirs them themselves then there these they this those through to too under until up very was we were what when where which while who whom why will with would you your yours ' +
+    'said says say told news new would could may might must shall also one two three year years last first next week month day today yesterday mln pct per cts vs reuter reuters')
+    .split(' '),
+);
+
+export const isStopword = (word: string) => STOPWORDS.has(word);
+
+export interface DocumentTerm {
+  readonly term: string;
+  /** Salience in the document, as an entity posting's rank: more occurrences, in the title, capitalized, earlier. */
+  readonly rank: number;
+}
+
+export interface Word {
+  readonly term: string;
+  /** Code-point offsets of the token it comes from. */
+  readonly start: number;
+  readonly end: number;
+  /** Written with a capital where a sentence does not start: a name's spelling. */
+  readonly capitalized: boolean;
+}
+
+const SENTENCE_END = /^[.!?:;"'”]$/;
+
+/** The words of a text as terms: normalized as names are (normalize.ts), function words and one-letter or letterless tokens left out. */
+export function wordsOf(text: string): Word[] {
+  const out: Word[] = [];
+  let previous = '';
+  let lineStart = true;
+  for (const token of tokenize(text)) {
+    const starts = lineStart || token.afterNewline || SENTENCE_END.test(previous) || previous === '';
+    previous = token.text;
+    lineStart = false;
+    // "Coca-Cola" normalizes to "coca cola": two terms, as a query typing either word finds it.
+    for (const term of normalizeName(token.text).split(' ')) {
+      if (Array.from(term).length < 2 || !/\p{L}/u.test(term) || isStopword(term)) continue;
+      out.push({ term, start: token.cpStart, end: token.cpEnd, capitalized: !starts && /^\p{Lu}/u.test(token.text) });
+    }
+  }
+  return out;
+}
+
+/** The document's MAX_DOCUMENT_TERMS most salient terms, best first (ties by term, so the choice is the text's alone). */
+export function documentTerms(text: string, titleChars: number): DocumentTerm[] {
+  const words = wordsOf(text);
+  const chars = Math.max(1, Array.from(text).length);
+  const stats = new Map<string, { count: number; capitalized: number; first: number; inTitle: boolean }>();
+  for (const w of words) {
+    const s = stats.get(w.term) ?? { count: 0, capitalized: 0, first: w.start, inTitle: false };
+    s.count++;
+    if (w.capitalized) s.capitalized++;
+    if (w.end <= titleChars) s.inTitle = true;
+    stats.set(w.term, s);
+  }
+  return [...stats]
+    .map(([term, s]) => ({ term, rank: Number((Math.log2(1 + s.count) + (s.inTitle ? 1 : 0) + (s.capitalized * 2 > s.count ? 1 : 0) + 0.5 * (1 - s.first / chars)).toFixed(4)) }))
+    .sort((a, b) => b.rank - a.rank || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0))
+    .slice(0, MAX_DOCUMENT_TERMS);
+}
