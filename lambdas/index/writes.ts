@@ -124,8 +124,14 @@ function chunksOf(content: IndexedContent): Array<{ entities: ResolvedEntity[]; 
   return chunks;
 }
 
-/** Entities of a document carried on each of its postings (search's filters and facets), the most salient first. */
-const CONTEXT_ENTITIES = 32;
+/**
+ * Entities and terms of a document carried on each of its postings (search's filters,
+ * facets and term reranking), the most salient first: enough for most documents (a
+ * Reuters story has 7 entities), small enough that a search reading hundreds of postings
+ * stays fast.
+ */
+const CONTEXT_ENTITIES = 16;
+const CONTEXT_TERMS = 16;
 
 /** Step 3: chunks, postings (entities' and terms'), readings. */
 async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: IndexedContent): Promise<void> {
@@ -138,7 +144,7 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
   const terms = content.terms ?? [];
   const context = {
     docEntities: [...ranked].sort((a, b) => b.rank - a.rank || (entityKey(a.e) < entityKey(b.e) ? -1 : 1)).slice(0, CONTEXT_ENTITIES).map(({ e }) => entityKey(e)),
-    docTerms: terms.map((t) => t.term),
+    docTerms: terms.slice(0, CONTEXT_TERMS).map((t) => t.term),
   };
   const common = { documentId, s3Key: version.key, line: version.line, ...context };
   await writePostings(store, seq, [
