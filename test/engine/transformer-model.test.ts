@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel } from '../../lambdas/engine/load.js';
 import type { NerModel } from '../../lambdas/engine/model.js';
 import { TransformerModel } from '../../lambdas/engine/transformer/model.js';
-import { InvalidInputError } from '../../lambdas/shared/errors.js';
+import { InvalidInputError, ModelInvalidError } from '../../lambdas/shared/errors.js';
+import { hfFixtures, readGolden } from '../helpers/hf-goldens.js';
 import { fixtures } from '../helpers/paths.js';
 
 const bert = join(fixtures, 'hf', 'bert-wordpiece');
@@ -105,5 +106,26 @@ describe('long texts and batches', () => {
     const sentences = Array.from({ length: 40 }, (_, i) => `${sentence} Berlin ${i} .`.split(' '));
     expect(threads.labels).toEqual(here.labels);
     expect(await threads.spanSentences(sentences)).toEqual(await here.spanSentences(sentences));
+  });
+});
+
+describe('an int8 copy of an export', () => {
+  it('runs with onnxFile, and finds nearly the entities of the fp32 model', async () => {
+    const fp32 = await loadModel(bert);
+    const int8 = await loadModel(bert, { onnxFile: 'model_quantized.onnx' });
+    const key = (e: { type: string; start: number; end: number }) => `${e.type}:${e.start}:${e.end}`;
+    let same = 0;
+    let found = 0;
+    for (const { text } of readGolden(hfFixtures, 'bert-wordpiece').texts) {
+      const a = new Set((await fp32.extract(text)).map(key));
+      const b = (await int8.extract(text)).map(key);
+      same += b.filter((k) => a.has(k)).length;
+      found += a.size + b.length;
+    }
+    // Agreement as F1 between the two: int8 moves some scores, and an argmax near a tie.
+    expect((2 * same) / found).toBeGreaterThan(0.85);
+    await Promise.all([fp32.release(), int8.release()]);
+    await expect(loadModel(bert, { onnxFile: 'model_int4.onnx' })).rejects.toThrow(ModelInvalidError);
+    await expect(loadModel(bert, { onnxFile: 'model_int4.onnx' })).rejects.toThrow(/is not a Hugging Face token-classification export: model_int4\.onnx is missing/);
   });
 });

@@ -87,9 +87,12 @@ export function sha256Of(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-/** The ONNX file of an Optimum export: model.onnx, or onnx/model.onnx as the Hub's repositories hold it. */
-export function exportOnnxFile(dir: string): string | undefined {
-  return ['model.onnx', join('onnx', 'model.onnx')].find((f) => existsSync(join(dir, f)));
+/**
+ * The ONNX file of an Optimum export: `onnxFile` when given (model_quantized.onnx, an int8
+ * copy: tools/hf/quantize.py), else model.onnx, or onnx/model.onnx as the Hub's repositories hold it.
+ */
+export function exportOnnxFile(dir: string, onnxFile?: string): string | undefined {
+  return (onnxFile !== undefined ? [onnxFile] : ['model.onnx', join('onnx', 'model.onnx')]).find((f) => existsSync(join(dir, f)));
 }
 
 /** True when `dir` holds a transformer: a manifest of that family, or an export without a manifest. */
@@ -129,15 +132,18 @@ function maxLengthOf(config: any, tokenizerConfig: any, configPath: string): num
   return positions - (POSITIONS_AFTER_PADDING.has(config.model_type) ? 2 : 0);
 }
 
-/** Read and check a transformer folder (either form). `verifyChecksum` hashes the ONNX file against the manifest. */
-export function readTransformerFolder(dir: string, { verifyChecksum = true } = {}): TransformerFolder {
+/**
+ * Read and check a transformer folder (either form). `verifyChecksum` hashes the ONNX file
+ * against the manifest; `onnxFile` picks an export's ONNX file (an imported folder's manifest names its own).
+ */
+export function readTransformerFolder(dir: string, { verifyChecksum = true, onnxFile }: { verifyChecksum?: boolean; onnxFile?: string } = {}): TransformerFolder {
   const manifestPath = join(dir, 'manifest.json');
   const manifest = existsSync(manifestPath) ? checkManifest(dir, readJson(manifestPath, 'a Nerve manifest')) : undefined;
   const notExport = (missing: string): never => {
     throw new ModelInvalidError(`${dir} is not a Hugging Face token-classification export: ${missing}`, { dir, file: missing });
   };
-  const onnxFile = manifest?.file ?? exportOnnxFile(dir) ?? notExport('model.onnx (or onnx/model.onnx) is missing');
-  const files = { onnx: onnxFile, config: manifest?.config ?? 'config.json', tokenizer: manifest?.tokenizer ?? 'tokenizer.json' };
+  const onnx = manifest?.file ?? exportOnnxFile(dir, onnxFile) ?? notExport(`${onnxFile ?? 'model.onnx (or onnx/model.onnx)'} is missing`);
+  const files = { onnx, config: manifest?.config ?? 'config.json', tokenizer: manifest?.tokenizer ?? 'tokenizer.json' };
   for (const f of Object.values(files)) if (!existsSync(join(dir, f))) notExport(`${f} is missing`);
   const onnxPath = join(dir, files.onnx);
   const configPath = join(dir, files.config);

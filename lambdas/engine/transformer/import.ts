@@ -6,7 +6,7 @@
  * the settings chosen and the source, and a model card written from that manifest.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../../shared/errors.js';
 import { resolveModelDir } from '../manifest.js';
 import type { Aggregation } from './aggregate.js';
@@ -27,6 +27,8 @@ export interface ImportOptions {
   readonly aggregation?: Aggregation;
   /** Tokens each window repeats from the one before. @default a quarter of the window */
   readonly stride?: number;
+  /** The export's ONNX file to import (`model_quantized.onnx` for its int8 copy). @default model.onnx, else onnx/model.onnx */
+  readonly onnxFile?: string;
 }
 
 /**
@@ -38,7 +40,7 @@ export async function importTransformer(exportDir: string, options: ImportOption
   const source = resolveModelDir(resolve(exportDir)); // always a path: an export is not one of the named models
   const out = resolve(options.out);
   if (existsSync(out) && readdirSync(out).length > 0) throw new ConfigError(`${out} already exists and is not empty; choose another --out`);
-  const model = await TransformerModel.load(source, { aggregation: options.aggregation, stride: options.stride });
+  const model = await TransformerModel.load(source, { aggregation: options.aggregation, stride: options.stride, onnxFile: options.onnxFile });
   const { folder, aggregation, inputNames } = model;
   const stride = model.stride;
   await model.release();
@@ -68,6 +70,7 @@ export async function importTransformer(exportDir: string, options: ImportOption
       path: source,
       architecture: Array.isArray(config.architectures) ? config.architectures.join(', ') : config.model_type,
       transformersVersion: config.transformers_version ?? null,
+      onnx: relative(source, folder.onnxPath),
       sha256: Object.fromEntries([[basename(folder.onnxPath), sha256], ...kept.map((f) => [f, sha256Of(join(source, f))])]),
       importedAt: new Date().toISOString(),
     },
@@ -95,7 +98,7 @@ export function modelCard(m: TransformerManifest): string {
     `| inputs | ${m.inputs.names.join(', ')} |`,
     `| window | ${m.maxLength} tokens, each repeating ${m.stride} of the one before |`,
     `| aggregation | ${m.aggregation} |`,
-    `| model.onnx sha256 | \`${m.sha256}\` |`,
+    `| model.onnx sha256 | \`${m.sha256}\` (from the export's ${String(m.source?.onnx ?? 'model.onnx')}) |`,
     `| source | ${source?.path ?? 'unknown'}${source?.transformersVersion ? ` (transformers ${source.transformersVersion})` : ''} |`,
     '',
     "Entities follow transformers' token-classification pipeline with this aggregation; an",

@@ -38,6 +38,11 @@ export interface TransformerOptions {
    * shorter than this is seen whole in some window. @default the manifest's, else a quarter of the window
    */
   readonly stride?: number;
+  /**
+   * The ONNX file of an export folder to run, relative to it: `model_quantized.onnx` for
+   * its int8 copy. An imported folder's manifest names its own. @default model.onnx, else onnx/model.onnx
+   */
+  readonly onnxFile?: string;
 }
 
 export const DEFAULT_AGGREGATION: Aggregation = 'first';
@@ -73,7 +78,7 @@ export class TransformerModel extends SentenceModel {
   static async load(ref: string, given: ModelOptions & TransformerOptions = {}): Promise<TransformerModel> {
     const options = modelOptions(given);
     if (!Number.isInteger(options.batchWindows) || options.batchWindows < 1) throw new ConfigError(`batchWindows must be a positive integer, got ${options.batchWindows}`);
-    const folder = readTransformerFolder(resolveModelDir(ref), { verifyChecksum: options.verifyChecksum });
+    const folder = readTransformerFolder(resolveModelDir(ref), { verifyChecksum: options.verifyChecksum, onnxFile: given.onnxFile });
     const aggregation = given.aggregation ?? folder.aggregation ?? DEFAULT_AGGREGATION;
     if (!(AGGREGATIONS as readonly string[]).includes(aggregation)) {
       throw new ConfigError(`aggregation must be one of ${AGGREGATIONS.join(', ')}, got ${JSON.stringify(aggregation)}`);
