@@ -6,7 +6,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
-import { entityKey, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey } from './schema.js';
+import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey } from './schema.js';
 
 export interface EntityRef {
   readonly type: string;
@@ -23,9 +23,13 @@ export interface Posting {
   readonly name: string;
   /** How many mentions the document has in all. */
   readonly mentionCount: number;
-  /** The first POSTING_MENTIONS mentions: [start, end, text] in code points. */
-  readonly spans: Array<[number, number, string]>;
+  /** The document's most salient entities (entityKey) and terms (postings.ts). */
+  readonly docEntities: readonly string[];
+  readonly docTerms: readonly string[];
 }
+
+/** The first POSTING_MENTIONS mentions of an entity in a document: [start, end, text] in code points. */
+export type Spans = Array<[number, number, string]>;
 
 /** The entities each name stands for (sorted), for the names the index knows. */
 export async function nameReadings(store: IndexStore, names: readonly string[], counter?: RequestCounter): Promise<Map<string, EntityRef[]>> {
@@ -44,7 +48,10 @@ export async function documentFrequencies(store: IndexStore, entities: readonly 
   return new Map(items.map((i) => [entityKey(parseKey.frequency(i.pk as string)), (i.count as number | undefined) ?? 0]));
 }
 
-/** The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at once. */
+/**
+ * The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at
+ * once. Without their mentions, which only a page's documents need (postingSpans).
+ */
 export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter): Promise<Posting[]> {
   const shards = await Promise.all(
     Array.from({ length: SHARDS }, async (_, shard) => {
@@ -55,8 +62,8 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
           IndexName: RANK_INDEX,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': keys.postingPartition(entity.type, entity.key, shard) },
-          // What ranking and highlighting read (not `first`).
-          ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, spans',
+          // What ranking, filters and facets read.
+          ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, docEntities, docTerms',
           ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank', '#name': 'name' },
           ScanIndexForward: false,
           Limit: depth,
@@ -70,7 +77,8 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
           rank: p.rank as number,
           name: p.name as string,
           mentionCount: p.mentions as number,
-          spans: (p.spans as Posting['spans'] | undefined) ?? [],
+          docEntities: (p.docEntities as string[] | undefined) ?? [],
+          docTerms: (p.docTerms as string[] | undefined) ?? [],
         }),
       );
     }),
@@ -82,4 +90,10 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
 export async function documentSummaries(store: IndexStore, documentIds: readonly string[], counter?: RequestCounter): Promise<Map<string, { title?: string; snippet?: string }>> {
   const items = await batchGet(store, documentIds.map(keys.document), 'pk, title, snippet', counter);
   return new Map(items.map((i) => [parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined }]));
+}
+
+/** Mentions of entities in documents (entityKey → documentId → spans), to highlight a page: one BatchGet per 100. */
+export async function postingSpans(store: IndexStore, wanted: ReadonlyArray<{ entity: EntityRef; documentId: string }>, counter?: RequestCounter): Promise<Map<string, Spans>> {
+  const items = await batchGet(store, wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId)), 'pk, sk, spans', counter);
+  return new Map(items.map((i) => [itemId({ pk: i.pk as string, sk: i.sk as string }), (i.spans as Spans | undefined) ?? []]));
 }

@@ -1,8 +1,10 @@
 /**
  * Step 1 of a search: the query's entities. The small model finds some; the query's
  * n-grams (longest first) are looked up in the index's vocabulary of names and aliases
- * for what the model missed. Every candidate's readings come from one BatchGet. Each
- * query entity yields targets: the entities in the index it may stand for.
+ * for what the model missed. Every candidate's readings, and the filters' values', come
+ * from one BatchGet. Each query entity yields targets: the entities in the index it may
+ * stand for. Whether a vocabulary match is an entity at all is decided next, on evidence
+ * (evidence.ts).
  */
 import { entitiesOf } from '../engine/extract.js';
 import type { NerModel } from '../engine/model.js';
@@ -10,6 +12,8 @@ import type { Token } from '../engine/tokenize.js';
 import type { RequestCounter, IndexStore } from '../index/dynamo.js';
 import { nameReadings, type EntityRef } from '../index/lookups.js';
 import { normalizeName } from '../index/normalize.js';
+import { isStopword, wordsOf, type Word } from '../index/terms.js';
+import type { SearchFilters } from './filters.js';
 import type { QueryEntity } from './search.js';
 
 /** Vocabulary candidates (n-grams of the query) per search: with the model's entities, one BatchGet. */
@@ -17,7 +21,6 @@ const MAX_CANDIDATES = 90;
 const MAX_NGRAM = 4;
 /** Readings of one name weighed (by document frequency) before choosing the ones to follow. */
 const MAX_READINGS_WEIGHED = 16;
-const STOPWORDS = new Set('a an the of in on at to for and or by with from is are was were be as it its this that what who where when how news'.split(' '));
 
 /** An entity in the index that a query entity may stand for. */
 export interface Target extends EntityRef {
@@ -26,9 +29,21 @@ export interface Target extends EntityRef {
   readonly queryIndex: number;
 }
 
+/** A query entity as found, with what the evidence step weighs. */
+export interface FoundEntity extends QueryEntity {
+  /** The model tagged an entity overlapping it. */
+  readonly modelAgrees: boolean;
+  /** Written with a capital in a query that has lower-case words too: the user spelled it as a name. */
+  readonly capitalized: boolean;
+}
+
 export interface Candidates {
-  readonly queryEntities: QueryEntity[];
+  readonly queryEntities: FoundEntity[];
   readonly targets: Target[];
+  /** The query's words (terms.ts), in order. */
+  readonly words: Word[];
+  /** Each filter type's entities: the readings of its values of that type, and the values themselves. */
+  readonly filterTargets: Map<string, EntityRef[]>;
 }
 
 interface Ngram {
@@ -43,7 +58,7 @@ function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
   for (let len = Math.min(MAX_NGRAM, tokens.length); len >= 1 && ngrams.length < MAX_CANDIDATES; len--) {
     for (let i = 0; i + len <= tokens.length && ngrams.length < MAX_CANDIDATES; i++) {
       const span = tokens.slice(i, i + len);
-      if (len === 1 && (STOPWORDS.has(span[0]!.text.toLowerCase()) || !/\p{L}/u.test(span[0]!.text) || Array.from(span[0]!.text).length < 2)) continue;
+      if (len === 1 && (isStopword(normalizeName(span[0]!.text)) || !/\p{L}/u.test(span[0]!.text) || Array.from(span[0]!.text).length < 2)) continue;
       const text = query.slice(span[0]!.start, span.at(-1)!.end);
       const normalized = normalizeName(text);
       if (normalized) ngrams.push({ span, text, normalized });
@@ -52,14 +67,21 @@ function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
   return ngrams;
 }
 
-export async function findCandidates(store: IndexStore, model: NerModel, query: string, counter: RequestCounter): Promise<Candidates> {
+export async function findCandidates(store: IndexStore, model: NerModel, query: string, filters: SearchFilters | undefined, counter: RequestCounter): Promise<Candidates> {
   const analysis = await model.analyze(query);
   const found = entitiesOf(query, analysis).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
   const ngrams = ngramsOf(query, analysis.sentences.flat());
-  const vocabulary = await nameReadings(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)], counter);
+  const filterValues = Object.values(filters ?? {}).flat();
+  const vocabulary = await nameReadings(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized), ...filterValues], counter);
   const readingsOf = (name: string) => (vocabulary.get(name) ?? []).slice(0, MAX_READINGS_WEIGHED);
+  const words = wordsOf(query);
+  const tokens = analysis.sentences.flat();
+  // Capitals say something only in a query that also has words starting in lower case (not "REAGAN TRADE BILL", not "Reagan Trade Bill").
+  const mixedCase = tokens.some((t) => /^\p{Ll}/u.test(t.text) && !isStopword(t.text)) && tokens.some((t) => /^\p{Lu}/u.test(t.text));
+  const modelAgrees = (start: number, end: number) => found.some(({ e }) => e.start < end && e.end > start);
+  const capitalized = (span: readonly Token[]) => mixedCase && span.every((t) => /^\p{Lu}/u.test(t.text));
 
-  const queryEntities: QueryEntity[] = [];
+  const queryEntities: FoundEntity[] = [];
   const targets: Target[] = [];
   const covered = new Uint8Array(Array.from(query).length);
   const known = ngrams.filter((g) => readingsOf(g.normalized).length > 0);
@@ -68,7 +90,7 @@ export async function findCandidates(store: IndexStore, model: NerModel, query: 
     if (known.some((g) => g.span[0]!.cpStart <= e.start && g.span.at(-1)!.cpEnd >= e.end && g.span.at(-1)!.cpEnd - g.span[0]!.cpStart > e.end - e.start)) continue;
     const names = readingsOf(normalized);
     const index = queryEntities.length;
-    queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end });
+    queryEntities.push({ text: e.text, type: e.type, normalized, foundBy: names.length > 0 ? 'model+vocabulary' : 'model', start: e.start, end: e.end, modelAgrees: true, capitalized: false });
     // An entity the index knows is settled; one it does not may have loose boundaries
     // ("halvard bank news"), so the vocabulary still gets to look inside it.
     if (names.length > 0) covered.fill(1, e.start, e.end);
@@ -80,9 +102,13 @@ export async function findCandidates(store: IndexStore, model: NerModel, query: 
     const names = readingsOf(normalized);
     if (names.length === 0 || span.some((t) => covered[t.cpStart])) continue; // unknown, or a longer match took it
     const index = queryEntities.length;
-    queryEntities.push({ text, type: names[0]!.type, normalized, foundBy: 'vocabulary', start: span[0]!.cpStart, end: span.at(-1)!.cpEnd });
+    const start = span[0]!.cpStart;
+    const end = span.at(-1)!.cpEnd;
+    queryEntities.push({ text, type: names[0]!.type, normalized, foundBy: 'vocabulary', start, end, modelAgrees: modelAgrees(start, end), capitalized: capitalized(span) });
     for (const t of span) covered.fill(1, t.cpStart, t.cpEnd);
     for (const { type, key } of names) targets.push({ type, key, weight: 1, queryIndex: index });
   }
-  return { queryEntities, targets };
+  // A filter value stands for its readings of the filter's type, and for itself (a name no alias leads elsewhere).
+  const filterTargets = new Map(Object.entries(filters ?? {}).map(([type, values]) => [type, values.flatMap((v) => [{ type, key: v }, ...(vocabulary.get(v) ?? []).filter((r) => r.type === type)])]));
+  return { queryEntities, targets, words, filterTargets };
 }

@@ -1,13 +1,31 @@
 /**
- * Step 3 of a search: read the chosen entities' top postings and rank the documents.
- * More matched query entities first; then the sum, over matched query entities, of the
- * best rarity × salience × type agreement each contributes; ties by document id.
+ * Step 4 of a search: read postings and rank the documents.
+ *
+ * - Documents that match query entities come first: more matched entities, then more of
+ *   the query's other words among the document's salient terms (carried on each posting,
+ *   so "trade" in "reagan trade bill" reranks the Reagan stories with no request per
+ *   document), then the sum of rarity × salience × type agreement, then the document id.
+ * - Then documents that only the query's words lead to (term postings): read when the
+ *   entities match nothing, or so few documents that a page could not fill from them
+ *   (FILL_BELOW, decided by document frequencies, never by the page asked for).
+ * - Filters keep the documents whose postings list a filter entity of every filter type.
+ *
+ * Every page of a search reads the same postings (a fixed depth per shard), so page 2 is
+ * the next slice of the very ranking page 1 was cut from: nothing repeats or goes
+ * missing, however the candidates tie.
  */
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
-import { topPostings, type Posting } from '../index/lookups.js';
+import { topPostings, type EntityRef, type Posting } from '../index/lookups.js';
 import { entityKey } from '../index/schema.js';
+import { termOf } from './evidence.js';
 import type { ChosenReadings } from './readings.js';
-import type { SearchMatch } from './search.js';
+
+/** Postings read from each shard of an entity or term: every page ranks the same candidates. */
+export const DEPTH = 50;
+/** Below this many documents matching the query's entities (by their frequencies), the query's words are read too. */
+export const FILL_BELOW = 50;
+/** Words (rarest first) whose postings one search reads; each costs SHARDS requests. */
+export const MAX_TERMS_READ = 4;
 
 export interface RankedDocument {
   readonly documentId: string;
@@ -15,48 +33,79 @@ export interface RankedDocument {
   readonly line?: number;
   /** Query entities matched. */
   readonly count: number;
+  /** Query words among the document's terms. */
+  readonly terms: string[];
   readonly score: number;
-  readonly matches: SearchMatch[];
+  /** The matched entities, with the posting's name and mention count (mentions come with the page). */
+  readonly matches: Array<EntityRef & { name: string; mentionCount: number }>;
+  /** The document's most salient entities (entityKey), for facets. */
+  readonly docEntities: readonly string[];
 }
 
-/**
- * How deep to read each shard. One query entity ranks by its postings' rank alone, so
- * the top offset + limit of each shard is exact; with several, documents matching more
- * of them come first, and a deeper read finds more of those intersections.
- */
-export function readDepth(queryEntities: number, offset: number, limit: number): number {
-  return Math.min(200, queryEntities === 1 ? offset + limit : 2 * (offset + limit) + 10);
+export interface RankInput {
+  readonly chosen: ChosenReadings;
+  /** The query's words outside its entities, and inside them. */
+  readonly terms: readonly string[];
+  readonly entityWords: readonly string[];
+  /** Each filter type's entities; a document needs one of each type. */
+  readonly filters?: ReadonlyMap<string, readonly EntityRef[]>;
+  readonly df: (e: EntityRef) => number;
 }
 
-export async function rankDocuments(store: IndexStore, chosen: ChosenReadings, depth: number, counter: RequestCounter): Promise<RankedDocument[]> {
-  // Each distinct entity's shards are read once, even when several query entities resolve to it.
-  const postings = new Map<string, Posting[]>(
-    await Promise.all(chosen.entities.map(async (t) => [entityKey(t), await topPostings(store, t, depth, counter)] as const)),
-  );
-  const docs = new Map<string, { key: string; line?: number; matched: Map<number, number>; matches: Map<string, SearchMatch> }>();
+export interface Ranking {
+  readonly documents: RankedDocument[];
+  /** Whether the query's words were read, and whether any document came from them alone. */
+  readonly wordsRead: string[];
+  readonly byWordsOnly: number;
+}
+
+const rarity = (df: number) => 1 / Math.log2(2 + df);
+
+export async function rankDocuments(store: IndexStore, input: RankInput, counter: RequestCounter): Promise<Ranking> {
+  const { chosen, df } = input;
+  const filterEntities = [...(input.filters?.values() ?? [])].flat().filter((e) => df(e) > 0);
+  // Which words to read: decided by frequencies alone, so every page of the search reads the same.
+  const entityDocs = chosen.entities.reduce((n, t) => n + df(t), 0);
+  const words = entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
+  // With neither entities nor words to go by, the filters' own entities are the candidates.
+  const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
+  const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];
+  const postings = new Map<string, Posting[]>(await Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, DEPTH, counter)] as const)));
+
+  const passes = passFilters(input.filters);
+  const queryWords = new Set(input.terms);
+  const docs = new Map<string, { p: Posting; matched: Map<number, number>; matches: Map<string, RankedDocument['matches'][number]>; wordScore: number }>();
+  const entry = (p: Posting) => {
+    const d = docs.get(p.documentId) ?? { p, matched: new Map(), matches: new Map(), wordScore: 0 };
+    docs.set(p.documentId, d);
+    return d;
+  };
   for (const t of chosen.followed) {
-    const rarity = 1 / Math.log2(2 + chosen.df(t));
     for (const p of postings.get(entityKey(t)) ?? []) {
-      const d = docs.get(p.documentId) ?? { key: p.s3Key, line: p.line, matched: new Map(), matches: new Map() };
-      d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, rarity * p.rank * t.weight));
-      d.matches.set(entityKey(t), {
-        type: t.type,
-        text: p.name,
-        normalized: t.key,
-        mentions: p.spans.map(([start, end, text]) => ({ start, end, text })),
-        mentionCount: p.mentionCount,
-      });
-      docs.set(p.documentId, d);
+      if (!passes(p)) continue;
+      const d = entry(p);
+      d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, rarity(df(t)) * p.rank * t.weight));
+      d.matches.set(entityKey(t), { type: t.type, key: t.key, name: p.name, mentionCount: p.mentionCount });
     }
   }
-  return [...docs.entries()]
-    .map(([documentId, d]) => ({
-      documentId,
-      key: d.key,
-      line: d.line,
-      count: d.matched.size,
-      score: [...d.matched.values()].reduce((a, b) => a + b, 0),
-      matches: [...d.matches.values()],
-    }))
-    .sort((a, b) => b.count - a.count || b.score - a.score || a.documentId.localeCompare(b.documentId));
+  for (const w of words) for (const p of postings.get(entityKey(termOf(w))) ?? []) if (passes(p)) entry(p).wordScore += rarity(df(termOf(w))) * p.rank;
+  for (const e of fromFilters) for (const p of postings.get(entityKey(e)) ?? []) if (passes(p)) entry(p);
+
+  const documents = [...docs.entries()].map(([documentId, d]): RankedDocument => {
+    const terms = d.p.docTerms.filter((t) => queryWords.has(t));
+    const entityScore = [...d.matched.values()].reduce((a, b) => a + b, 0);
+    const termScore = terms.reduce((a, t) => a + rarity(df(termOf(t))), 0);
+    // The words' own postings rank only the documents that no entity led to.
+    const score = d.matched.size > 0 ? entityScore + termScore : termScore + d.wordScore;
+    return { documentId, key: d.p.s3Key, line: d.p.line, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };
+  });
+  documents.sort((a, b) => b.count - a.count || b.terms.length - a.terms.length || b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0));
+  return { documents, wordsRead: words, byWordsOnly: documents.filter((d) => d.count === 0).length };
+}
+
+/** A document passes when its postings list, for every filter type, one of that type's entities. */
+function passFilters(filters: RankInput['filters']): (p: Posting) => boolean {
+  if (!filters || filters.size === 0) return () => true;
+  const wanted = [...filters.values()].map((es) => new Set(es.map(entityKey)));
+  return (p) => wanted.every((set) => p.docEntities.some((k) => set.has(k)));
 }

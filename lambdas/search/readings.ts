@@ -1,10 +1,9 @@
 /**
- * Step 2 of a search: which readings to follow. Document frequencies (one BatchGet) drop
- * the targets no document has and order the rest; every query entity keeps its most
- * frequent reading, and further ones join while the budget allows.
+ * Step 3 of a search: which readings to follow. Document frequencies (read with the
+ * evidence's, search.ts) drop the targets no document has and order the rest; every
+ * query entity keeps its most frequent reading, and further ones join while the budget
+ * allows.
  */
-import type { IndexStore, RequestCounter } from '../index/dynamo.js';
-import { documentFrequencies } from '../index/lookups.js';
 import { entityKey } from '../index/schema.js';
 import type { Target } from './candidates.js';
 import type { QueryEntity } from './search.js';
@@ -37,9 +36,7 @@ export interface ChosenReadings {
   readonly queryEntities: QueryEntity[];
 }
 
-export async function chooseReadings(store: IndexStore, queryEntities: readonly QueryEntity[], targets: readonly Target[], counter: RequestCounter): Promise<ChosenReadings> {
-  const frequencies = await documentFrequencies(store, targets, counter);
-  const df = (t: Target) => frequencies.get(entityKey(t)) ?? 0;
+export function chooseReadings(queryEntities: readonly QueryEntity[], targets: readonly Target[], df: (t: Target) => number): ChosenReadings {
   const entities = [...queryEntities];
   const tops: Target[] = [];
   const extras: Target[] = [];

@@ -8,6 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ENV } from '../shared/env.js';
 import { ConfigError, RequestError } from '../shared/errors.js';
 import { jsonTypeOf, readEntityTypes } from '../http/request.js';
+import { filtersKey, readFilters, type SearchFilters } from './filters.js';
 
 export const MAX_QUERY_CHARS = 500;
 export const MAX_LIMIT = 50;
@@ -20,18 +21,23 @@ export interface SearchRequest {
   readonly limit: number;
   readonly offset: number;
   readonly types?: string[];
+  /** Normalized names by type: only documents holding, for each type, one of them (filters.ts). */
+  readonly filters?: SearchFilters;
+  /** Whether to count the matching documents' most frequent entities by type. */
+  readonly facets: boolean;
 }
 
 /** What a cursor is bound to: the search that returned it (a SearchRequest is one). */
-export type CursorScope = Pick<SearchRequest, 'query' | 'limit' | 'types'>;
+export type CursorScope = Pick<SearchRequest, 'query' | 'limit' | 'types' | 'filters'>;
 
-/** The signed payload: offset, issue time (epoch seconds), the query's MAC, limit, types (sorted; null for all). */
+/** The signed payload: offset, issue time (epoch seconds), the query's MAC, limit, types (sorted; null for all), the filters' MAC (absent without filters). */
 interface CursorPayload {
   readonly o: number;
   readonly t: number;
   readonly q: string;
   readonly l: number;
   readonly y: string[] | null;
+  readonly f?: string;
 }
 
 function sign(payload: string, secret: string): string {
@@ -43,7 +49,7 @@ const describeTypes = (y: string[] | null) => (y ? `"types" ${y.join(', ')}` : '
 
 /** An opaque cursor: where the next page of this search starts, issued at `now` (ms). */
 export function encodeCursor(offset: number, scope: CursorScope, secret: string, now = Date.now()): string {
-  const body: CursorPayload = { o: offset, t: Math.floor(now / 1000), q: sign(scope.query, secret), l: scope.limit, y: typesKey(scope.types) };
+  const body: CursorPayload = { o: offset, t: Math.floor(now / 1000), q: sign(scope.query, secret), l: scope.limit, y: typesKey(scope.types), ...(scope.filters ? { f: sign(filtersKey(scope.filters), secret) } : {}) };
   const payload = Buffer.from(JSON.stringify(body)).toString('base64url');
   return `${payload}.${sign(payload, secret)}`;
 }
@@ -61,6 +67,7 @@ function decodeCursor(cursor: unknown, scope: CursorScope, secret: string, now: 
   if (!Number.isInteger(c.o) || c.o < 0 || !Number.isInteger(c.t)) throw new RequestError('invalid_cursor', '"cursor" must be a cursor returned as nextCursor by an earlier search');
   if (now / 1000 - c.t > CURSOR_TTL_SECONDS) throw new RequestError('invalid_cursor', `"cursor" has expired; search again (a cursor is valid for ${CURSOR_TTL_SECONDS / 60} minutes)`);
   if (c.q !== sign(scope.query, secret)) throw new RequestError('invalid_cursor', '"cursor" belongs to a different query');
+  if ((c.f ?? '') !== (scope.filters ? sign(filtersKey(scope.filters), secret) : '')) throw new RequestError('invalid_cursor', '"cursor" was issued for other "filters": send it with the same "filters" as the search that returned it');
   const y = typesKey(scope.types);
   if (c.l !== scope.limit || JSON.stringify(c.y) !== JSON.stringify(y)) {
     throw new RequestError(
@@ -79,7 +86,7 @@ export interface SearchRequestOptions {
 }
 
 export function readSearchRequest(body: Record<string, unknown>, { knownTypes, cursorSecret, now = Date.now() }: SearchRequestOptions): SearchRequest {
-  const { query, limit = DEFAULT_LIMIT, cursor, types } = body;
+  const { query, limit = DEFAULT_LIMIT, cursor, types, filters, facets = false } = body;
   if (query === undefined) throw new RequestError('missing_query', 'the field "query" is required: {"query": "..."}');
   if (typeof query !== 'string') throw new RequestError('invalid_query', `"query" must be a string, got ${jsonTypeOf(query)}`);
   if (query.trim() === '') throw new RequestError('empty_query', '"query" is empty or only white space');
@@ -88,8 +95,10 @@ export function readSearchRequest(body: Record<string, unknown>, { knownTypes, c
     throw new RequestError('invalid_limit', `"limit" must be an integer from 1 to ${MAX_LIMIT}, got ${JSON.stringify(limit)}`);
   }
   const typeFilter = types === undefined ? undefined : readEntityTypes(types, knownTypes);
-  const offset = cursor === undefined ? 0 : decodeCursor(cursor, { query, limit, types: typeFilter }, cursorSecret, now);
-  return { query, limit, offset, types: typeFilter };
+  const entityFilters = readFilters(filters, knownTypes);
+  if (typeof facets !== 'boolean') throw new RequestError('invalid_facets', `"facets" must be true or false, got ${jsonTypeOf(facets) === 'string' ? JSON.stringify(String(facets).slice(0, 40)) : jsonTypeOf(facets)}`);
+  const offset = cursor === undefined ? 0 : decodeCursor(cursor, { query, limit, types: typeFilter, filters: entityFilters }, cursorSecret, now);
+  return { query, limit, offset, types: typeFilter, ...(entityFilters ? { filters: entityFilters } : {}), facets };
 }
 
 /**

@@ -1,31 +1,38 @@
 /**
  * Hybrid search: entities found in the query (by the small model, and by matching the
- * query against the index's own vocabulary of names and aliases) are looked up in the
- * postings the batch path wrote, and documents are ranked:
+ * query against the index's own vocabulary of names and aliases, on evidence) are looked
+ * up in the postings the batch path wrote, the query's other words rerank what they find
+ * and stand in when they find nothing, and documents are ranked:
  *
  * 1. more matched query entities first;
- * 2. then the sum, over matched entities, of rarity × salience × type agreement, where
+ * 2. then more of the query's other words among the document's salient terms;
+ * 3. then the sum, over matched entities, of rarity × salience × type agreement, where
  *    rarity = 1 / log2(2 + document frequency) (rarer entities weigh more), salience is
  *    the posting's rank (more mentions, earlier, in the title), and a document whose
  *    entity has another type than the query's (query "Paris" as a place, document
- *    "Paris" as a person) still matches at half weight.
+ *    "Paris" as a person) still matches at half weight; plus the words' rarity;
+ * 4. then documents only the query's words lead to.
  *
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
- * for the readings of every candidate name (the model's entities and up to
- * MAX_CANDIDATES n-grams), one BatchGet of frequencies, SHARDS postings queries per
- * reading followed (READINGS_BUDGET, or one per query entity up to MAX_ENTITIES, whichever
- * is more; each reading at most `depth` items from the rank index), and one or two
- * BatchGets for the page's records and mentions.
+ * for the readings of every candidate name (the model's entities, up to MAX_CANDIDATES
+ * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
+ * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
+ * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
+ * DEPTH items; then one BatchGet for the page's records and one or more (a page's
+ * matches, 100 a request) for its mentions, at once.
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
- * for), readings.ts (which to follow), rank.ts (postings to ranked documents), then the
- * page here.
+ * for), evidence.ts (which vocabulary matches are entities), readings.ts (which to
+ * follow), rank.ts (postings to ranked documents), facets.ts, then the page here.
  */
 import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
-import { documentSummaries } from '../index/lookups.js';
+import { documentFrequencies, documentSummaries, postingSpans, type EntityRef } from '../index/lookups.js';
+import { entityKey, itemId, keys } from '../index/schema.js';
 import { findCandidates } from './candidates.js';
-import { rankDocuments, readDepth } from './rank.js';
+import { termOf, weighEvidence, wordsInside } from './evidence.js';
+import { facetsOf, type Facets } from './facets.js';
+import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
 
@@ -59,11 +66,17 @@ export interface SearchResult {
   /** The document's first 280 characters (code points), for showing the hit; mentions inside it can be highlighted. */
   readonly snippet?: string;
   readonly matches: SearchMatch[];
+  /** The query's words (outside its entities) among the document's salient terms. */
+  readonly terms?: string[];
 }
 
 export interface SearchResponse {
   readonly queryEntities: QueryEntity[];
+  /** The query's words outside its entities, which rank documents as terms. */
+  readonly queryTerms: string[];
   readonly results: SearchResult[];
+  /** With `facets: true`: the matching documents' most frequent entities by type. */
+  readonly facets?: Facets;
   readonly nextOffset?: number;
   readonly reason?: string;
   /** DynamoDB requests this search made (for the benchmark; not in the HTTP response). */
@@ -72,31 +85,47 @@ export interface SearchResponse {
 
 export async function search(store: IndexStore, model: NerModel, req: SearchRequest): Promise<SearchResponse> {
   const counter: RequestCounter = { requests: 0 };
-  const { queryEntities, targets } = await findCandidates(store, model, req.query, counter);
-  const typed = req.types ? targets.filter((t) => req.types!.includes(t.type)) : targets;
-  if (queryEntities.length === 0 || typed.length === 0) {
-    return {
-      queryEntities,
-      results: [],
-      reason: queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary' : 'no query entity has one of the requested types',
-      requests: counter.requests,
-    };
+  const found = await findCandidates(store, model, req.query, req.filters, counter);
+  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...found.words.map((w) => termOf(w.term))], counter);
+  const df = (e: EntityRef) => frequencies.get(entityKey(e)) ?? 0;
+  const weighed = weighEvidence(found, df);
+  const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
+  const chosen = chooseReadings(weighed.queryEntities, typed, df);
+  const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
+  const queryTerms = weighed.terms;
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0) {
+    const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
+    return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
-  const chosen = await chooseReadings(store, queryEntities, typed, counter);
-  const ranked = await rankDocuments(store, chosen, readDepth(queryEntities.length, req.offset, req.limit), counter);
+  // The words of entities `types` left out are no query's words either.
+  const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df }, counter);
+  const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   return {
-    queryEntities: chosen.queryEntities,
+    queryEntities,
+    queryTerms,
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
-    ...(ranked.length === 0 ? { reason: "no indexed document mentions the query's entities" } : {}),
+    ...(reasonOf(chosen.entities.length, ranking, req.filters !== undefined) ?? {}),
+    ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
   };
 }
 
-/** Step 4: titles and snippets of the page's documents, one BatchGet (the postings brought the mentions). */
-async function fillPage(store: IndexStore, page: Awaited<ReturnType<typeof rankDocuments>>, counter: RequestCounter): Promise<SearchResult[]> {
-  const summaries = await documentSummaries(store, page.map((r) => r.documentId), counter);
+/** Why the results are what they are, when they are not plain entity matches. */
+function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean): { reason: string } | undefined {
+  const { documents, byWordsOnly } = ranking;
+  const filters = filtered ? ' and the filters' : '';
+  if (documents.length === 0) return { reason: entitiesFollowed > 0 ? `no indexed document mentions the query's entities or words${filters}` : `no entities found in the query, and no indexed document has its words${filters}` };
+  if (byWordsOnly === documents.length) return { reason: entitiesFollowed > 0 ? "no indexed document mentions the query's entities: these results match its words" : 'no entities found in the query: these results match its words' };
+  return undefined;
+}
+
+/** Step 5: titles and snippets of the page's documents (one BatchGet) and their matches' mentions (one per 100 matches), at once. */
+async function fillPage(store: IndexStore, page: readonly RankedDocument[], counter: RequestCounter): Promise<SearchResult[]> {
+  const wanted = page.flatMap((r) => r.matches.map((m) => ({ entity: m, documentId: r.documentId })));
+  const [summaries, spans] = await Promise.all([documentSummaries(store, page.map((r) => r.documentId), counter), postingSpans(store, wanted, counter)]);
   return page.map((r): SearchResult => {
     const summary = summaries.get(r.documentId);
     return {
@@ -106,7 +135,14 @@ async function fillPage(store: IndexStore, page: Awaited<ReturnType<typeof rankD
       score: Number((r.count + r.score / (1 + r.score)).toFixed(4)),
       title: summary?.title,
       snippet: summary?.snippet,
-      matches: r.matches,
+      matches: r.matches.map((m) => ({
+        type: m.type,
+        text: m.name,
+        normalized: m.key,
+        mentions: (spans.get(itemId(keys.posting(m.type, m.key, r.documentId))) ?? []).map(([start, end, text]) => ({ start, end, text })),
+        mentionCount: m.mentionCount,
+      })),
+      ...(r.terms.length > 0 ? { terms: r.terms } : {}),
     };
   });
 }

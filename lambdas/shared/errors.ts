@@ -25,6 +25,8 @@ export const REQUEST_ERRORS = {
   invalid_limit: 400,
   invalid_types: 400,
   invalid_cursor: 400,
+  invalid_filters: 400,
+  invalid_facets: 400,
   invalid_document_id: 400,
   not_found: 404,
   method_not_allowed: 405,

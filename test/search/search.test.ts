@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
-import { documentIdOf } from '../../lambdas/index/schema.js';
+import { documentIdOf, SHARDS } from '../../lambdas/index/schema.js';
+import { MAX_TERMS_READ } from '../../lambdas/search/rank.js';
 import { writeVersion } from '../../lambdas/index/writes.js';
 import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
 import { search } from '../../lambdas/search/search.js';
@@ -94,8 +95,9 @@ describe('search', () => {
     const page2 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1, cursor }));
     expect(page2.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
     expect(page2.nextOffset).toBeUndefined();
-    // One BatchGet of names, one of frequencies, 4 shards × 2 entities, one BatchGet for the page.
-    expect(page1.requests).toBe(1 + 1 + 2 * 4 + 1);
+    // One BatchGet of names, one of frequencies, 4 shards × (2 entities + their 4 words, read
+    // as so few documents match the entities), one BatchGet for the page's records, one for its mentions.
+    expect(page1.requests).toBe(1 + 1 + (2 + MAX_TERMS_READ) * SHARDS + 2);
   });
 
   it('keeps a long query with many entities to a bounded number of requests', async () => {
@@ -103,7 +105,8 @@ describe('search', () => {
     const out = await search(ctx.store, ctx.model, req({ query, limit: 50 }));
     expect(out.queryEntities.length).toBeGreaterThan(5);
     expect(out.results.length).toBe(4);
-    expect(out.requests).toBeLessThanOrEqual(1 + 1 + 16 * 4 + 2);
+    // Names and frequencies (up to 100 keys a BatchGet), 16 entities and 4 words, the page's records and mentions (100 a BatchGet).
+    expect(out.requests).toBeLessThanOrEqual(2 + 2 + (16 + MAX_TERMS_READ) * SHARDS + 1 + Math.ceil((50 * 16) / 100));
   });
 
   it('refuses bad requests with a message naming the problem', () => {
@@ -116,6 +119,16 @@ describe('search', () => {
       [{ query: 'x', limit: '5' }, /"limit" must be an integer/, 400],
       [{ query: 'x', types: ['PLANET'] }, /unknown entity type "PLANET"; known types are LOC, MISC, ORG, PER/, 400],
       [{ query: 'x', cursor: 'garbage' }, /must be a cursor returned as nextCursor/, 400],
+      [{ query: 'x', filters: ['LOC'] }, /"filters" must be an object/, 400],
+      [{ query: 'x', filters: { PLANET: ['mars'] } }, /"filters" has unknown entity type "PLANET"/, 400],
+      [{ query: 'x', filters: { LOC: 'tokyo' } }, /"filters.LOC" must be a non-empty array/, 400],
+      [{ query: 'x', filters: { LOC: [42] } }, /"filters.LOC"\[0\] must be a string, got number/, 400],
+      [{ query: 'x', filters: { LOC: Array.from({ length: 11 }, (_, i) => `p${i}`) } }, /"filters.LOC" has 11 values, more than the 10/, 400],
+      [{ query: 'x', filters: { LOC: ['...'] } }, /"filters.LOC"\[0\] has no letters or digits/, 400],
+      [{ query: 'x', filters: {} }, /"filters" is empty/, 400],
+      [{ query: 'x', facets: 'yes' }, /"facets" must be true or false, got "yes"/, 400],
+      [{ query: 'x', facets: 1 }, /"facets" must be true or false, got number/, 400],
+      [{ query: 'x', filters: { LOC: ['tokyo'] }, cursor: encodeCursor(5, { query: 'x', limit: 10 }, SECRET) }, /issued for other "filters"/, 400],
       [{ query: 'x', cursor: encodeCursor(5, { query: 'x', limit: 10 }, 'another-secret') }, /altered or comes from another deployment/, 400],
       [{ query: 'x', cursor: encodeCursor(5, { query: 'y', limit: 10 }, SECRET) }, /belongs to a different query/, 400],
     ];
