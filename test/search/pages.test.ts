@@ -1,0 +1,66 @@
+/**
+ * Stable pages: walking a search page by page through its cursors gives one ranking,
+ * without a repeat or a gap, for queries of one to three entities, on an index where
+ * candidates tie (the same entities at the same ranks in every document) and are more
+ * than one shard read holds, so ties straddle both the page boundaries and the depth.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BatchContext } from '../../lambdas/batch/process.js';
+import { SHARDS } from '../../lambdas/index/schema.js';
+import { DEPTH } from '../../lambdas/search/rank.js';
+import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
+import { search } from '../../lambdas/search/search.js';
+import type { Emulators } from '../../local/emulators.js';
+import { batchEnvironment } from '../helpers/batch.js';
+import { writeCrafted } from '../helpers/crafted-index.js';
+
+let emulators: Emulators;
+let ctx: BatchContext;
+const SECRET = 's';
+const req = (body: Record<string, unknown>) => readSearchRequest(body, { knownTypes: ['LOC', 'MISC', 'ORG', 'PER'], cursorSecret: SECRET });
+// More documents with the first entity than the shards' reads hold together.
+const DOCUMENTS = SHARDS * DEPTH + 40;
+const NAMES = ['Zora Quint', 'Lio Varga', 'Pim Oakes'] as const;
+
+beforeAll(async () => {
+  ({ emulators, ctx } = await batchEnvironment());
+  for (let i = 0; i < DOCUMENTS; i++) {
+    // Every document has Zora Quint, one in two Lio Varga, one in three Pim Oakes: ties within each group.
+    const names = NAMES.filter((_, n) => i % (n + 1) === 0);
+    await writeCrafted(ctx, `d${i.toString(16).padStart(24, '0')}`, `${names.join(' and ')} met.`, names.map((n) => ['PER', n] as const));
+  }
+}, 300_000);
+afterAll(async () => {
+  await ctx?.model.release();
+  await emulators?.stop();
+});
+
+/** Every result of a search, page after page through nextCursor. */
+async function walk(query: string, limit: number): Promise<Array<{ documentId: string; score: number }>> {
+  const out: Array<{ documentId: string; score: number }> = [];
+  let cursor: string | undefined;
+  for (let page = 0; page < 100; page++) {
+    const request = req({ query, limit, ...(cursor ? { cursor } : {}) });
+    const res = await search(ctx.store, ctx.model, request);
+    out.push(...res.results.map((r) => ({ documentId: r.documentId, score: r.score })));
+    if (res.nextOffset === undefined) return out;
+    cursor = encodeCursor(res.nextOffset, request, SECRET);
+  }
+  throw new Error('more than 100 pages');
+}
+
+describe('pages', () => {
+  for (const entities of [1, 2, 3]) {
+    it(`never repeat or skip a document for a query of ${entities} entit${entities > 1 ? 'ies' : 'y'}`, async () => {
+      const query = NAMES.slice(0, entities).join(' and ');
+      const byPages = await walk(query, 7);
+      const ids = byPages.map((r) => r.documentId);
+      expect(new Set(ids).size).toBe(ids.length);
+      // The ranking cut into pages of 7 is the ranking cut into pages of 50.
+      expect(ids).toEqual((await walk(query, 50)).map((r) => r.documentId));
+      // Ties straddle page boundaries: a page's last score equals the next page's first.
+      expect(byPages[6]!.score).toBe(byPages[7]!.score);
+      expect(ids.length).toBeGreaterThanOrEqual(Math.min(DOCUMENTS, SHARDS * DEPTH) * 0.9);
+    });
+  }
+});
