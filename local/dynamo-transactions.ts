@@ -23,6 +23,7 @@
  * Not given: ReturnConsumedCapacity and ReturnItemCollectionMetrics figures.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
 
@@ -128,7 +129,7 @@ async function transact(store: Store, body: string): Promise<void> {
   const items = request.TransactItems as Data[] | undefined;
   if (!Array.isArray(items) || items.length < 1 || items.length > MAX_ACTIONS) throw validation(`1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and ${MAX_ACTIONS}`);
   const token = request.ClientRequestToken as string | undefined;
-  const fingerprint = JSON.stringify(items);
+  const fingerprint = createHash('sha256').update(JSON.stringify(items)).digest('base64'); // kept 10 minutes: the digest, not the request
   const prepared = items.map((item) => prepare(store, item));
   await exclusively(async () => {
     if (token !== undefined && succeeded(token, fingerprint)) return;
