@@ -1,11 +1,13 @@
 /**
- * npm run bench:search [-- --data DIR --batchModel ensemble --queries 400 --index DIR]
+ * npm run bench:search [-- --data DIR --batchModel ensemble --queries 400 --index DIR --split test|dev --latency false]
  *
- * Quality: CoNLL-2003 test's 231 documents indexed by the batch path (the batch model,
- * document consistency, resolution), and queries made from their gold entities (as
- * written, and lower-cased): a document is relevant when its gold annotation contains
- * the entity (same normalized name, any type). Mean reciprocal rank and recall at 10,
- * beside BM25 (MiniSearch) over the same texts.
+ * Quality (lib/entity-retrieval.ts): CoNLL-2003 test's 231 documents (`--split dev` to
+ * select on dev) indexed by the batch path (the batch model, document consistency,
+ * resolution, terms), and queries made from their gold entities (as written, and
+ * lower-cased): a document is relevant when its gold annotation contains the entity.
+ * Mean reciprocal rank and recall at 10, beside BM25 (MiniSearch) over the same texts.
+ * Then the same over CrossNER politics test (Wikipedia, another annotation scheme, in
+ * documents of four sentences): a second evaluation nothing is selected on.
  *
  * Latency: the search path (model on the query, index lookups) over an index of the
  * Reuters-21578 stories. By default the one `npm run bench:batch` left in
@@ -20,28 +22,27 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import MiniSearch from 'minisearch';
 import { processChange, type BatchContext } from '../lambdas/batch/process.js';
 import { loadModel } from '../lambdas/engine/load.js';
-import { normalizeName } from '../lambdas/index/normalize.js';
 import { readSearchRequest } from '../lambdas/search/request.js';
 import { search } from '../lambdas/search/search.js';
 import { ENV } from '../lambdas/shared/env.js';
 import { localAwsEnvironment, localConfigPath, readLocalConfig } from '../local/config.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
-import { readConll } from '../tools/conll.js';
-import { chunks } from '../tools/conlleval.js';
+import { readConll, type ConllSentence } from '../tools/conll.js';
 import { httpApiEvent } from '../tools/http-events.js';
 import { benchDataDir } from '../tools/paths.js';
 import { reutersStories } from '../tools/reuters.js';
 import { machine, scriptArgs, writeResult } from '../tools/script.js';
-import { shuffled } from './lib/queries.js';
+import { compareWithBm25, entityQueries, type LabelledDocument } from './lib/entity-retrieval.js';
 import { summarize } from './lib/stats.js';
 
 const args = scriptArgs({
   batchModel: { type: 'string', default: 'ensemble' },
   queryModel: { type: 'string', default: 'small' },
   queries: { type: 'string', default: '400' },
+  split: { type: 'string', default: 'test' },
+  latency: { type: 'string', default: 'true' },
   stories: { type: 'string', default: '19043' },
   index: { type: 'string', default: join(benchDataDir, 'index-ensemble') },
 });
@@ -64,78 +65,39 @@ async function indexTexts(table: string, model: string, docs: Array<{ key: strin
   return ctx;
 }
 
-// ---- Quality on CoNLL-2003 test ----
-const sentences = readConll(join(args.data, 'conll2003', 'test.txt'));
-const byDoc = new Map<number, typeof sentences>();
-for (const s of sentences) byDoc.set(s.document, [...(byDoc.get(s.document) ?? []), s]);
-const docs = [...byDoc.entries()].map(([n, ss]) => ({ key: `conll-test/${String(n).padStart(3, '0')}.txt`, text: ss.map((s) => s.tokens.join(' ')).join('\n'), sentences: ss }));
-const relevant = new Map<string, Set<string>>(); // normalized entity → document keys
-const surface = new Map<string, string>();
-for (const d of docs) {
-  for (const s of d.sentences) {
-    for (const c of chunks(s.tags)) {
-      const [start, end] = c.split(':').map(Number) as [number, number];
-      const text = s.tokens.slice(start, end).join(' ');
-      const key = normalizeName(text);
-      if (!key) continue;
-      relevant.set(key, (relevant.get(key) ?? new Set()).add(d.key));
-      if (!surface.has(key)) surface.set(key, text);
-    }
-  }
-}
-const queries = shuffled([...relevant.keys()], 3).slice(0, Number(args.queries));
-console.log(`${docs.length} CoNLL-2003 test documents, ${queries.length} entity queries (of ${relevant.size}); indexing with ${args.batchModel}…`);
+// ---- Quality: CoNLL-2003 (test by default; --split dev to select on), and CrossNER politics, which nothing is tuned on ----
+const conllSentences = readConll(join(args.data, 'conll2003', `${args.split}.txt`));
+const byDoc = new Map<number, ConllSentence[]>();
+for (const s of conllSentences) byDoc.set(s.document, [...(byDoc.get(s.document) ?? []), s]);
+const docs: LabelledDocument[] = [...byDoc.entries()].map(([n, ss]) => ({ key: `conll-${args.split}/${String(n).padStart(3, '0')}.txt`, text: ss.map((s) => s.tokens.join(' ')).join('\n'), sentences: ss }));
+const conllQueries = entityQueries(docs, Number(args.queries));
+console.log(`${docs.length} CoNLL-2003 ${args.split} documents, ${conllQueries.queries.length} entity queries (of ${conllQueries.relevant.size}); indexing with ${args.batchModel}…`);
 const t0 = Date.now();
 const conll = await indexTexts('conll', args.batchModel, docs);
 console.log(`indexed in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+const nerveTop10 = (store: BatchContext['store']) => async (q: string) => (await search(store, queryModel, request(q, 10))).results.map((r) => r.key);
+const quality: Record<string, unknown> = { conll: await compareWithBm25(`CoNLL-2003 ${args.split}`, docs, conllQueries, nerveTop10(conll.store)) };
 
-const bm25 = new MiniSearch({ fields: ['text'], storeFields: ['key'], idField: 'key' });
-bm25.addAll(docs.map((d) => ({ key: d.key, text: d.text })));
-
-function score(rankings: string[][], truth: Array<Set<string>>) {
-  let rr = 0;
-  let recall = 0;
-  rankings.forEach((ranked, i) => {
-    const rel = truth[i]!;
-    const first = ranked.findIndex((k) => rel.has(k));
-    rr += first >= 0 ? 1 / (first + 1) : 0;
-    recall += ranked.slice(0, 10).filter((k) => rel.has(k)).length / rel.size;
-  });
-  return { mrr: Number((rr / rankings.length).toFixed(4)), recallAt10: Number((recall / rankings.length).toFixed(4)) };
+// CrossNER politics test: Wikipedia, another domain and annotation; documents of DOC_SENTENCES consecutive sentences.
+const DOC_SENTENCES = 4;
+const politics = readConll(join(args.data, 'crossner', 'politics', 'test.txt'));
+const heldOut: LabelledDocument[] = [];
+for (let i = 0; i < politics.length; i += DOC_SENTENCES) {
+  const ss = politics.slice(i, i + DOC_SENTENCES);
+  heldOut.push({ key: `crossner-politics/${String(i / DOC_SENTENCES).padStart(3, '0')}.txt`, text: ss.map((s) => s.tokens.join(' ')).join('\n'), sentences: ss });
 }
-
-const quality: Record<string, unknown> = {};
-for (const lower of [false, true]) {
-  const qs = queries.map((k) => (lower ? surface.get(k)!.toLowerCase() : surface.get(k)!));
-  const truth = queries.map((k) => relevant.get(k)!);
-  const nerve: string[][] = [];
-  for (const q of qs) nerve.push((await search(conll.store, queryModel, request(q, 10))).results.map((r) => r.key));
-  const bm: string[][] = qs.map((q) => bm25.search(q).slice(0, 10).map((r) => r.key as string));
-  // Where each wins: queries one system ranks a relevant document first and the other does not.
-  const nerveWins: string[] = [];
-  const bm25Wins: string[] = [];
-  let nerveNoResults = 0;
-  qs.forEach((q, i) => {
-    const n = truth[i]!.has(nerve[i]![0] ?? '');
-    const b = truth[i]!.has(bm[i]![0] ?? '');
-    if (n && !b) nerveWins.push(q);
-    if (b && !n) bm25Wins.push(q);
-    if (nerve[i]!.length === 0) nerveNoResults++;
-  });
-  const row = {
-    nerve: score(nerve, truth),
-    bm25: score(bm, truth),
-    topHitOnlyNerve: nerveWins.length,
-    topHitOnlyBm25: bm25Wins.length,
-    nerveNoResults,
-    examples: { nerveFirst: nerveWins.slice(0, 8), bm25First: bm25Wins.slice(0, 8) },
-  };
-  quality[lower ? 'lowerCased' : 'asWritten'] = row;
-  console.log(`${lower ? 'lower-cased' : 'as written '}: Nerve MRR ${row.nerve.mrr} R@10 ${row.nerve.recallAt10} | BM25 MRR ${row.bm25.mrr} R@10 ${row.bm25.recallAt10} | first hit only Nerve ${row.topHitOnlyNerve}, only BM25 ${row.topHitOnlyBm25}; Nerve without results ${nerveNoResults}`);
-  console.log(`  relevant first only by Nerve: ${nerveWins.slice(0, 5).join(' | ')}`);
-  console.log(`  relevant first only by BM25:  ${bm25Wins.slice(0, 5).join(' | ')}`);
-}
+const heldOutQueries = entityQueries(heldOut, Number(args.queries));
+const crossner = await indexTexts('crossner', args.batchModel, heldOut);
+quality.crossnerPolitics = await compareWithBm25('CrossNER politics', heldOut, heldOutQueries, nerveTop10(crossner.store));
+await crossner.model.release();
 await conll.model.release();
+
+if (args.latency === 'false') {
+  await queryModel.release();
+  await emulators.stop();
+  console.log(JSON.stringify(quality, null, 1));
+  process.exit(0);
+}
 
 // ---- Latency over Reuters ----
 const kept = localConfigPath(args.index);
@@ -188,6 +150,10 @@ for (let round = 0; round < 20; round++) {
 // Requests per query (the handler reports them as a metric, not in its response).
 const requests: number[] = [];
 for (const q of latencyQueries) requests.push((await search(reutersStore, queryModel, request(q, 10))).requests);
+// What the evidence step made of the issue's example, over the whole corpus.
+const example = await search(reutersStore, queryModel, request('reagan trade bill', 10));
+const exampleReport = { queryEntities: example.queryEntities.map((e) => `${e.normalized} ${e.type} (${e.foundBy})`), queryTerms: example.queryTerms, top10MatchingPersonBill: example.results.filter((r) => r.matches.some((m) => m.type === 'PER' && m.normalized === 'bill')).length, top10WithTrade: example.results.filter((r) => r.terms?.includes('trade')).length };
+console.log(`"reagan trade bill": ${JSON.stringify(exampleReport)}`);
 const latency = summarize(ms);
 const reqs = summarize(requests);
 console.log(`search handler latency over ${stories} stories (${latencyQueries.length} queries × 19): p50 ${latency.p50} ms, p99 ${latency.p99} ms; DynamoDB requests per query p50 ${reqs.p50}, max ${reqs.max}`);
@@ -200,6 +166,7 @@ writeResult('search', {
   machine: machine(),
   batchModel: args.batchModel,
   queryModel: args.queryModel,
-  quality: { documents: docs.length, queries: queries.length, ...quality },
+  quality: { conllSplit: args.split, ...quality },
   latency: { index: existsSync(kept) ? args.index : 'built here with small', stories, queries: latencyQueries, ms: latency, dynamodbRequestsPerQuery: reqs, target: { p99Ms: 50 } },
+  reaganTradeBill: exampleReport,
 });

@@ -1,6 +1,7 @@
 /**
  * The try-it page in a real headless Chromium (Debian's, driven by playwright-core):
- * a person types a sentence and sees the entities highlighted with types and scores.
+ * a person types a sentence and sees the entities highlighted with types and scores,
+ * searches, and narrows a search by clicking one of its facets.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -70,6 +71,33 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('try-it page in headless Chr
     const highlighted = await first.locator('mark.entity').evaluateAll((els) => els.map((el) => [el.firstChild?.textContent, el.getAttribute('data-type')]));
     expect(highlighted).toContainEqual(['Anna Kowalczyk', 'PER']);
     expect(await page.locator('#query-entities').textContent()).toMatch(/Anna Kowalczyk \(PER/);
+  });
+
+  it('shows the facets of a search and keeps only the documents of one when it is clicked', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    mkdirSync(inbox, { recursive: true });
+    writeFileSync(join(inbox, 'visit.txt'), 'Anna Kowalczyk visited Osterholm on Friday.');
+    writeFileSync(join(inbox, 'talks-2.txt'), 'Anna Kowalczyk met Ravi Mehta in Port Avery.');
+    const page = await browser.newPage();
+    await page.goto(stack.url);
+    const osterholm = page.locator('#facets button.facet[data-type="LOC"][data-value="osterholm"]');
+    // Both documents indexed: the query's results carry facets of both places.
+    await expect
+      .poll(async () => {
+        await page.locator('#query').fill('Anna Kowalczyk');
+        await page.locator('#search').click();
+        await page.waitForTimeout(300);
+        return (await osterholm.count()) > 0 && (await page.locator('#facets button.facet[data-value="port avery"]').count()) > 0;
+      }, { timeout: 30_000, interval: 500 })
+      .toBe(true);
+    expect(await page.locator('#results li').count()).toBeGreaterThanOrEqual(2);
+    await osterholm.click();
+    await expect.poll(() => page.locator('#results li').count()).toBe(1);
+    expect(await page.locator('#results li .meta').textContent()).toContain('incoming/visit.txt');
+    expect(await page.locator('#filters button.filter').textContent()).toMatch(/LOC: osterholm/);
+    // Removing the filter brings the other documents back.
+    await page.locator('#filters button.filter').click();
+    await expect.poll(() => page.locator('#results li').count()).toBeGreaterThanOrEqual(2);
   });
 
   it('shows markup in the text as text, never as HTML', async () => {
