@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { labelDocuments } from '../lambdas/engine/document.js';
 import { Ensemble } from '../lambdas/engine/ensemble.js';
 import type { NerModel } from '../lambdas/engine/model.js';
+import { Tagger } from '../lambdas/engine/tagger.js';
 import { lowerCased, readConll, type ConllSentence } from '../tools/conll.js';
 import { evaluate } from '../tools/conlleval.js';
 import { scriptArgs, writeResult } from '../tools/script.js';
@@ -49,6 +50,7 @@ writeResult('ablation-ensemble', { model: ensemble.model, measuredWith: 'npm run
 const table = rows.map((r) => `| ${r.system} | ${r.dev.toFixed(2)} | ${r.devLower.toFixed(2)} | ${r.test.toFixed(2)} | ${r.testLower.toFixed(2)} |`).join('\n');
 const members = ensemble.members
   .map((m) => {
+    if (!(m instanceof Tagger)) return `- **${m.model.name}**: a Hugging Face transformer (${m.folder.dir}), aggregation ${m.aggregation}.`;
     const { hyperparameters, training: t } = m.manifest as TrainedManifest;
     return `- **${m.model.name}**: trained on ${t.train}; ${Object.entries(hyperparameters).map(([k, v]) => `${k}=${v}`).join(', ')}; ${t.minutes} min on ${t.machine}; best epoch ${t.bestEpoch}.`;
   })

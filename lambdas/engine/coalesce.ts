@@ -19,6 +19,7 @@ interface Waiting {
 
 /** Every call of `spanSentences` (and so of `labelSentences`, `analyze` and `extract`) joins the next merged call. */
 export class CoalescingModel extends SentenceModel {
+  readonly family: NerModel['family'];
   private waiting: Waiting[] = [];
   private running = false;
 
@@ -28,6 +29,7 @@ export class CoalescingModel extends SentenceModel {
     private readonly maxSentences = 1024,
   ) {
     super(inner.model, inner.labels, DOCUMENT_GROUP_TOKENS);
+    this.family = inner.family;
   }
 
   spanSentences(batch: Sentences): Promise<ScoredSpan[][]> {

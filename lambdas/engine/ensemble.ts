@@ -1,19 +1,36 @@
 /**
- * An ensemble of taggers that differ in architecture and features. Each member's CRF
- * gives token marginals P(label | sentence) by forward-backward; the ensemble averages
- * them (weighted), then decodes the average with BIO-constrained Viterbi over log
- * marginals, so the result is always valid IOB2. An entity's score is the mixture's
- * probability of the exact span: the weighted mean of the members' span probabilities.
+ * An ensemble of models that differ in architecture, features or family, combined at the
+ * level of Nerve's words (ensemble-members.ts says what each family gives):
+ *
+ * - Label distributions are averaged (weighted) where members give them: a BiLSTM-CRF
+ *   tagger's CRF token marginals P(label | sentence) by forward-backward; a transformer's
+ *   per-word softmax, a word's taken from its sub-tokens by the rule its aggregation uses
+ *   (`first` by default: its first sub-token's), mapped from the model's scheme (IOB1,
+ *   IOB2, BIOES, IO) to the ensemble's IOB2 labels. A transformer that aggregates
+ *   sub-tokens (`simple`, `none`) votes with its spans instead: a distribution of 1 on
+ *   their labels, so the average is weighted span voting.
+ * - The average is decoded with BIO-constrained Viterbi over log probabilities, so the
+ *   result is always valid IOB2.
+ * - An entity's score is the mixture's probability of the exact span: the weighted mean
+ *   of the members' probabilities of that span.
+ *
+ * Members must name the same entity types (in any order, in any scheme): a member with
+ * other types is refused at load, by name. The ensemble's labels are its first member's.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { CrfDecoder, type ForwardBackward } from './crf.js';
+import { CrfDecoder } from './crf.js';
 import { ModelInvalidError } from '../shared/errors.js';
 import { modelOptions, tokensPerCall, type ModelOptions } from './defaults.js';
+import { ensembleMember, type EnsembleMember, type MemberReading } from './ensemble-members.js';
 import type { ScoredSpan } from './extract.js';
 import { resolveModelDir } from './manifest.js';
-import { SentenceModel, type Sentences } from './model.js';
+import { SentenceModel, type ModelFamily, type Sentences } from './model.js';
 import { Tagger } from './tagger.js';
+import { entityTypesOf } from './tags.js';
+import type { Aggregation } from './transformer/aggregate.js';
+import { isTransformerFolder } from './transformer/folder.js';
+import { TransformerModel } from './transformer/model.js';
 
 export const ENSEMBLE_FORMAT = 'nerve-ensemble/1';
 
@@ -21,8 +38,11 @@ export interface EnsembleManifest {
   readonly name: string;
   readonly version: string;
   readonly format: typeof ENSEMBLE_FORMAT;
-  /** Member folders relative to the ensemble's folder, with their weights. */
-  readonly members: Array<{ readonly path: string; readonly weight: number }>;
+  /**
+   * Member folders (taggers or transformers) relative to the ensemble's folder, with their
+   * weights; a transformer's `aggregation` may be set here (else its folder's default).
+   */
+  readonly members: Array<{ readonly path: string; readonly weight: number; readonly aggregation?: Aggregation }>;
   readonly combination: string;
   readonly metrics?: Record<string, unknown>;
 }
@@ -50,20 +70,22 @@ export function readEnsembleManifest(dir: string): EnsembleManifest | undefined 
 }
 
 export class Ensemble extends SentenceModel {
+  readonly family: ModelFamily = 'ensemble';
   private readonly constraint: CrfDecoder;
   private readonly totalWeight: number;
 
   private constructor(
     readonly manifest: EnsembleManifest,
-    readonly members: readonly Tagger[],
+    private readonly memberships: readonly EnsembleMember[],
     private readonly weights: readonly number[],
+    labels: readonly string[],
     tokensPerGroup: number,
   ) {
-    super({ name: manifest.name, version: manifest.version }, members[0]!.labels, tokensPerGroup);
-    const k = members[0]!.labels.length;
+    super({ name: manifest.name, version: manifest.version }, labels, tokensPerGroup);
+    const k = labels.length;
     const zeros = Array.from({ length: k }, () => 0);
     // Transitions of 0 (allowed) or forbidden: Viterbi over log marginals under BIO alone.
-    this.constraint = new CrfDecoder(members[0]!.labels, zeros.map(() => zeros), zeros, zeros);
+    this.constraint = new CrfDecoder(labels, zeros.map(() => zeros), zeros, zeros);
     this.totalWeight = weights.reduce((a, b) => a + b, 0);
   }
 
@@ -72,57 +94,66 @@ export class Ensemble extends SentenceModel {
     const dir = resolveModelDir(ref);
     const manifest = readEnsembleManifest(dir);
     if (!manifest) throw new ModelInvalidError(`${dir} is not an ensemble (its manifest's format is not "${ENSEMBLE_FORMAT}")`);
-    const members: Tagger[] = [];
+    const members: Array<Tagger | TransformerModel> = [];
     try {
-      for (const m of manifest.members) members.push(await Tagger.load(join(dir, m.path), options));
+      for (const m of manifest.members) {
+        const path = join(dir, m.path);
+        members.push(isTransformerFolder(path) ? await TransformerModel.load(path, { ...options, aggregation: m.aggregation }) : await Tagger.load(path, options));
+      }
     } catch (e) {
       await Promise.all(members.map((t) => t.release()));
       throw e;
     }
-    const labels = members[0]!.labels.join(',');
-    const odd = members.find((t) => t.labels.join(',') !== labels);
+    const labels = members[0]!.labels;
+    const types = entityTypesOf(labels).sort().join(',');
+    const odd = members.find((t) => entityTypesOf(t.labels).sort().join(',') !== types);
     if (odd) {
       await Promise.all(members.map((t) => t.release()));
-      throw new ModelInvalidError(`ensemble ${dir}: member ${odd.model.name} has labels ${odd.labels.join(',')}, not ${labels}`);
+      throw new ModelInvalidError(`ensemble ${dir}: member ${odd.model.name} names the entity types ${entityTypesOf(odd.labels).sort().join(',')}, not ${types} (every member must name the same types)`);
     }
-    return new Ensemble(manifest, members, manifest.members.map((m) => m.weight), tokensPerCall(options));
+    const memberships = members.map((m) => ensembleMember(m, labels));
+    return new Ensemble(manifest, memberships, manifest.members.map((m) => m.weight), labels, tokensPerCall(options));
   }
 
-  /** Every member's emissions for a batch: [member][sentence]. */
-  private async memberEmissions(batch: Sentences): Promise<Float32Array[][]> {
-    const out: Float32Array[][] = [];
-    for (const member of this.members) out.push(await member.emissions(batch));
+  /** The member models, in the manifest's order. */
+  get members(): ReadonlyArray<Tagger | TransformerModel> {
+    return this.memberships.map((m) => m.model);
+  }
+
+  /** Every member's reading of a batch: [member][sentence]. */
+  private async readings(batch: Sentences): Promise<MemberReading[][]> {
+    const out: MemberReading[][] = [];
+    for (const member of this.memberships) out.push(await member.read(batch));
     return out;
   }
 
-  /** Log of the weighted mean of the members' marginals, as emissions for the constraint decoder. */
-  private combined(em: Float32Array[][], s: number, n: number, fbs?: ForwardBackward[]): Float32Array {
+  /** Log of the weighted mean of the members' distributions, as emissions for the constraint decoder. */
+  private combined(readings: MemberReading[][], s: number, n: number): Float32Array {
     const k = this.constraint.size;
     const mean = new Float64Array(n * k);
-    this.members.forEach((member, i) => {
-      const marg = member.decoder.marginals(em[i]![s]!, n, fbs?.[i]);
+    readings.forEach((reading, i) => {
+      const marg = reading[s]!.marginals();
       const w = this.weights[i]! / this.totalWeight;
       for (let j = 0; j < mean.length; j++) mean[j] = mean[j]! + w * marg[j]!;
     });
     return Float32Array.from(mean, (p) => Math.log(Math.max(p, 1e-12)));
   }
 
-  /** Viterbi over the combined marginals alone, without span probabilities. */
+  /** Viterbi over the combined distributions alone, without span probabilities. */
   override async labelSentences(batch: Sentences): Promise<string[][]> {
-    const em = await this.memberEmissions(batch);
-    return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(em, s, tokens.length), tokens.length), (y) => this.labels[y]!));
+    const readings = await this.readings(batch);
+    return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(readings, s, tokens.length), tokens.length), (y) => this.labels[y]!));
   }
 
   async spanSentences(batch: Sentences): Promise<ScoredSpan[][]> {
-    const em = await this.memberEmissions(batch);
+    const readings = await this.readings(batch);
     return batch.map((tokens, s) => {
       const n = tokens.length;
       if (n === 0) return [];
-      const fbs = this.members.map((member, i) => member.decoder.forwardBackward(em[i]![s]!, n));
-      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(em, s, n, fbs), n));
+      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(readings, s, n), n));
       const scores = new Float64Array(spans.length);
-      this.members.forEach((member, i) => {
-        const p = member.decoder.spanProbabilities(em[i]![s]!, n, spans, fbs[i]);
+      readings.forEach((reading, i) => {
+        const p = reading[s]!.spanProbabilities(spans);
         p.forEach((v, j) => (scores[j] = scores[j]! + (v * this.weights[i]!) / this.totalWeight));
       });
       return spans.map((span, j) => ({ ...span, score: Math.min(1, scores[j]!) }));

@@ -14,8 +14,13 @@ export interface ModelIdentity {
 
 export type Sentences = readonly (readonly string[])[];
 
+/** The kind of model: Nerve's BiLSTM-CRF taggers, a Hugging Face transformer, or an ensemble of either or both. */
+export const MODEL_FAMILIES = ['bilstm-crf', 'transformer', 'ensemble'] as const;
+export type ModelFamily = (typeof MODEL_FAMILIES)[number];
+
 export interface NerModel {
   readonly model: ModelIdentity;
+  readonly family: ModelFamily;
   readonly labels: readonly string[];
   /** IOB2 labels for pre-tokenized sentences. */
   labelSentences(batch: Sentences): Promise<string[][]>;
@@ -39,6 +44,7 @@ export abstract class SentenceModel implements NerModel {
     private readonly tokensPerCall: number,
   ) {}
 
+  abstract readonly family: ModelFamily;
   abstract spanSentences(batch: Sentences): Promise<ScoredSpan[][]>;
   abstract release(): Promise<void>;
 

@@ -33,7 +33,7 @@ async function serve({ ref, options }: WorkerSetup): Promise<void> {
       send({ kind: 'error', id: message.id, error: serializeError(e) });
     }
   });
-  send({ kind: 'ready', model: model.model, labels: model.labels });
+  send({ kind: 'ready', model: model.model, family: model.family, labels: model.labels });
 }
 
 void serve((workerData as { setup: WorkerSetup }).setup);

@@ -16,7 +16,7 @@ import { MODEL_WORKER_BUNDLE } from '../shared/contract.js';
 import { ConfigError, reviveError, type SerializedError } from '../shared/errors.js';
 import { modelOptions, tokensPerCall, type ModelOptions } from './defaults.js';
 import type { ScoredSpan } from './extract.js';
-import { SentenceModel, type ModelIdentity, type Sentences } from './model.js';
+import { SentenceModel, type ModelFamily, type ModelIdentity, type Sentences } from './model.js';
 
 type Batch = Sentences;
 
@@ -27,7 +27,7 @@ export interface WorkerSetup {
 }
 export type ToWorker = { kind: 'spans' | 'labels'; id: number; batch: Batch } | { kind: 'release' };
 export type FromWorker =
-  | { kind: 'ready'; model: ModelIdentity; labels: readonly string[] }
+  | { kind: 'ready'; model: ModelIdentity; family: ModelFamily; labels: readonly string[] }
   | { kind: 'failed'; error: SerializedError }
   | { kind: 'result'; id: number; result: ScoredSpan[][] | string[][] }
   | { kind: 'error'; id: number; error: SerializedError };
@@ -126,6 +126,7 @@ export class ParallelModel extends SentenceModel {
   private constructor(
     private readonly threads: readonly ModelThread[],
     model: ModelIdentity,
+    readonly family: ModelFamily,
     labels: readonly string[],
     tokensPerGroup: number,
   ) {
@@ -143,8 +144,8 @@ export class ParallelModel extends SentenceModel {
       await Promise.all(threads.map((t) => t.terminate()));
       throw failed.reason;
     }
-    const { model, labels } = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof ModelThread.start>>>).value.ready;
-    return new ParallelModel(threads, model, labels, tokensPerCall(modelOptions(options), workers));
+    const { model, family, labels } = (started[0] as PromiseFulfilledResult<Awaited<ReturnType<typeof ModelThread.start>>>).value.ready;
+    return new ParallelModel(threads, model, family, labels, tokensPerCall(modelOptions(options), workers));
   }
 
   get workers(): number {

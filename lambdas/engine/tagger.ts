@@ -8,7 +8,7 @@ import { modelOptions, tokensPerCall, type ModelOptions } from './defaults.js';
 import { FeatureEncoder } from './encode.js';
 import type { ScoredSpan } from './extract.js';
 import { loadModelFolder, type ModelManifest } from './manifest.js';
-import { SentenceModel, type Sentences } from './model.js';
+import { SentenceModel, type ModelFamily, type Sentences } from './model.js';
 import { windows } from './sentences.js';
 import { EmissionSession } from './session.js';
 import { ConfigError } from '../shared/errors.js';
@@ -20,6 +20,8 @@ interface Pending {
 }
 
 export class Tagger extends SentenceModel {
+  readonly family: ModelFamily = 'bilstm-crf';
+
   private constructor(
     readonly manifest: ModelManifest,
     private readonly session: EmissionSession,

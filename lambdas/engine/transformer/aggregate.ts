@@ -58,22 +58,31 @@ function maxOf(v: Float32Array): number {
   return v.reduce((a, b) => Math.max(a, b), -Infinity);
 }
 
-/** One word from its sub-tokens, by `strategy`. */
-function word(tokens: readonly ScoredToken[], strategy: 'first' | 'average' | 'max'): Labelled {
-  const start = tokens[0]!.start;
-  const end = tokens[tokens.length - 1]!.end;
-  if (strategy === 'first') return best(tokens[0]!.probs, start, end);
+/** The strategies that give each word one distribution over the labels. */
+export type WordStrategy = 'first' | 'average' | 'max';
+
+/**
+ * A word's label distribution from its sub-tokens' (non-empty), by `strategy`: its first
+ * sub-token's, their mean, or that of the most confident one. What an ensemble averages
+ * (ensemble-members.ts) and what a word's label is taken from here.
+ */
+export function wordDistribution(tokens: readonly { readonly probs: Float32Array }[], strategy: WordStrategy): ArrayLike<number> {
+  if (strategy === 'first') return tokens[0]!.probs;
   if (strategy === 'max') {
     // The first token holding the highest probability, as Python's max() keeps the first.
-    const top = tokens.reduce((a, t) => (maxOf(t.probs) > maxOf(a.probs) ? t : a));
-    return best(top.probs, start, end);
+    return tokens.reduce((a, t) => (maxOf(t.probs) > maxOf(a.probs) ? t : a)).probs;
   }
   const mean = new Float64Array(tokens[0]!.probs.length);
   for (const t of tokens) t.probs.forEach((p, i) => (mean[i] = mean[i]! + p / tokens.length));
-  return best(mean, start, end);
+  return mean;
 }
 
-function words(tokens: readonly ScoredToken[], strategy: 'first' | 'average' | 'max'): Labelled[] {
+/** One word from its sub-tokens, by `strategy`. */
+function word(tokens: readonly ScoredToken[], strategy: WordStrategy): Labelled {
+  return best(wordDistribution(tokens, strategy), tokens[0]!.start, tokens[tokens.length - 1]!.end);
+}
+
+function words(tokens: readonly ScoredToken[], strategy: WordStrategy): Labelled[] {
   const out: Labelled[] = [];
   let group: ScoredToken[] = [];
   for (const t of tokens) {

@@ -15,16 +15,17 @@ import { planBatches } from '../batching.js';
 import { modelOptions, tokensPerCall, type ModelOptions } from '../defaults.js';
 import { checkOffsets, checkText, sentenceGroups, type Analysis, type Entity, type ExtractOptions, type ScoredSpan } from '../extract.js';
 import { resolveModelDir } from '../manifest.js';
-import { SentenceModel, type Sentences } from '../model.js';
+import { SentenceModel, type ModelFamily, type Sentences } from '../model.js';
 import { cudaProviderInstalled } from '../session.js';
 import type { Token } from '../tokenize.js';
 import { ConfigError, ModelInvalidError } from '../../shared/errors.js';
-import { AGGREGATIONS, aggregate, resolveOverlaps, type Aggregation, type ScoredToken, type SpanEntity } from './aggregate.js';
+import { AGGREGATIONS, aggregate, resolveOverlaps, type Aggregation, type ScoredToken, type SpanEntity, type WordStrategy } from './aggregate.js';
 import { CodePoints, codePointLength } from './codepoints.js';
-import { readTransformerFolder, type TransformerFolder } from './folder.js';
+import { readTransformerFolder, TRANSFORMER_FAMILY, type TransformerFolder } from './folder.js';
 import type { LabelSet } from './labels.js';
 import { LogitsSession } from './logits.js';
 import { WindowTokenizer, type TokenWindow } from './tokenizer.js';
+import { wordDistributions } from './words.js';
 
 export interface TransformerOptions {
   /**
@@ -61,12 +62,21 @@ interface Piece {
   readonly sentences: readonly (readonly Token[])[];
 }
 
+/** A text's windows and each window's probabilities (tokens x the model's labels). */
+interface ScoredWindows {
+  readonly windows: readonly TokenWindow[];
+  readonly probs: readonly Float32Array[];
+}
+
 export class TransformerModel extends SentenceModel {
+  readonly family: ModelFamily = TRANSFORMER_FAMILY;
+
   private constructor(
     readonly folder: TransformerFolder,
     private readonly tokenizer: WindowTokenizer,
     private readonly session: LogitsSession,
-    private readonly labelSet: LabelSet,
+    /** The model's own labels (config.json's id2label), as its probabilities are laid out. */
+    readonly labelSet: LabelSet,
     readonly aggregation: Aggregation,
     readonly stride: number,
     private readonly options: Required<ModelOptions>,
@@ -138,6 +148,16 @@ export class TransformerModel extends SentenceModel {
     return entities;
   }
 
+  /**
+   * Each word's distribution over the model's own labels (`labelSet`), words x labels per
+   * sentence, from its sub-tokens by `strategy` (words.ts): the words joined by spaces
+   * and read as `spanSentences` reads them. What an ensemble averages.
+   */
+  async wordProbabilities(batch: Sentences, strategy: WordStrategy): Promise<Float32Array[]> {
+    const scored = await this.scoredWindows(batch.map((words) => words.join(' ')));
+    return batch.map((words, s) => wordDistributions(words, scored[s]!.windows, scored[s]!.probs, this.labelSet, strategy));
+  }
+
   /** Nerve's tokens and sentences of the text, each entity as the span of the tokens it touches. */
   override async analyze(text: unknown): Promise<Analysis> {
     checkText(text);
@@ -181,8 +201,8 @@ export class TransformerModel extends SentenceModel {
     if (held) yield piece(held, text.length, start + codePointLength(text.slice(start16)));
   }
 
-  /** Entities of each text: every window of every text, batched by length across texts. */
-  private async entitiesIn(texts: readonly string[]): Promise<Found[][]> {
+  /** Every window of every text with its probabilities, batched by length across texts. */
+  private async scoredWindows(texts: readonly string[]): Promise<ScoredWindows[]> {
     const windows: TokenWindow[][] = [];
     for (const text of texts) windows.push(text.trim() === '' ? [] : await this.tokenizer.windows(text));
     const jobs = windows.flat();
@@ -192,10 +212,17 @@ export class TransformerModel extends SentenceModel {
       planned.forEach((i, b) => (probs[i] = out[b]!));
     }
     let job = 0;
+    return windows.map((ws) => ({ windows: ws, probs: ws.map(() => probs[job++]!) }));
+  }
+
+  /** Entities of each text. */
+  private async entitiesIn(texts: readonly string[]): Promise<Found[][]> {
+    const scored = await this.scoredWindows(texts);
     return texts.map((text, t) => {
       const index = new CodePoints(text);
-      const found = windows[t]!.flatMap((w) => aggregate(this.scoredTokens(w, probs[job++]!, index), this.aggregation, this.labelSet));
-      const kept = windows[t]!.length > 1 ? resolveOverlaps(found) : found;
+      const { windows, probs } = scored[t]!;
+      const found = windows.flatMap((w, i) => aggregate(this.scoredTokens(w, probs[i]!, index), this.aggregation, this.labelSet));
+      const kept = windows.length > 1 ? resolveOverlaps(found) : found;
       // The one departure from the pipeline: an entity of no characters (a byte-level BPE
       // space token whose offsets the tokenizer trimmed to nothing) names nothing, so it goes.
       return kept.filter((e) => e.end > e.start).map((e) => ({ ...e, start16: index.toUtf16(e.start), end16: index.toUtf16(e.end) }));
