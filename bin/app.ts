@@ -1,5 +1,9 @@
 /**
  * The CDK app. Context values (cdk.json or `-c key=value`):
+ *   nerve:stage           a stage (dev, prod…): the stack is then Nerve-<stage>, tagged nerve:stage=<stage>;
+ *                         stages live side by side in one account (no resource has a fixed name)
+ *   nerve:stackName       the stack's name outright (default Nerve, or Nerve-<stage>)
+ *   nerve:alarmTopicArn   an SNS topic that every alarm notifies (default: none; alarms show on the dashboard)
  *   nerve:auth            iam (default) | jwt | none
  *   nerve:jwtIssuer, nerve:jwtAudience (comma-separated)   for auth=jwt
  *   nerve:allowOpenApi    true to accept auth=none
@@ -14,7 +18,7 @@
  *                         processes large files too; nerve:maxGpuWorkers (default 4)
  * An unset value takes the construct's default (its *_DEFAULTS in lib/), as quoted here.
  */
-import { App, Validations } from 'aws-cdk-lib';
+import { App, Tags, Validations } from 'aws-cdk-lib';
 import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../lambdas/shared/errors.js';
@@ -23,6 +27,9 @@ import { ONLINE_API_DEFAULTS, type ApiAuth } from '../lib/online-api.js';
 
 /** Feature flags the constructs rely on, also when an app is built outside the CDK CLI (tests). */
 export const FEATURE_FLAGS = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } as const;
+
+const STAGE = /^[A-Za-z0-9-]{1,32}$/;
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** Request headers a browser may send with nerve:corsOrigins: JSON, a bearer token (jwt) and SigV4's signed headers (iam). */
 export const CORS_ALLOW_HEADERS = ['content-type', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'] as const;
@@ -42,8 +49,15 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
   else if (authKind === 'jwt') auth = { kind: 'jwt', issuer: ctx('jwtIssuer') ?? '', audience: list('jwtAudience') ?? [] };
   else throw new ConfigError(`context nerve:auth must be iam, jwt or none, got "${authKind}"`);
   const origins = list('corsOrigins');
+  const stage = ctx('stage');
+  if (stage !== undefined && !STAGE.test(stage)) throw new ConfigError(`context nerve:stage must be 1 to 32 letters, digits or hyphens, got "${stage}"`);
+  const stackName = ctx('stackName') ?? (stage ? `Nerve-${stage}` : 'Nerve');
+  if (!STACK_NAME.test(stackName)) throw new ConfigError(`the stack name must start with a letter and hold up to 128 letters, digits or hyphens (CloudFormation's rule), got "${stackName}"`);
 
+  // The construct id stays "Nerve" whatever the stack's name, so that the assembly's files keep theirs.
   const stack = new NerveStack(app, 'Nerve', {
+    stackName,
+    alarmTopicArn: ctx('alarmTopicArn'),
     modelsDir: ctx('modelsDir'),
     ingest: { model: ctx('batchModel'), maxConcurrency: num('batchConcurrency') },
     gpuWorkers: ctx('gpuWorkers') === 'false' ? false : { maxWorkers: num('maxGpuWorkers') },
@@ -58,6 +72,7 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
       cors: origins ? { allowOrigins: origins, allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST], allowHeaders: [...CORS_ALLOW_HEADERS] } : undefined,
     },
   });
+  if (stage) Tags.of(stack).add('nerve:stage', stage);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }

@@ -13,6 +13,7 @@ import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -187,6 +188,8 @@ export class GpuWorkers extends Construct {
       // Exactly the batch model: its folder and name are build arguments, and no other model is in the context.
       image: ecs.ContainerImage.fromAsset(repoRoot, {
         file: 'Dockerfile.worker',
+        // g5 instances are x86_64, and the CUDA provider onnxruntime-node downloads is linux/x64's: also when built on an arm64 machine.
+        platform: Platform.LINUX_AMD64,
         buildArgs: { MODELS_DIR: modelsInContext, BATCH_MODEL: s.model },
         exclude: [...IMAGE_EXCLUDE, `${modelsInContext}/*`, `!${modelsInContext}/${s.model}`],
       }),

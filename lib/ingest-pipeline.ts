@@ -105,7 +105,8 @@ export class IngestPipeline extends Construct {
   public readonly gpuQueue?: sqs.IQueue;
   public readonly gpuDeadLetterQueue?: sqs.IQueue;
   public readonly function: lambda.IFunction;
-  public readonly deadLetterAlarms: cloudwatch.IAlarm[];
+  /** One per dead-letter queue (the ingest queue's, then the GPU queue's): a message there raises it. */
+  public readonly deadLetterAlarms: cloudwatch.Alarm[];
 
   constructor(scope: Construct, id: string, props: IngestPipelineProps) {
     super(scope, id);

@@ -98,8 +98,9 @@ export interface NerveFunctionProps {
 
 /**
  * A Nerve Lambda function: its own role (which the caller grants to), its own log group
- * with a retention, the shared runtime, architecture and bundling. Creates `${id}`,
- * `${id}Role` and `${id}Logs` in `scope`.
+ * with a retention, active X-Ray tracing (the handlers trace through Powertools Tracer:
+ * lambdas/shared/tracing.ts), the shared runtime, architecture and bundling. Creates
+ * `${id}`, `${id}Role` and `${id}Logs` in `scope`.
  */
 export function nerveFunction(scope: Construct, id: string, props: NerveFunctionProps): { fn: NodejsFunction; role: iam.Role } {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -117,6 +118,11 @@ export function nerveFunction(scope: Construct, id: string, props: NerveFunction
     layers: props.layers,
     bundling: nodeBundling({ modelWorker: props.modelWorker }),
     environment: props.environment,
+    tracing: lambda.Tracing.ACTIVE,
+  });
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'Active tracing: X-Ray\'s PutTraceSegments and PutTelemetryRecords have no resource-level permissions; the role grants nothing else on "*".',
   });
   // cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on.
   Validations.of(fn).acknowledge({

@@ -1,17 +1,23 @@
 /**
  * The Nerve stack: composes one construct per capability. Settings come from props,
  * which bin/app.ts fills from CDK context (see the README's "Deploy"); each default
- * is the construct's own (its *_DEFAULTS), never repeated here.
+ * is the construct's own (its *_DEFAULTS), never repeated here. Its outputs name what a
+ * user's first commands need (`nerve ingest --bucket --table`, `nerve search --url`,
+ * redriving a dead-letter queue, the dashboard).
  */
-import { Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { buildModelsLayer, buildOnnxRuntimeLayer } from '../layers/build.js';
+import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
 import { LAMBDA_MODELS_DIR } from '../lambdas/shared/contract.js';
 import { EntityIndex } from './entity-index.js';
 import { GpuWorkers, type GpuWorkersProps } from './gpu-workers.js';
 import { INGEST_PIPELINE_DEFAULTS, IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.js';
 import { LAMBDA_DEFAULTS, repoPath } from './lambda-function.js';
+import { Observability, type ObservabilityProps } from './observability.js';
 import { ONLINE_API_DEFAULTS, OnlineApi, type OnlineApiProps } from './online-api.js';
 import { QueryApi } from './query-api.js';
 
@@ -24,6 +30,10 @@ export interface NerveStackProps extends StackProps {
   readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model' | 'modelsDir'> | false;
   /** Folder holding the model folders to ship (your own models, too). @default the repository's models/ */
   readonly modelsDir?: string;
+  /** Alarm thresholds. @default OBSERVABILITY_DEFAULTS */
+  readonly observability?: Omit<ObservabilityProps, 'api' | 'online' | 'search' | 'documents' | 'batch' | 'queues' | 'gpuService' | 'alarmActions'>;
+  /** An SNS topic that every alarm notifies. @default - none: alarms show on the dashboard and in the console */
+  readonly alarmTopicArn?: string;
 }
 
 export class NerveStack extends Stack {
@@ -36,6 +46,7 @@ export class NerveStack extends Stack {
   public readonly ingest: IngestPipeline;
   /** Present unless `gpuWorkers: false`. */
   public readonly gpuWorkers?: GpuWorkers;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: NerveStackProps = {}) {
     super(scope, id, props);
@@ -81,5 +92,30 @@ export class NerveStack extends Stack {
         overflowQueue: this.ingest.queue,
       });
     }
+
+    const [ingestDeadLetters, gpuDeadLetters] = this.ingest.deadLetterAlarms;
+    const queues = [{ label: 'Ingest', queue: this.ingest.queue, deadLetterQueue: this.ingest.deadLetterQueue, deadLetterAlarm: ingestDeadLetters! }];
+    if (this.ingest.gpuQueue && this.ingest.gpuDeadLetterQueue) queues.push({ label: 'Gpu', queue: this.ingest.gpuQueue, deadLetterQueue: this.ingest.gpuDeadLetterQueue, deadLetterAlarm: gpuDeadLetters! });
+    this.observability = new Observability(this, 'Observability', {
+      ...props.observability,
+      api: this.online.api,
+      online: this.online.liveAlias,
+      search: this.query.searchFunction,
+      documents: this.query.documentsFunction,
+      batch: this.ingest.function,
+      queues,
+      gpuService: this.gpuWorkers?.service,
+      alarmActions: props.alarmTopicArn ? [new SnsAction(sns.Topic.fromTopicArn(this, 'AlarmTopic', props.alarmTopicArn))] : undefined,
+    });
+
+    // Stack-level ids, so that each output's key is its name (ApiUrl is the online API's own output).
+    const output = (key: string, value: string, description: string) => new CfnOutput(this, key, { value, description });
+    output('DocumentsBucket', this.ingest.bucket.bucketName, `The documents bucket: files under ${INGEST_PREFIX} are indexed (nerve ingest --bucket)`);
+    output('IndexTable', this.index.table.tableName, 'The entity index (nerve ingest --table)');
+    for (const q of queues) {
+      output(`${q.label}QueueUrl`, q.queue.queueUrl, `The ${q.label.toLowerCase()} queue`);
+      output(`${q.label}DeadLetterQueueUrl`, q.deadLetterQueue.queueUrl, `Messages of the ${q.label.toLowerCase()} queue that failed every retry (redrive them from here)`);
+    }
+    output('DashboardUrl', this.observability.dashboardUrl, 'The CloudWatch dashboard');
   }
 }

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
@@ -41,7 +42,7 @@ const endpoints = (t: Template, type: 'Gateway' | 'Interface') =>
 function imageAsset(t: Template) {
   const assembly = appOf.get(t)!.synth();
   const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8'));
-  const images = Object.values(manifest.dockerImages) as Array<{ source: { directory: string; dockerFile: string; dockerBuildArgs?: Record<string, string> } }>;
+  const images = Object.values(manifest.dockerImages) as Array<{ source: { directory: string; dockerFile: string; dockerBuildArgs?: Record<string, string>; platform?: string } }>;
   expect(images).toHaveLength(1);
   return { ...images[0]!.source, directory: join(assembly.directory, images[0]!.source.directory) };
 }
@@ -167,6 +168,17 @@ describe('GpuWorkers defaults', () => {
     expect(existsSync(join(image.directory, 'models', 'ensemble', 'manifest.json'))).toBe(true);
     expect(existsSync(join(image.directory, 'models', 'small'))).toBe(false);
     expect(existsSync(join(image.directory, 'lambdas', 'batch', 'worker.ts'))).toBe(true);
+  });
+
+  it('the image is built for linux/amd64 (g5 instances, the CUDA provider\'s platform) and installs the CUDA provider, which .npmrc skips elsewhere', () => {
+    expect(imageAsset(template).platform).toBe('linux/amd64');
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile.worker'), 'utf8');
+    expect(readFileSync(join(repoRoot, '.npmrc'), 'utf8')).toMatch(/^ignore-scripts=true$/m);
+    expect(dockerfile).toMatch(/^RUN ONNXRUNTIME_NODE_INSTALL=1 npm ci --omit=dev --ignore-scripts=false/m);
+    expect(dockerfile).toMatch(/test -f node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\/libonnxruntime_providers_cuda\.so/);
+    // What the installed onnxruntime-node makes of that variable: true, install what the package leaves out (CUDA on linux/x64).
+    const flag = spawnSync(process.execPath, ['-e', "console.log(require('onnxruntime-node/script/install-utils.js').parseInstallFlag())"], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH, ONNXRUNTIME_NODE_INSTALL: '1' } });
+    expect(flag.stdout.trim(), flag.stderr).toBe('true');
   });
 
   it('container: the region set, as ECS on EC2 does not set it and IMDS is out of reach', () => {
