@@ -229,6 +229,8 @@ export class GpuWorkers extends Construct {
       taskDefinition: task,
       desiredCount: 0,
       minHealthyPercent: 0,
+      // A worker that cannot start (a bad image, a crash at start-up) fails the deploy within minutes and rolls it back, instead of CloudFormation waiting up to three hours.
+      circuitBreaker: { enable: true, rollback: true },
       capacityProviderStrategies: [{ capacityProvider: provider.capacityProviderName, weight: 1 }],
     });
     // From zero and back, on one expression over both queues (workLevel): one step policy,

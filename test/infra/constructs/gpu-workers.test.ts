@@ -57,6 +57,10 @@ describe('GpuWorkers defaults', () => {
     template.hasResourceProperties('AWS::ECS::Service', { DesiredCount: 0, DeploymentConfiguration: Match.objectLike({ MinimumHealthyPercent: 0 }) });
   });
 
+  it('a deployment whose workers cannot start fails and rolls back (the deployment circuit breaker)', () => {
+    template.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }) });
+  });
+
   it('instances: g5.xlarge, from 0 to 4, IMDSv2 with hop limit 1, encrypted root volume, from a launch template', () => {
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0', MaxSize: '4', LaunchTemplate: Match.objectLike({ LaunchTemplateId: Match.anyValue() }) });
     // New accounts can no longer create launch configurations.
