@@ -8,23 +8,16 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { labelDocuments } from '../lambdas/engine/document.js';
 import { Ensemble } from '../lambdas/engine/ensemble.js';
 import type { NerModel } from '../lambdas/engine/model.js';
 import { Tagger } from '../lambdas/engine/tagger.js';
-import { lowerCased, readConll, type ConllSentence } from '../tools/conll.js';
-import { evaluate } from '../tools/conlleval.js';
+import { readConll } from '../tools/conll.js';
 import { scriptArgs, writeResult } from '../tools/script.js';
 import type { TrainedManifest } from './card.js';
+import { f1 } from './f1.js';
 
 const args = scriptArgs({ model: { type: 'string', default: 'ensemble' } });
 const ensemble = await Ensemble.load(args.model, { intraOpThreads: 2 });
-
-async function f1(model: NerModel, gold: ConllSentence[], lowercase: boolean, documents: boolean): Promise<number> {
-  const sentences = lowercase ? lowerCased(gold) : gold;
-  const predicted = documents ? await labelDocuments(model, sentences) : await model.labelSentences(sentences.map((s) => s.tokens));
-  return Number(evaluate(gold.map((s) => s.tags), predicted).overall.f1.toFixed(2));
-}
 
 const splits = Object.fromEntries(['dev', 'test'].map((s) => [s, readConll(join(args.data, 'conll2003', `${s}.txt`))]));
 const rows: Array<{ system: string; dev: number; devLower: number; test: number; testLower: number }> = [];
