@@ -6,7 +6,7 @@
  * in order, each its entities or its own error, so one bad text does not sink the rest.
  */
 import { checkOffsets, type Entity, type OffsetUnit } from '../engine/extract.js';
-import type { ModelIdentity, NerModel } from '../engine/model.js';
+import type { ModelFamily, ModelIdentity, NerModel } from '../engine/model.js';
 import { httpFailureOf, USE_BATCH_PATH_HINT, type ErrorBody } from '../http/errors.js';
 import { jsonTypeOf, readEntityTypes, type JsonRequestLimits } from '../http/request.js';
 import { RequestError } from '../shared/errors.js';
@@ -29,9 +29,14 @@ export type BatchItem = { readonly text: string } | { readonly refused: RequestE
 
 export type EntitiesRequest = EntitiesFilters & ({ readonly text: string } | { readonly texts: readonly BatchItem[] });
 
+/** The model that answered, and its family (`bilstm-crf`, `transformer` or `ensemble`). */
+export interface AnsweringModel extends ModelIdentity {
+  readonly family: ModelFamily;
+}
+
 export interface EntitiesResponse {
   readonly entities: Entity[];
-  readonly model: ModelIdentity;
+  readonly model: AnsweringModel;
   readonly offsets: OffsetUnit;
 }
 
@@ -39,7 +44,7 @@ export type BatchResult = { readonly entities: Entity[] } | ErrorBody;
 
 export interface BatchEntitiesResponse {
   readonly results: BatchResult[];
-  readonly model: ModelIdentity;
+  readonly model: AnsweringModel;
   readonly offsets: OffsetUnit;
 }
 
@@ -135,13 +140,14 @@ async function entitiesOf(model: NerModel, text: string, { offsets, types, minSc
 }
 
 export async function extractEntities(model: NerModel, request: EntitiesRequest): Promise<EntitiesResponse | BatchEntitiesResponse> {
-  if ('text' in request) return { entities: await entitiesOf(model, request.text, request), model: model.model, offsets: request.offsets };
+  const answering: AnsweringModel = { ...model.model, family: model.family };
+  if ('text' in request) return { entities: await entitiesOf(model, request.text, request), model: answering, offsets: request.offsets };
   const results: BatchResult[] = [];
   // One text after another: each is a query-sized call, and the model is one session.
   for (const item of request.texts) {
     results.push('text' in item ? { entities: await entitiesOf(model, item.text, request) } : httpFailureOf(item.refused).body);
   }
-  return { results, model: model.model, offsets: request.offsets };
+  return { results, model: answering, offsets: request.offsets };
 }
 
 /** What the log and metrics say about a request: counts and lengths, never the text. */

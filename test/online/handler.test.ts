@@ -25,7 +25,7 @@ describe('POST /v1/entities handler', () => {
     expect(res.headers!['content-type']).toMatch(/^application\/json/);
     const body = parse(res);
     expect(body.offsets).toBe('codepoint');
-    expect(body.model).toEqual({ name: 'tiny', version: '0.0.1' });
+    expect(body.model).toEqual({ name: 'tiny', version: '0.0.1', family: 'bilstm-crf' });
     expect(body.entities.map((e: any) => [e.text, e.type, e.start, e.end])).toEqual([
       ['Anna Kowalczyk', 'PER', 2, 16],
       ['Osterholm', 'LOC', 25, 34],
