@@ -62,6 +62,8 @@ export interface Word {
   readonly end: number;
   /** Written with a capital where a sentence does not start: a name's spelling. */
   readonly capitalized: boolean;
+  /** Written with a capital where a sentence or line starts: a name's spelling or not. */
+  readonly initial: boolean;
 }
 
 const SENTENCE_END = /^[.!?:;"'”]$/;
@@ -78,7 +80,8 @@ export function wordsOf(text: string): Word[] {
     // "Coca-Cola" normalizes to "coca cola": two terms, as a query typing either word finds it.
     for (const term of normalizeName(token.text).split(' ')) {
       if (Array.from(term).length < 2 || !/\p{L}/u.test(term) || isStopword(term)) continue;
-      out.push({ term, start: token.cpStart, end: token.cpEnd, capitalized: !starts && /^\p{Lu}/u.test(token.text) });
+      const capital = /^\p{Lu}/u.test(token.text);
+      out.push({ term, start: token.cpStart, end: token.cpEnd, capitalized: !starts && capital, initial: starts && capital });
     }
   }
   return out;
@@ -88,16 +91,19 @@ export function wordsOf(text: string): Word[] {
 export function documentTerms(text: string, titleChars: number): DocumentTerm[] {
   const words = wordsOf(text);
   const chars = Math.max(1, Array.from(text).length);
-  const stats = new Map<string, { count: number; capitalized: number; first: number; inTitle: boolean }>();
+  const stats = new Map<string, { count: number; capitalized: number; initial: number; first: number; inTitle: boolean }>();
   for (const w of words) {
-    const s = stats.get(w.term) ?? { count: 0, capitalized: 0, first: w.start, inTitle: false };
+    const s = stats.get(w.term) ?? { count: 0, capitalized: 0, initial: 0, first: w.start, inTitle: false };
     s.count++;
     if (w.capitalized) s.capitalized++;
+    if (w.initial) s.initial++;
     if (w.end <= titleChars) s.inTitle = true;
     stats.set(w.term, s);
   }
   const ranked = [...stats]
-    .map(([term, s]) => ({ term, nameLike: s.capitalized * 2 > s.count, rank: Number((Math.log2(1 + s.count) + (s.inTitle ? 1 : 0) + (s.capitalized * 2 > s.count ? NAME_LIKE : 0) + 0.5 * (1 - s.first / chars)).toFixed(4)) }))
+    // Name-like: mostly capitalized in running text, or capitalized wherever it occurs (lines of a list start with names).
+    .map(([term, s]) => ({ term, nameLike: s.capitalized * 2 > s.count || s.capitalized + s.initial === s.count, s }))
+    .map(({ term, nameLike, s }) => ({ term, nameLike, rank: Number((Math.log2(1 + s.count) + (s.inTitle ? 1 : 0) + (nameLike ? NAME_LIKE : 0) + 0.5 * (1 - s.first / chars)).toFixed(4)) }))
     .sort((a, b) => b.rank - a.rank || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0));
   const names = ranked.slice(MAX_DOCUMENT_TERMS).filter((t) => t.nameLike).slice(0, MAX_DOCUMENT_TERMS_WITH_NAMES - MAX_DOCUMENT_TERMS);
   return [...ranked.slice(0, MAX_DOCUMENT_TERMS), ...names].map(({ term, rank }) => ({ term, rank }));
