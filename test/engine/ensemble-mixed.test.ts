@@ -139,6 +139,17 @@ describe('an ensemble of a BiLSTM-CRF tagger and a transformer', () => {
     expect(expected.some((t) => t !== 'O')).toBe(true);
   });
 
+  it("gives the same entities whichever member comes first, though the ensemble's label order is then BERT's", async () => {
+    const bertFirst = (await loadModel(ensembleOf([{ dir: bert, weight: 3 }, { dir: smallModel, weight: 1 }]))) as Ensemble;
+    try {
+      expect(bertFirst.labels).toEqual(transformer.labels);
+      expect(await bertFirst.extract(text)).toEqual(await mixed.extract(text));
+      expect(await bertFirst.spanSentences([words])).toEqual(await mixed.spanSentences([words]));
+    } finally {
+      await bertFirst.release();
+    }
+  });
+
   it('lets a transformer aggregating sub-tokens vote with its spans', async () => {
     const voting = (await loadModel(ensembleOf([{ dir: smallModel, weight: 1 }, { dir: bert, weight: 3, aggregation: 'simple' }]))) as Ensemble;
     const simple = await TransformerModel.load(bert, { aggregation: 'simple' });
