@@ -102,13 +102,14 @@ export interface IngestResult {
 }
 
 /** What tells a file's record from the one before the upload (see the header). */
-interface Upload {
+export interface Upload {
   readonly key: string;
   readonly versionId?: string;
   readonly sequencerBefore?: string;
 }
 
-const isDone = (r: DocumentRecord, u: Upload) =>
+/** Whether the record is the upload's, and settled. */
+export const isSettledUpload = (r: Pick<DocumentRecord, 'status' | 'versionId' | 'sequencer'>, u: Upload) =>
   (r.status === 'indexed' || r.status === 'failed') && (u.versionId !== undefined ? r.versionId === u.versionId : r.sequencer !== u.sequencerBefore);
 
 export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process.stderr, onDocument: (d: IngestedDocument) => void = () => {}): Promise<IngestResult> {
@@ -145,7 +146,7 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
     if (elapsed() > timeoutSeconds) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${timeoutSeconds} s`);
     for (const r of await documentRecords(t.index, [...pending.keys()])) {
       const upload = pending.get(r.documentId);
-      if (upload && isDone(r, upload)) {
+      if (upload && isSettledUpload(r, upload)) {
         results.set(r.documentId, r);
         pending.delete(r.documentId);
       }

@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isSettledUpload } from '../../cli/ingest.js';
 import { documentIdOf } from '../../lambdas/index/schema.js';
 import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
 import { fixtures } from '../helpers/paths.js';
@@ -60,5 +61,23 @@ describe('nerve ingest', () => {
     expect(summary).toEqual({ indexed: 1, failed: 0, seconds: expect.any(Number), documents: [{ documentId: idOf('incoming/again/c.txt'), key: 'incoming/again/c.txt', status: 'indexed', entities: 3 }] });
     const doc = await (await fetch(`${stack.url}/v1/documents/${summary.documents[0].documentId}`)).json();
     expect(doc.entities.map((e: { normalized: string }) => e.normalized).sort()).toEqual(['jon hale', 'lumen group', 'vale']);
+  });
+});
+
+describe('when an upload counts as indexed', () => {
+  const record = (status: 'indexed' | 'failed' | 'deleted', sequencer: string, versionId?: string) => ({ status, sequencer, ...(versionId ? { versionId } : {}) });
+
+  it('a versioned bucket (a deployed stack): when the record names the version S3 gave the upload, whatever its sequencer or time', () => {
+    const upload = { key: 'incoming/a.txt', versionId: 'v2', sequencerBefore: '00A1' };
+    expect(isSettledUpload(record('indexed', '00A1', 'v1'), upload)).toBe(false); // the version before
+    expect(isSettledUpload(record('indexed', '00A2', 'v2'), upload)).toBe(true);
+    expect(isSettledUpload(record('failed', '00A2', 'v2'), upload)).toBe(true);
+    expect(isSettledUpload(record('deleted', '00A2', 'v2'), upload)).toBe(false);
+  });
+
+  it('a bucket without versions (the local stack): when the record\'s sequencer is no longer the one before the upload', () => {
+    expect(isSettledUpload(record('indexed', '00A1'), { key: 'k', sequencerBefore: '00A1' })).toBe(false);
+    expect(isSettledUpload(record('indexed', '00A2'), { key: 'k', sequencerBefore: '00A1' })).toBe(true);
+    expect(isSettledUpload(record('indexed', '00A1'), { key: 'k' })).toBe(true); // no record before: the first one is the upload's
   });
 });

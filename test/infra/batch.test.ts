@@ -13,12 +13,13 @@ import { Tagger } from '../../lambdas/engine/tagger.js';
 import type { FromWorker, WorkerSetup } from '../../lambdas/engine/parallel.js';
 import { MODEL_WORKER_BUNDLE } from '../../lambdas/shared/contract.js';
 import { fixtures, repoRoot } from '../helpers/paths.js';
-import { NO_BUNDLING, synthNerve } from '../helpers/synth.js';
+import { NO_BUNDLING } from '../helpers/synth.js';
+import { synthOnce } from './assemblies.js';
 
 let template: Template;
 let assemblyDir: string;
 beforeAll(() => {
-  const synth = synthNerve();
+  const synth = synthOnce();
   template = synth.template;
   assemblyDir = synth.assembly.directory;
 });
@@ -84,7 +85,7 @@ describe('batch path in the app', () => {
   });
 
   it('GPU workers can be left out; batch concurrency comes from context', () => {
-    const t = synthNerve({ ...NO_BUNDLING, 'nerve:gpuWorkers': 'false', 'nerve:batchConcurrency': 20 }).template;
+    const t = synthOnce({ ...NO_BUNDLING, 'nerve:gpuWorkers': 'false', 'nerve:batchConcurrency': 20 }).template;
     t.resourceCountIs('AWS::ECS::Service', 0);
     t.resourceCountIs('AWS::Lambda::Function', 4 + 1); // online, documents, search, batch + CDK's notifications handler
     t.hasResourceProperties('AWS::Lambda::EventSourceMapping', { ScalingConfig: { MaximumConcurrency: 20 } });

@@ -4,12 +4,14 @@
  * tracing, the dashboard and alarms over the metrics the code emits, and exactly the
  * resources the README says `cdk destroy` leaves behind.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../bin/app.js';
 import { configErrorOf, NO_BUNDLING, synthNerve } from '../helpers/synth.js';
+import { removeAfterAll, synthOnce } from './assemblies.js';
 import { fixtures, repoRoot } from '../helpers/paths.js';
 
 const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:nerve-alarms';
@@ -17,8 +19,8 @@ let template: Template;
 let stageTemplate: Template;
 let stageStack: ReturnType<typeof synthNerve>['stack'];
 beforeAll(() => {
-  template = synthNerve(NO_BUNDLING).template;
-  const staged = synthNerve({ ...NO_BUNDLING, 'nerve:stage': 'dev', 'nerve:gpuWorkers': 'false', 'nerve:alarmTopicArn': TOPIC });
+  template = synthOnce(NO_BUNDLING).template;
+  const staged = synthOnce({ ...NO_BUNDLING, 'nerve:stage': 'dev', 'nerve:gpuWorkers': 'false', 'nerve:alarmTopicArn': TOPIC });
   stageTemplate = staged.template;
   stageStack = staged.stack;
 });
@@ -156,9 +158,16 @@ describe('what cdk destroy leaves behind', () => {
   });
 });
 
-/** The stack's name for this context: building the app is enough, no synth. */
+/** The stack's name for this context: building the app is enough, no synth (its staged assets go to a folder removed afterwards). */
 function synthNerveName(context: Record<string, unknown>): string {
-  return createApp({ 'nerve:modelsDir': fixtures, 'nerve:model': 'tiny-model', 'nerve:batchModel': 'tiny-model', ...NO_BUNDLING, ...context }).stack.stackName;
+  const outdir = mkdtempSync(join(tmpdir(), 'nerve-app-'));
+  removeAfterAll(outdir);
+  process.env.CDK_OUTDIR = outdir;
+  try {
+    return createApp({ 'nerve:modelsDir': fixtures, 'nerve:model': 'tiny-model', 'nerve:batchModel': 'tiny-model', ...NO_BUNDLING, ...context }).stack.stackName;
+  } finally {
+    delete process.env.CDK_OUTDIR;
+  }
 }
 
 /** Every metric name the handlers emit: addMetric's literals, and documents_<outcome> for each outcome of lambdas/batch/process.ts. */

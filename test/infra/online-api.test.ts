@@ -9,11 +9,12 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { folderBytes } from '../../layers/build.js';
 import { configErrorOf, NO_BUNDLING, synthNerve } from '../helpers/synth.js';
+import { synthOnce } from './assemblies.js';
 
 let synth: ReturnType<typeof synthNerve>;
 let template: Template;
 beforeAll(() => {
-  synth = synthNerve(NO_BUNDLING);
+  synth = synthOnce(NO_BUNDLING);
   template = synth.template;
 });
 
@@ -65,7 +66,7 @@ describe('the HTTP API in the app', () => {
 
   it('keeps each function plus its layers under Lambda\'s 250 MB unzipped limit, with the shipped models', () => {
     // The default app (models/small online, models/ensemble in batch), not the fixtures.
-    const real = synthNerve({ 'nerve:modelsDir': undefined, 'nerve:model': undefined, 'nerve:batchModel': undefined });
+    const real = synthOnce({ 'nerve:modelsDir': undefined, 'nerve:model': undefined, 'nerve:batchModel': undefined });
     const resources = real.template.toJSON().Resources as Record<string, any>;
     const manifest = JSON.parse(readFileSync(join(real.assembly.directory, 'Nerve.assets.json'), 'utf8'));
     const sizes: Record<string, number> = {};
@@ -83,7 +84,7 @@ describe('the HTTP API in the app', () => {
   }, 120_000);
 
   it('takes throttling, concurrency and CORS from context', () => {
-    const t = synthNerve({
+    const t = synthOnce({
       ...NO_BUNDLING,
       'nerve:throttleRate': 50,
       'nerve:throttleBurst': 80,
@@ -102,14 +103,14 @@ describe('the HTTP API in the app', () => {
   });
 
   it('a JWT authorizer from context covers every route', () => {
-    const t = synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'jwt', 'nerve:jwtIssuer': 'https://issuer.example.com', 'nerve:jwtAudience': 'nerve-api' }).template;
+    const t = synthOnce({ ...NO_BUNDLING, 'nerve:auth': 'jwt', 'nerve:jwtIssuer': 'https://issuer.example.com', 'nerve:jwtAudience': 'nerve-api' }).template;
     for (const key of ['POST /v1/entities', 'POST /v1/search', 'GET /v1/documents/{documentId}']) t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, AuthorizationType: 'JWT' });
     t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', { AuthorizerType: 'JWT', JwtConfiguration: { Issuer: 'https://issuer.example.com', Audience: ['nerve-api'] } });
   });
 
   it('opens the API only when context says so explicitly', () => {
     expect(configErrorOf(() => synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'none' })).message).toMatch(/set allowOpenApi/);
-    const t = synthNerve({ ...NO_BUNDLING, 'nerve:auth': 'none', 'nerve:allowOpenApi': 'true' }).template;
+    const t = synthOnce({ ...NO_BUNDLING, 'nerve:auth': 'none', 'nerve:allowOpenApi': 'true' }).template;
     t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /v1/entities', AuthorizationType: 'NONE' });
   });
 

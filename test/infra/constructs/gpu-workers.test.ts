@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { EntityIndex } from '../../../lib/entity-index.js';
 import { GPU_WORKERS_DEFAULTS, GpuWorkers, type GpuWorkersProps } from '../../../lib/gpu-workers.js';
 import { fixtures, repoRoot } from '../../helpers/paths.js';
+import { removeAfterAll } from '../assemblies.js';
 import { bareStack, configErrorOf } from '../../helpers/synth.js';
 import { scalingChanges } from './step-scaling.js';
 
@@ -41,6 +42,7 @@ const endpoints = (t: Template, type: 'Gateway' | 'Interface') =>
 /** The worker image's asset in the cloud assembly: its build arguments and the folder it is built from. */
 function imageAsset(t: Template) {
   const assembly = appOf.get(t)!.synth();
+  removeAfterAll(assembly.directory);
   const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Test.assets.json'), 'utf8'));
   const images = Object.values(manifest.dockerImages) as Array<{ source: { directory: string; dockerFile: string; dockerBuildArgs?: Record<string, string>; platform?: string } }>;
   expect(images).toHaveLength(1);
