@@ -69,7 +69,7 @@ describe('batch path in the app', () => {
       const expected = await tagger.labelSentences([sentence]);
       await tagger.release();
       expect(messages).toEqual([
-        { kind: 'ready', model: tagger.model, labels: tagger.labels },
+        { kind: 'ready', model: tagger.model, family: tagger.family, labels: tagger.labels },
         { kind: 'result', id: 7, result: expected },
       ]);
     } finally {
