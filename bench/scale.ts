@@ -1,8 +1,9 @@
 /**
- * npx tsx bench/scale.ts [--index DIR --hours 8]
+ * npx tsx bench/scale.ts [--index DIR --hours 8 --documents N | --scan true]
  *
  * The key design at 10 and 100 million documents, from the index bench:batch left (all
- * Reuters stories): every item is read once (a scan), its size measured as DynamoDB
+ * Reuters stories): the hottest entities' and words' items read by key (or, with
+ * `--scan true`, every item, for per-document figures), each item's size measured as DynamoDB
  * counts it (attribute names and values, in UTF-8), and the hottest posting partitions,
  * DF# counters and NAME# items are scaled linearly to 10M and 100M documents indexed in
  * an overnight batch of `--hours`. Printed beside DynamoDB's limits: 1,000 write units a
@@ -11,8 +12,8 @@
  * reads these figures.
  */
 import { join } from 'node:path';
-import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { SHARDS } from '../lambdas/index/schema.js';
+import { DynamoDBDocumentClient, GetCommand, paginateQuery, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { keys, SHARDS } from '../lambdas/index/schema.js';
 import { TERM_TYPE } from '../lambdas/index/terms.js';
 import { localConfigPath, readLocalConfig } from '../local/config.js';
 import { startEmulators } from '../local/emulators.js';
@@ -22,7 +23,12 @@ import { machine, scriptArgs, writeResult } from '../tools/script.js';
 const args = scriptArgs({
   index: { type: 'string', default: join(benchDataDir, 'index-ensemble') },
   hours: { type: 'string', default: '8' },
+  /** Read every item (true), or only the HOT entities' items by key, with --documents the index holds. */
+  scan: { type: 'string', default: 'false' },
+  documents: { type: 'string', default: '19043' },
 });
+/** The hottest entities and words of Reuters (the U.S. in a third of the stories). */
+const HOT: Array<[string, string]> = [['LOC', 'us'], ['LOC', 'japan'], ['ORG', 'reuters'], [TERM_TYPE, 'us'], [TERM_TYPE, 'company'], [TERM_TYPE, 'shares'], [TERM_TYPE, 'oil']];
 const LIMITS = { writeUnitsPerPartitionSecond: 1000, itemCollectionBytes: 10 * 1024 ** 3 };
 const SCALES = [10_000_000, 100_000_000];
 
@@ -44,25 +50,47 @@ const kinds = new Map<string, { items: number; bytes: number }>();
 const partitions = new Map<string, { items: number; bytes: number }>();
 const counters: Array<{ pk: string; count: number }> = [];
 const names: Array<{ pk: string; readings: number; bytes: number }> = [];
-let documents = 0;
-for await (const page of paginateScan({ client: db }, { TableName: table })) {
-  for (const item of page.Items ?? []) {
-    const pk = item.pk as string;
-    const bytes = sizeOf(item);
-    const kind = pk.startsWith('POST#') ? (pk.startsWith(`POST#${TERM_TYPE}#`) ? 'term posting' : 'entity posting') : pk.startsWith('DF#') ? (pk.startsWith(`DF#${TERM_TYPE}#`) ? 'term DF#' : 'entity DF#') : pk.startsWith('NAME#') ? 'NAME#' : item.sk === 'META' ? 'record' : String(item.sk).startsWith('ENT#') ? 'chunk' : 'other';
-    const k = kinds.get(kind) ?? { items: 0, bytes: 0 };
-    k.items++;
-    k.bytes += bytes;
-    kinds.set(kind, k);
-    if (kind.endsWith('posting')) {
-      const p = partitions.get(pk) ?? { items: 0, bytes: 0 };
-      p.items++;
-      p.bytes += bytes;
-      partitions.set(pk, p);
+let documents = Number(args.documents);
+if (args.scan === 'true') {
+  documents = 0;
+  for await (const page of paginateScan({ client: db }, { TableName: table })) {
+    for (const item of page.Items ?? []) {
+      const pk = item.pk as string;
+      const bytes = sizeOf(item);
+      const kind = pk.startsWith('POST#') ? (pk.startsWith(`POST#${TERM_TYPE}#`) ? 'term posting' : 'entity posting') : pk.startsWith('DF#') ? (pk.startsWith(`DF#${TERM_TYPE}#`) ? 'term DF#' : 'entity DF#') : pk.startsWith('NAME#') ? 'NAME#' : item.sk === 'META' ? 'record' : String(item.sk).startsWith('ENT#') ? 'chunk' : 'other';
+      const k = kinds.get(kind) ?? { items: 0, bytes: 0 };
+      k.items++;
+      k.bytes += bytes;
+      kinds.set(kind, k);
+      if (kind.endsWith('posting')) {
+        const p = partitions.get(pk) ?? { items: 0, bytes: 0 };
+        p.items++;
+        p.bytes += bytes;
+        partitions.set(pk, p);
+      }
+      if (kind.endsWith('DF#')) counters.push({ pk, count: item.count as number });
+      if (kind === 'NAME#') names.push({ pk, readings: (item.readings as Set<string> | undefined)?.size ?? 0, bytes });
+      if (kind === 'record' && item.status === 'indexed' && !item.childLines) documents++;
     }
-    if (kind.endsWith('DF#')) counters.push({ pk, count: item.count as number });
-    if (kind === 'NAME#') names.push({ pk, readings: (item.readings as Set<string> | undefined)?.size ?? 0, bytes });
-    if (kind === 'record' && item.status === 'indexed' && !item.childLines) documents++;
+  }
+} else {
+  // Without a scan (minutes over a full index): the named hot entities' counters, names and shards, read by key.
+  for (const [type, key] of HOT) {
+    const df = (await db.send(new GetCommand({ TableName: table, Key: keys.frequency(type, key) }))).Item;
+    if (df) counters.push({ pk: df.pk as string, count: df.count as number });
+    const name = (await db.send(new GetCommand({ TableName: table, Key: keys.name(key) }))).Item;
+    if (name) names.push({ pk: name.pk as string, readings: (name.readings as Set<string> | undefined)?.size ?? 0, bytes: sizeOf(name) });
+    for (let shard = 0; shard < SHARDS; shard++) {
+      const pk = keys.postingPartition(type, key, shard);
+      for await (const page of paginateQuery({ client: db }, { TableName: table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } })) {
+        const p = partitions.get(pk) ?? { items: 0, bytes: 0 };
+        for (const item of page.Items ?? []) {
+          p.items++;
+          p.bytes += sizeOf(item);
+        }
+        partitions.set(pk, p);
+      }
+    }
   }
 }
 await emulators.stop();
