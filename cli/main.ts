@@ -10,10 +10,11 @@ import { NerveError } from '../lambdas/shared/errors.js';
 import { parseCommand, usageError, type Command } from './command.js';
 import { extractCommand } from './extract.js';
 import { ingestCommand } from './ingest.js';
+import { modelsCommand } from './models.js';
 import { searchCli } from './search.js';
 import { evalCommand, tagCommand } from './tag-eval.js';
 
-const COMMANDS: readonly Command[] = [extractCommand, ingestCommand, searchCli, tagCommand, evalCommand];
+const COMMANDS: readonly Command[] = [extractCommand, ingestCommand, searchCli, tagCommand, evalCommand, modelsCommand];
 
 const USAGE = `usage: nerve COMMAND [OPTIONS]   (nerve COMMAND --help for its options)
 
@@ -22,6 +23,7 @@ const USAGE = `usage: nerve COMMAND [OPTIONS]   (nerve COMMAND --help for its op
   search QUERY...     ranked documents from the local stack or a deployed API (SigV4 or JWT)
   tag --conll FILE    writes "token gold predicted" lines (conlleval's input)
   eval --conll FILE   entity-level precision, recall and F1 by conlleval's rules
+  models import DIR   a Hugging Face token-classification export (Optimum) as a Nerve model folder
 
   -h, --help          this help;  --version  the version
 exit codes: 0 done, 1 failed, 2 usage error, 3 ingest: some documents failed`;
