@@ -95,7 +95,7 @@ await conll.model.release();
 if (args.latency === 'false') {
   await queryModel.release();
   await emulators.stop();
-  console.log(JSON.stringify(quality, null, 1));
+  writeResult('search', { benchmark: 'bench:search', machine: machine(), batchModel: args.batchModel, queryModel: args.queryModel, quality: { conllSplit: args.split, ...quality }, latency: 'not measured (--latency false)' });
   process.exit(0);
 }
 
