@@ -67,6 +67,7 @@ let records = 0;
 let indexed = 0;
 let entities = 0;
 let mentions = 0;
+let terms = 0;
 for await (const page of paginateScan({ client: db }, { TableName: config.table, FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) {
   for (const item of page.Items ?? []) {
     records++;
@@ -75,7 +76,10 @@ for await (const page of paginateScan({ client: db }, { TableName: config.table,
   }
 }
 for await (const page of paginateScan({ client: db }, { TableName: config.table, FilterExpression: 'begins_with(sk, :ent)', ExpressionAttributeValues: { ':ent': 'ENT#' } })) {
-  for (const item of page.Items ?? []) for (const e of item.entities as Array<{ mentions: unknown[] }>) mentions += e.mentions.length;
+  for (const item of page.Items ?? []) {
+    for (const e of item.entities as Array<{ mentions: unknown[] }>) mentions += e.mentions.length;
+    terms += (item.terms as unknown[] | undefined)?.length ?? 0; // a document's terms ride on its first chunk
+  }
 }
 clearInterval(sampler);
 await stack.stop();
@@ -86,6 +90,7 @@ const docs = files.length;
 const nerveCost = batchCost({
   secondsPerDocument: seconds / docs,
   entitiesPerDocument: entities / docs,
+  termsPerDocument: terms / docs,
   memoryMb: INGEST_PIPELINE_DEFAULTS.memorySize,
   documentsPerInvocation: INGEST_PIPELINE_DEFAULTS.batchSize,
 });
@@ -106,6 +111,7 @@ const report = {
   lost: docs - records,
   entitiesWritten: entities,
   mentionsWritten: mentions,
+  termsWritten: terms,
   peakMemoryMb: Math.round(peakRssMb),
   target: { seconds: 600, lost: 0 },
   costPerMillionDocumentsUsd: { nerve: nerveCost, comprehendAsync: comprehendUsdPerMillion(texts) },

@@ -73,7 +73,9 @@ export const GPU_WORKERS_DEFAULTS = {
 } as const;
 
 /** What the image needs besides the repository's code: never part of its build context. */
-const IMAGE_EXCLUDE = ['node_modules', '.git', 'cdk.out', 'layers/build', '.nerve', 'inbox', 'bench/data', '.distill', 'models/train/.cache'];
+// Dockerfile.worker copies the package files, lambdas/ and the batch model only; the rest stays
+// out of the build context (tools/hf/.venv alone is over a gigabyte, and a synth copies the context).
+const IMAGE_EXCLUDE = ['node_modules', '.git', 'cdk.out', 'layers/build', '.nerve', 'inbox', 'bench', 'tools', 'test', 'docs', '**/.venv', '.distill', 'models/train/.cache'];
 
 /** Interface endpoints: the worker's queues and logs, the image pull, and the ECS agent's three services. */
 const INTERFACE_ENDPOINTS = {

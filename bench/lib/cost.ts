@@ -64,13 +64,14 @@ export function onlineCost({ handlerMeanMs, queries, memoryMb }: { handlerMeanMs
  * Per million documents through the batch function (`memoryMb`, on demand, `documentsPerInvocation`
  * messages per invocation) at the measured seconds and entities per document.
  */
-export function batchCost({ secondsPerDocument, entitiesPerDocument, memoryMb, documentsPerInvocation }: { secondsPerDocument: number; entitiesPerDocument: number; memoryMb: number; documentsPerInvocation: number }) {
+export function batchCost({ secondsPerDocument, entitiesPerDocument, termsPerDocument, memoryMb, documentsPerInvocation }: { secondsPerDocument: number; entitiesPerDocument: number; termsPerDocument: number; memoryMb: number; documentsPerInvocation: number }) {
   const gbSecondsPerDocument = secondsPerDocument * (memoryMb / 1024);
   // Write units per document, assuming items under 1 KB (a Reuters posting is about 250 bytes):
   // record, chunks, lease; per entity a posting and its frequency update, in one transaction
   // (2 units per item written in a transaction), the posting's rank-index copy, and a name update
   // (only when the name learns a reading, so this is an upper bound for recurring names).
-  const writesPerDocument = 6 + (2 * 2 + 1 + 1) * entitiesPerDocument;
+  // A term (lambdas/index/terms.ts) is a posting and a count too, with its rank-index copy and no name.
+  const writesPerDocument = 6 + (2 * 2 + 1 + 1) * entitiesPerDocument + (2 * 2 + 1) * termsPerDocument;
   const aws = {
     lambdaComputePerMillion: gbSecondsPerDocument * PRICES.lambdaOnDemandPerGbSecond * 1e6,
     lambdaRequestsPerMillion: PRICES.lambdaPerMillionRequests / documentsPerInvocation,
