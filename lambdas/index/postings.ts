@@ -15,7 +15,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ContendedWriteError } from '../shared/errors.js';
 import { batchGet, type IndexStore } from './dynamo.js';
-import { compareSequencers, keys, type ItemKey } from './schema.js';
+import { compareSequencers, itemId, keys, type ItemKey } from './schema.js';
 
 export interface EntityOf {
   readonly type: string;
@@ -63,8 +63,8 @@ export async function writePostings(store: IndexStore, seq: string, postings: Re
   await inRounds(store, seq, postings.map(({ entity, content }) => ({ entity, documentId: content.documentId, content })), (entity, content, found) => {
     const key = keys.posting(entity.type, entity.key, content!.documentId);
     const item = { ...key, ...withoutUndefined(content!), seq };
-    if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)'} }, count(store, entity, +1)];
-    return [{ Put: { TableName: store.table, Item: item, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found }} }];
+    if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, count(store, entity, +1)];
+    return [{ Put: { TableName: store.table, Item: item, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }];
   });
 }
 
@@ -73,7 +73,7 @@ export async function removePostings(store: IndexStore, documentId: string, seq:
   await inRounds(store, seq, entities.map((entity) => ({ entity, documentId })), (entity, _, found) => {
     if (found === undefined) return []; // not there: nothing to remove or uncount
     const key = keys.posting(entity.type, entity.key, documentId);
-    return [{ Delete: { TableName: store.table, Key: key, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found }} }, count(store, entity, -1)];
+    return [{ Delete: { TableName: store.table, Key: key, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }, count(store, entity, -1)];
   }, { skipNewer: true });
 }
 
@@ -87,6 +87,8 @@ interface Target {
   readonly content?: PostingContent;
 }
 
+const keyOf = (t: Target) => keys.posting(t.entity.type, t.entity.key, t.documentId);
+
 /**
  * Reads the targets' postings (one BatchGet per 100), turns each into its actions given the
  * `seq` found, and commits them in transactions of up to 100 actions, each target's
@@ -99,12 +101,10 @@ async function inRounds(store: IndexStore, seq: string, targets: readonly Target
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_ROUNDS) throw new ContendedWriteError(`postings of ${pending[0]!.documentId} kept changing under the writer for ${round} rounds`, { documentId: pending[0]!.documentId });
     if (round > 0) await pause(round);
-    const keyOf = (t: Target) => keys.posting(t.entity.type, t.entity.key, t.documentId);
-    const found = new Map((await batchGet(store, pending.map(keyOf), 'pk, sk, seq')).map((i) => [`${i.pk} ${i.sk}`, i.seq as string]));
+    const found = new Map((await batchGet(store, pending.map(keyOf), 'pk, sk, seq')).map((i) => [itemId(i as unknown as ItemKey), i.seq as string]));
     const groups: Array<{ targets: Target[]; actions: Action[] }> = [];
     for (const t of pending) {
-      const k: ItemKey = keyOf(t);
-      const seen = found.get(`${k.pk} ${k.sk}`);
+      const seen = found.get(itemId(keyOf(t)));
       if (seen !== undefined && compareSequencers(seen, seq) > 0) {
         if (skipNewer) continue;
         throw new SupersededError(`a newer version of ${t.documentId} wrote ${t.entity.type} ${t.entity.key}`);
