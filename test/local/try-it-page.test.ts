@@ -1,6 +1,7 @@
 /**
  * The try-it page in a real headless Chromium (Debian's, driven by playwright-core):
- * a person types a sentence and sees the entities highlighted with types and scores,
+ * a person types a sentence and sees the entities highlighted with types and scores
+ * (and which model, of which family, found them),
  * searches, and narrows a search by clicking one of its facets.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
@@ -49,6 +50,21 @@ describe.skipIf(!existsSync(CHROMIUM) && !required)('try-it page in headless Chr
     // The whole sentence is still there, in order, around the highlights.
     expect(await page.locator('#result').evaluate((el) => el.textContent)).toMatch(/^Mira Osei.*joined Tessaro Motors.*in Kestrel Bay.*\.$/);
     await expect.poll(() => page.locator('#status').textContent()).toMatch(/3 entities/);
+  });
+
+  it('names the model that answered and its family, as /v1/entities returns them', async () => {
+    const page = await browser.newPage();
+    await page.goto(stack.url);
+    const answer = page.waitForResponse((r) => r.url().endsWith('/v1/entities') && r.request().method() === 'POST');
+    await page.locator('#text').fill('Mira Osei joined Tessaro Motors.');
+    await page.locator('#go').click();
+    const { model } = (await (await answer).json()) as { model: { name: string; version: string; family: string } };
+    expect(model).toMatchObject({ name: 'tiny', family: 'bilstm-crf' }); // test/fixtures/tiny-model's manifest
+    const shown = page.locator('#model');
+    await expect.poll(() => shown.locator('.name').textContent()).toBe(model.name);
+    expect(await shown.locator('.family').textContent()).toBe(model.family);
+    expect(await shown.locator('.version').textContent()).toBe(model.version);
+    expect(await shown.textContent()).toBe(`Model ${model.name} · ${model.family} · version ${model.version}`);
   });
 
   it('searches indexed documents and highlights the matched entities in each result', async () => {
