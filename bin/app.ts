@@ -10,18 +10,20 @@
  *   nerve:provisionedConcurrency, nerve:maxProvisionedConcurrency, nerve:throttleRate, nerve:throttleBurst
  *   nerve:corsOrigins     comma-separated origins allowed to call the API from a browser (SigV4 headers allowed)
  *   nerve:model           the online (and search) model's name (default small)
- *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/
- *                         (inside the repository while GPU workers are on: the worker image's build context)
+ *   nerve:modelsDir       a folder of model folders to ship instead of the repository's models/, anywhere;
+ *                         it needs only the models the stack runs (only the files they load are shipped)
  *   nerve:batchModel      the batch model's name (default ensemble)
  *   nerve:batchConcurrency  most concurrent batch invocations (default 10)
  *   nerve:gpuWorkers      false to leave the GPU workers (and their queue) out: the batch function then
  *                         processes large files too; nerve:maxGpuWorkers (default 4)
+ *   nerve:gpuCapacity     on-demand (default) | spot: the GPU workers' ECS Managed Instances
  * An unset value takes the construct's default (its *_DEFAULTS in lib/), as quoted here.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
 import { CorsHttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ConfigError } from '../lambdas/shared/errors.js';
+import { GPU_CAPACITIES, type GpuCapacity } from '../lib/gpu-workers.js';
 import { NerveStack } from '../lib/nerve-stack.js';
 import { ONLINE_API_DEFAULTS, type ApiAuth } from '../lib/online-api.js';
 
@@ -33,6 +35,11 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** Request headers a browser may send with nerve:corsOrigins: JSON, a bearer token (jwt) and SigV4's signed headers (iam). */
 export const CORS_ALLOW_HEADERS = ['content-type', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'] as const;
+
+function gpuCapacity(value: string | undefined): GpuCapacity | undefined {
+  if (value === undefined || (GPU_CAPACITIES as readonly string[]).includes(value)) return value as GpuCapacity | undefined;
+  throw new ConfigError(`context nerve:gpuCapacity must be ${GPU_CAPACITIES.join(' or ')}, got "${value}"`);
+}
 
 export function createApp(context: Record<string, unknown> = {}): { app: App; stack: NerveStack } {
   const app = new App({ context: { ...FEATURE_FLAGS, ...context } });
@@ -60,7 +67,7 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
     alarmTopicArn: ctx('alarmTopicArn'),
     modelsDir: ctx('modelsDir'),
     ingest: { model: ctx('batchModel'), maxConcurrency: num('batchConcurrency') },
-    gpuWorkers: ctx('gpuWorkers') === 'false' ? false : { maxWorkers: num('maxGpuWorkers') },
+    gpuWorkers: ctx('gpuWorkers') === 'false' ? false : { maxWorkers: num('maxGpuWorkers'), capacity: gpuCapacity(ctx('gpuCapacity')) },
     online: {
       model: ctx('model'),
       auth,

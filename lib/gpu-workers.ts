@@ -1,21 +1,22 @@
 /**
- * GPU workers: ECS tasks on an EC2 GPU capacity provider (Fargate has no GPUs), running
- * the same batch code in a container (Dockerfile.worker, which carries the batch model
- * only) with ONNX Runtime's CUDA provider. The service scales from zero on the GPU queue
- * (large files) and the main queue's backlog (overflow), and back to zero only when the
- * GPU queue holds nothing, waiting or in flight; the capacity provider then scales the
- * instances to zero too. The instances live in isolated subnets (no public IP, no route
- * out) and reach AWS through VPC endpoints.
+ * GPU workers: ECS tasks on ECS Managed Instances (Fargate has no GPUs), running the same
+ * batch code in a container (Dockerfile.worker, which carries the batch model only) with
+ * ONNX Runtime's CUDA provider. ECS picks, launches, patches and retires the instances from
+ * NVIDIA instance requirements (one GPU, x86_64, on-demand or Spot), so there is no Auto
+ * Scaling group, launch template or AMI to keep. The service scales from zero on the GPU
+ * queue (large files) and the main queue's backlog (overflow), and back to zero only when
+ * the GPU queue holds nothing, waiting or in flight, so no busy worker is stopped by
+ * scale-in; ECS then retires the idle instances. Instances and tasks live in isolated
+ * subnets (no public IP, no route out) and reach AWS through VPC endpoints.
  */
-import { existsSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { cpSync } from 'node:fs';
+import { join } from 'node:path';
+import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -23,11 +24,13 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
-import { ConfigError } from '../lambdas/shared/errors.js';
+import { ConfigError, NerveError } from '../lambdas/shared/errors.js';
 import { withDefaults, type Settings } from './defaults.js';
 import { grantIndex, grantIngestRead } from './grants.js';
 import { INGEST_PIPELINE_DEFAULTS } from './ingest-pipeline.js';
-import { repoPath, repoRoot } from './lambda-function.js';
+import { assembled, filesIn, linkOrCopy, stamps } from '../layers/build.js';
+import { shippedModels, type ShippedModels } from '../layers/models.js';
+import { repoPath } from './lambda-function.js';
 
 export interface GpuWorkersProps {
   readonly table: dynamodb.ITableV2;
@@ -36,26 +39,45 @@ export interface GpuWorkersProps {
   readonly queue: sqs.IQueue;
   /** The main ingest queue, drained when it backs up. */
   readonly overflowQueue: sqs.IQueue;
-  /** @default g5.xlarge (one NVIDIA A10G, four vCPUs, 16 GiB) */
-  readonly instanceType?: ec2.InstanceType;
+  /**
+   * On-demand instances, or Spot (cheaper, and interruptible: ECS stops the task with two
+   * minutes' notice, the worker finishes its batch or its lease lets another worker take the
+   * document over). @default 'on-demand'
+   */
+  readonly capacity?: GpuCapacity;
+  /**
+   * Instance types ECS may choose among, besides the requirements (one NVIDIA GPU, x86_64,
+   * the vCPUs and memory below). @default g4dn, g5, g6 and g6e: T4, A10G, L4 and L40S GPUs, all CUDA 12
+   */
+  readonly allowedInstanceTypes?: readonly string[];
   /** Most workers (and GPU instances) at once. @default 4 */
   readonly maxWorkers?: number;
   /** Main-queue backlog (messages) above which GPU workers help the batch function. @default 500 */
   readonly overflowBacklog?: number;
   /** The batch model in the image. @default the batch function's ('ensemble') */
   readonly model?: string;
-  /** The folder holding `model`, inside the repository (the image's build context). @default the repository's models/ */
+  /** The folder holding `model` (anywhere: the image's build context is assembled from it at synth). @default the repository's models/ */
   readonly modelsDir?: string;
 }
 
+export const GPU_CAPACITIES = ['on-demand', 'spot'] as const;
+export type GpuCapacity = (typeof GPU_CAPACITIES)[number];
+
 export const GPU_WORKERS_DEFAULTS = {
-  instanceType: new ec2.InstanceType('g5.xlarge'),
+  capacity: 'on-demand' as GpuCapacity,
+  allowedInstanceTypes: ['g4dn.*', 'g5.*', 'g6.*', 'g6e.*'] as readonly string[],
   maxWorkers: 4,
   overflowBacklog: 500,
   model: INGEST_PIPELINE_DEFAULTS.model,
   modelsDir: repoPath('models'),
   // No props: these follow the default instance type and the worker's code.
-  /** ONNX Runtime's intra-op threads (for what runs on the CPU): one per vCPU of the default instance. */
+  /** vCPUs an instance has: 4 to 8 (a g5.xlarge has 4, a g5.2xlarge 8). */
+  vcpus: { min: 4, max: 8 },
+  /** An instance's memory: at least 16 GiB (the task reserves 12). */
+  instanceMemoryMiB: 16 * 1024,
+  /** The task's CPU units: three vCPUs (the GPU does the inference; the CPU decodes and writes). */
+  taskCpuUnits: 3 * 1024,
+  /** ONNX Runtime's intra-op threads (for what runs on the CPU): one per vCPU the task asks for. */
   intraOpThreads: 4,
   /** A worker's lease on a document (lambdas/index/leases.ts): the longest one large file may take before another worker may take it over. */
   leaseSeconds: 900,
@@ -63,19 +85,29 @@ export const GPU_WORKERS_DEFAULTS = {
   memoryReservationMiB: 12 * 1024,
   /** How long ECS waits after SIGTERM: the worker finishes its current batch (lambdas/batch/worker.ts). */
   stopTimeout: Duration.seconds(120),
-  /** The image, the models and room for documents in flight. */
-  rootVolumeGiB: 60,
+  /** The task volume: the image, the models and room for documents in flight. */
+  taskVolumeGiB: 60,
   /** GPU-queue depth at which every worker starts at once instead of one more. */
   fullScaleBacklog: 50,
   scalingCooldown: Duration.minutes(2),
-  /** IMDSv2's hop limit: 1 keeps containers (bridge network) from the instance's credentials; tasks use their task role. */
-  imdsHopLimit: 1,
-} as const;
+};
 
-/** What the image needs besides the repository's code: never part of its build context. */
-// Dockerfile.worker copies the package files, lambdas/ and the batch model only; the rest stays
-// out of the build context (tools/hf/.venv alone is over a gigabyte, and a synth copies the context).
-const IMAGE_EXCLUDE = ['node_modules', '.git', 'cdk.out', 'layers/build', '.nerve', 'inbox', 'bench', 'tools', 'test', 'docs', '**/.venv', '.distill', 'models/train/.cache'];
+/**
+ * The worker image's build context, assembled at synth: Dockerfile.worker, the package
+ * files, lambdas/ (the code it runs) and exactly the batch model's files (layers/models.ts),
+ * at their paths in the models folder (hard links where the file system allows). Nothing
+ * else is sent to Docker, and the models folder may be anywhere. Once per content
+ * (layers/build.ts's assembled), so that synths at once never rebuild it under each other.
+ */
+function workerContext(model: string, models: ShippedModels): string {
+  const files = ['Dockerfile.worker', 'package.json', 'package-lock.json', '.npmrc'];
+  const key = [model, ...stamps([...files.map(repoPath), ...filesIn(repoPath('lambdas')), ...models.files.map((f) => join(models.modelsDir, f))])];
+  return assembled('worker', key, (context) => {
+    for (const file of files) cpSync(repoPath(file), join(context, file));
+    cpSync(repoPath('lambdas'), join(context, 'lambdas'), { recursive: true });
+    for (const file of models.files) linkOrCopy(join(models.modelsDir, file), join(context, 'models', file));
+  });
+}
 
 /** Interface endpoints: the worker's queues and logs, the image pull, and the ECS agent's three services. */
 const INTERFACE_ENDPOINTS = {
@@ -96,9 +128,8 @@ function problemsOf(s: Settings<GpuWorkersProps, typeof GPU_WORKERS_DEFAULTS>): 
   const problems: string[] = [];
   if (!Number.isInteger(s.maxWorkers) || s.maxWorkers < 1) problems.push(`maxWorkers must be a positive integer, got ${s.maxWorkers}`);
   if (!Number.isInteger(s.overflowBacklog) || s.overflowBacklog < 1) problems.push(`overflowBacklog must be a positive integer, got ${s.overflowBacklog}`);
-  const inside = relative(repoRoot, s.modelsDir);
-  if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) problems.push(`modelsDir must be inside the repository (${repoRoot}: the worker image's build context), got ${s.modelsDir}`);
-  if (!existsSync(join(s.modelsDir, s.model, 'manifest.json'))) problems.push(`model "${s.model}" is not in ${s.modelsDir}: no ${s.model}/manifest.json`);
+  if (!(GPU_CAPACITIES as readonly string[]).includes(s.capacity)) problems.push(`capacity must be ${GPU_CAPACITIES.join(' or ')}, got "${s.capacity}"`);
+  if (s.allowedInstanceTypes.length === 0) problems.push('allowedInstanceTypes must name at least one instance type (wildcards allowed: g5.*)');
   return problems;
 }
 
@@ -134,20 +165,28 @@ function workLevel(gpu: sqs.IQueue, main: sqs.IQueue, fullScaleBacklog: number, 
 
 export class GpuWorkers extends Construct {
   public readonly cluster: ecs.ICluster;
-  public readonly service: ecs.Ec2Service;
+  public readonly service: ecs.FargateService;
+  public readonly capacityProvider: ecs.ManagedInstancesCapacityProvider;
 
   constructor(scope: Construct, id: string, props: GpuWorkersProps) {
     super(scope, id);
     const s = withDefaults(props, GPU_WORKERS_DEFAULTS);
     const problems = problemsOf(s);
-    if (problems.length > 0) throw new ConfigError(`GpuWorkers ${id}: ${problems.join('; ')}`, { construct: id, problems });
+    let models: ShippedModels | undefined;
+    try {
+      models = shippedModels(s.modelsDir, [s.model]);
+    } catch (e) {
+      if (!(e instanceof NerveError)) throw e;
+      problems.push(`model "${s.model}" cannot be shipped from ${s.modelsDir}: ${e.message}`);
+    }
+    if (problems.length > 0 || !models) throw new ConfigError(`GpuWorkers ${id}: ${problems.join('; ')}`, { construct: id, problems });
     const { maxWorkers } = s;
-    const modelsInContext = relative(repoRoot, s.modelsDir).split(sep).join('/');
 
     // Isolated subnets: no internet gateway, no NAT, no public IP. AWS is reached through
     // VPC endpoints: gateways for S3 (the image's layers, documents) and DynamoDB, interfaces for the rest.
     const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     vpc.addFlowLog('FlowLogs', { destination: ec2.FlowLogDestination.toCloudWatchLogs(new logs.LogGroup(this, 'FlowLogGroup', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY })) });
+    // One group for the instances and the tasks' network interfaces (awsvpc): nothing comes in.
     const securityGroup = new ec2.SecurityGroup(this, 'InstanceSecurity', { vpc, allowAllOutbound: true, description: 'Nerve GPU workers: no inbound traffic' });
     vpc.addGatewayEndpoint('S3', { service: ec2.GatewayVpcEndpointAwsService.S3 });
     vpc.addGatewayEndpoint('DynamoDb', { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB });
@@ -158,42 +197,62 @@ export class GpuWorkers extends Construct {
     }
 
     const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
-    // A launch template (new accounts can no longer create launch configurations): IMDSv2 only, hop limit 1.
-    const instanceRole = new iam.Role(this, 'InstanceRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
-    const launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      instanceType: s.instanceType,
-      machineImage: ecs.EcsOptimizedImage.amazonLinux2023(ecs.AmiHardwareType.GPU),
-      userData: ec2.UserData.forLinux(),
-      role: instanceRole,
-      securityGroup,
-      requireImdsv2: true,
-      httpTokens: ec2.LaunchTemplateHttpTokens.REQUIRED,
-      httpPutResponseHopLimit: s.imdsHopLimit,
-      blockDevices: [{ deviceName: '/dev/xvda', volume: ec2.BlockDeviceVolume.ebs(s.rootVolumeGiB, { encrypted: true }) }],
+    const subnets = vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_ISOLATED });
+    // ECS Managed Instances: ECS chooses among the instance types that meet these
+    // requirements, launches one when a task cannot be placed, and retires it when idle.
+    const provider = new ecs.ManagedInstancesCapacityProvider(this, 'Capacity', {
+      subnets: subnets.subnets,
+      securityGroups: [securityGroup],
+      capacityOptionType: s.capacity === 'spot' ? ecs.CapacityOptionType.SPOT : ecs.CapacityOptionType.ON_DEMAND,
+      taskVolumeStorage: Size.gibibytes(s.taskVolumeGiB),
+      instanceRequirements: {
+        acceleratorTypes: [ec2.AcceleratorType.GPU],
+        acceleratorManufacturers: [ec2.AcceleratorManufacturer.NVIDIA],
+        // One GPU: the task uses one, and a second would sit idle at twice the price.
+        acceleratorCountMin: 1,
+        acceleratorCountMax: 1,
+        // x86_64 only: the image and onnxruntime-node's CUDA provider are linux/amd64.
+        cpuManufacturers: [ec2.CpuManufacturer.INTEL, ec2.CpuManufacturer.AMD],
+        vCpuCountMin: s.vcpus.min,
+        vCpuCountMax: s.vcpus.max,
+        memoryMin: Size.mebibytes(s.instanceMemoryMiB),
+        allowedInstanceTypes: [...s.allowedInstanceTypes],
+        instanceGenerations: [ec2.InstanceGeneration.CURRENT],
+        burstablePerformance: ec2.BurstablePerformance.EXCLUDED,
+        bareMetal: ec2.BareMetal.EXCLUDED,
+      },
     });
-    const group = new autoscaling.AutoScalingGroup(this, 'Instances', {
-      vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
-      launchTemplate,
-      minCapacity: 0,
-      maxCapacity: maxWorkers,
-      newInstancesProtectedFromScaleIn: false,
+    cluster.addManagedInstancesCapacityProvider(provider);
+    // The construct's own roles: the infrastructure role ECS launches and retires instances with, and the instances' profile.
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonECSInfrastructureRolePolicyForManagedInstances]',
+      reason: 'ECS Managed Instances\' infrastructure role: AWS\'s managed policy is the one AWS documents and keeps current for launching and retiring the instances.',
     });
-    Validations.of(group).acknowledge({ id: 'AwsSolutions-AS3', reason: 'Scaling is driven by ECS managed scaling and watched through the queues\' alarms; per-instance notifications add nothing.' });
-    // ECS managed draining moves tasks off an instance before scale-in (no lifecycle-hook Lambda needed).
-    const provider = new ecs.AsgCapacityProvider(this, 'Capacity', { autoScalingGroup: group, enableManagedTerminationProtection: false, enableManagedScaling: true, enableManagedDraining: true });
-    cluster.addAsgCapacityProvider(provider);
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'The ECS agent on Managed Instances polls and reports with actions that have no resource-level permissions; CDK scopes the instance profile\'s policy otherwise.',
+    });
+    Validations.of(provider).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:container-instance/*]',
+      reason: 'The ECS agent polls and sends telemetry as its own container instance, whose ARN exists only once ECS registers the instance; CDK scopes it to this account and region.',
+    });
 
     const logGroup = new logs.LogGroup(this, 'Logs', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
-    const task = new ecs.Ec2TaskDefinition(this, 'Task');
+    // awsvpc: Managed Instances' one network mode; each task has its own interface in the isolated subnets.
+    const task = new ecs.TaskDefinition(this, 'Task', {
+      compatibility: ecs.Compatibility.MANAGED_INSTANCES,
+      networkMode: ecs.NetworkMode.AWS_VPC,
+      // Three of a 4-vCPU instance's four: room for the ECS agent and the OS, or the task would never be placed.
+      cpu: String(s.taskCpuUnits),
+      memoryMiB: String(s.memoryReservationMiB),
+    });
     task.addContainer('worker', {
-      // Exactly the batch model: its folder and name are build arguments, and no other model is in the context.
-      image: ecs.ContainerImage.fromAsset(repoRoot, {
+      // Exactly the batch model: the build context holds its files and nothing else of the models folder (workerContext).
+      image: ecs.ContainerImage.fromAsset(workerContext(s.model, models), {
         file: 'Dockerfile.worker',
-        // g5 instances are x86_64, and the CUDA provider onnxruntime-node downloads is linux/x64's: also when built on an arm64 machine.
+        // x86_64 instances, and the CUDA provider onnxruntime-node downloads is linux/x64's: also when built on an arm64 machine.
         platform: Platform.LINUX_AMD64,
-        buildArgs: { MODELS_DIR: modelsInContext, BATCH_MODEL: s.model },
-        exclude: [...IMAGE_EXCLUDE, `${modelsInContext}/*`, `!${modelsInContext}/${s.model}`],
+        buildArgs: { BATCH_MODEL: s.model },
       }),
       gpuCount: 1,
       memoryReservationMiB: s.memoryReservationMiB,
@@ -208,7 +267,7 @@ export class GpuWorkers extends Construct {
         [ENV.leaseSeconds]: String(s.leaseSeconds),
         // The batch handler, which the worker runs, names itself by this (SERVICES.batch otherwise).
         POWERTOOLS_SERVICE_NAME: SERVICES.gpuWorker,
-        // ECS on EC2 does not set the region, and the SDK would not ask IMDS (out of reach at hop limit 1) anyway.
+        // Set explicitly, so that the SDK never asks the instance's metadata service for it.
         AWS_REGION: Stack.of(this).region,
       },
       stopTimeout: s.stopTimeout,
@@ -221,20 +280,23 @@ export class GpuWorkers extends Construct {
     grantIndex(task.taskRole, props.table, 'readWrite');
     grantIngestRead(task.taskRole, props.bucket);
     Validations.of(task).acknowledge({ id: 'AwsSolutions-ECS2', reason: 'The environment holds resource names only, no secrets.' });
-    // ECS's own roles, as CDK writes them: the agent and the image pull need these on "*".
+    // ECS's own roles, as CDK writes them: the image pull needs this on "*".
     Validations.of(task).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions; CDK scopes the rest.' });
-    Validations.of(instanceRole).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'The ECS agent\'s poll and telemetry actions have no resource-level permissions.' });
-    Validations.of(instanceRole).acknowledge({ id: 'AwsSolutions-IAM5[Action::ecs:Submit*]', reason: 'The ECS agent reports task and container state with the ecs:Submit* family, scoped to this cluster by CDK.' });
 
-    this.service = new ecs.Ec2Service(this, 'Service', {
+    // CDK's service class for a capacity-provider strategy on Managed Instances (its documented form); the tasks run on the GPU instances above, not on Fargate.
+    this.service = new ecs.FargateService(this, 'Service', {
       cluster,
       taskDefinition: task,
       desiredCount: 0,
       minHealthyPercent: 0,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED },
+      securityGroups: [securityGroup],
+      assignPublicIp: false,
       // A worker that cannot start (a bad image, a crash at start-up) fails the deploy within minutes and rolls it back, instead of CloudFormation waiting up to three hours.
       circuitBreaker: { enable: true, rollback: true },
       capacityProviderStrategies: [{ capacityProvider: provider.capacityProviderName, weight: 1 }],
     });
+    this.capacityProvider = provider;
     // From zero and back, on one expression over both queues (workLevel): one step policy,
     // so scale-in and scale-out never act at once. In flight alone holds the count.
     const scaling = this.service.autoScaleTaskCount({ minCapacity: 0, maxCapacity: maxWorkers });

@@ -26,14 +26,14 @@ import { ENV } from '../lambdas/shared/env.js';
 import { ConfigError } from '../lambdas/shared/errors.js';
 import { withDefaults, type Settings } from './defaults.js';
 import { grantIndex, grantIngestRead } from './grants.js';
+import type { ModelCode } from './model-code.js';
 import { memoryProblems, nerveFunction } from './lambda-function.js';
 
 export interface IngestPipelineProps {
   readonly table: dynamodb.ITableV2;
-  readonly onnxRuntimeLayer: lambda.ILayerVersion;
-  /** The layer holding the batch model under LAMBDA_MODELS_DIR. */
-  readonly modelsLayer: lambda.ILayerVersion;
-  /** The batch model's name in the models layer. @default 'ensemble' */
+  /** onnxruntime-node, tokenizers where needed and the batch model under LAMBDA_MODELS_DIR: layers, or a container image (lib/model-code.ts). */
+  readonly modelCode: ModelCode;
+  /** The batch model's name under LAMBDA_MODELS_DIR. @default 'ensemble' */
   readonly model?: string;
   /** Most concurrent batch function invocations. @default 10 */
   readonly maxConcurrency?: number;
@@ -179,7 +179,7 @@ export class IngestPipeline extends Construct {
       description: 'Nerve batch NER: S3 events from the ingest queue into the entity index',
       memorySize: s.memorySize,
       timeout: Duration.seconds(BATCH_FUNCTION_TIMEOUT_SECONDS),
-      layers: [props.onnxRuntimeLayer, props.modelsLayer],
+      modelCode: props.modelCode,
       modelWorker: true,
       environment: {
         [ENV.batchModel]: s.model,

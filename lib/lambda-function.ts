@@ -6,13 +6,16 @@
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat, type BundlingOptions } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_MODELS_DIR, MODEL_WORKER_BUNDLE, QUERY_MODEL_THREADS } from '../lambdas/shared/contract.js';
+import { LAMBDA_MODELS_DIR, QUERY_MODEL_THREADS } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
+import { nodeBundling } from './bundling.js';
+import { functionImageCode } from './function-image.js';
+import type { ModelCode } from './model-code.js';
 
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const repoPath = (p: string) => join(repoRoot, p);
@@ -22,50 +25,6 @@ export const LAMBDA_DEFAULTS = {
   runtime: lambda.Runtime.NODEJS_22_X,
   architecture: lambda.Architecture.X86_64,
 } as const;
-
-/** The engine's worker thread, which MODEL_WORKER_BUNDLE is built from. */
-const MODEL_WORKER_ENTRY = 'lambdas/engine/parallel-worker.ts';
-
-/** Bundled CommonJS dependencies still call require(); give ESM one. */
-const REQUIRE_BANNER = "import { createRequire as __nerveCreateRequire } from 'module'; const require = __nerveCreateRequire(import.meta.url);";
-const EXTERNAL_MODULES = ['onnxruntime-node', '@aws-sdk/*'];
-const TARGET = 'node22';
-
-/**
- * The engine's worker thread as a second bundle beside the handler, where ParallelModel
- * looks for it (MODEL_WORKER_BUNDLE): one bundle cannot hold two entries, and a worker
- * thread needs its own file. CommonJS, so that it finds onnxruntime-node in the layer by
- * NODE_PATH, which require() reads in any thread.
- */
-function modelWorkerCommand(inputDir: string, outputDir: string): string {
-  return [
-    `"${inputDir}/node_modules/.bin/esbuild"`,
-    `"${inputDir}/${MODEL_WORKER_ENTRY}"`,
-    // error: esbuild warns that import.meta is empty in CommonJS; the one use
-    // (manifest.ts: the repository's models/) is never reached where NERVE_MODELS_DIR is set.
-    '--bundle --platform=node --format=cjs --minify --sourcemap --log-level=error',
-    `--target=${TARGET}`,
-    '--main-fields=module,main',
-    ...EXTERNAL_MODULES.map((m) => `--external:${m}`),
-    `"--outfile=${outputDir}/${MODEL_WORKER_BUNDLE}"`,
-  ].join(' ');
-}
-
-/** esbuild, as ESM (top-level await loads the model at init); the native addon comes from the layer. */
-export function nodeBundling({ modelWorker = false } = {}): BundlingOptions {
-  return {
-    format: OutputFormat.ESM,
-    target: TARGET,
-    minify: true,
-    sourceMap: true,
-    mainFields: ['module', 'main'],
-    externalModules: EXTERNAL_MODULES,
-    banner: REQUIRE_BANNER,
-    commandHooks: modelWorker
-      ? { beforeBundling: () => [], beforeInstall: () => [], afterBundling: (inputDir, outputDir) => [modelWorkerCommand(inputDir, outputDir)] }
-      : undefined,
-  };
-}
 
 /** How a function that tags queries (online, search) finds and runs its model from the models layer. */
 export function queryModelEnvironment(model: string): Record<string, string> {
@@ -90,7 +49,8 @@ export interface NerveFunctionProps {
   readonly description: string;
   readonly memorySize: number;
   readonly timeout: Duration;
-  readonly layers?: lambda.ILayerVersion[];
+  /** What its model needs besides the bundle (model-code.ts): layers, or a container image. @default - nothing: a function that runs no model */
+  readonly modelCode?: ModelCode;
   readonly environment: Record<string, string>;
   /** Bundle the engine's worker thread too (the batch function's ParallelModel). */
   readonly modelWorker?: boolean;
@@ -102,32 +62,43 @@ export interface NerveFunctionProps {
  * lambdas/shared/tracing.ts), the shared runtime, architecture and bundling. Creates
  * `${id}`, `${id}Role` and `${id}Logs` in `scope`.
  */
-export function nerveFunction(scope: Construct, id: string, props: NerveFunctionProps): { fn: NodejsFunction; role: iam.Role } {
+export function nerveFunction(scope: Construct, id: string, props: NerveFunctionProps): { fn: lambda.Function; role: iam.Role } {
   const logGroup = new logs.LogGroup(scope, `${id}Logs`, { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
   const role = new iam.Role(scope, `${id}Role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   logGroup.grantWrite(role);
-  const fn = new NodejsFunction(scope, id, {
-    ...LAMBDA_DEFAULTS,
-    ...PROJECT,
-    entry: repoPath(props.entry),
+  const common = {
+    architecture: LAMBDA_DEFAULTS.architecture,
     description: props.description,
     memorySize: props.memorySize,
     timeout: props.timeout,
     role,
     logGroup,
-    layers: props.layers,
-    bundling: nodeBundling({ modelWorker: props.modelWorker }),
     environment: props.environment,
     tracing: lambda.Tracing.ACTIVE,
-  });
+  };
+  const code = props.modelCode;
+  const fn =
+    code?.kind === 'image'
+      ? // Past Lambda's 250 MB unzipped: the same bundle and /opt folders in an image (function-image.ts).
+        new lambda.DockerImageFunction(scope, id, { ...common, code: functionImageCode(scope, { repoRoot, entry: props.entry, modelWorker: props.modelWorker, opt: code.opt }) })
+      : new NodejsFunction(scope, id, {
+          ...common,
+          ...PROJECT,
+          runtime: LAMBDA_DEFAULTS.runtime,
+          entry: repoPath(props.entry),
+          layers: code?.layers ? [...code.layers] : undefined,
+          bundling: nodeBundling({ modelWorker: props.modelWorker }),
+        });
   Validations.of(role).acknowledge({
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'Active tracing: X-Ray\'s PutTraceSegments and PutTelemetryRecords have no resource-level permissions; the role grants nothing else on "*".',
   });
   // cdk-nag's L1 wants the newest runtime; Nerve pins the one its native addon is tested on.
-  Validations.of(fn).acknowledge({
-    id: 'AwsSolutions-L1',
-    reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see docs/architecture.md).',
-  });
+  if (fn instanceof NodejsFunction) {
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason: 'Pinned to nodejs22.x: onnxruntime-node\'s native binding is built and tested against it (see docs/architecture.md).',
+    });
+  }
   return { fn, role };
 }

@@ -7,28 +7,29 @@
  */
 import { CfnOutput, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { buildModelsLayer, buildOnnxRuntimeLayer } from '../layers/build.js';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
-import { LAMBDA_MODELS_DIR } from '../lambdas/shared/contract.js';
 import { EntityIndex } from './entity-index.js';
 import { GpuWorkers, type GpuWorkersProps } from './gpu-workers.js';
 import { INGEST_PIPELINE_DEFAULTS, IngestPipeline, type IngestPipelineProps } from './ingest-pipeline.js';
-import { LAMBDA_DEFAULTS, repoPath } from './lambda-function.js';
+import { repoPath } from './lambda-function.js';
+import { ModelPackaging, type ModelCode } from './model-code.js';
 import { Observability, type ObservabilityProps } from './observability.js';
 import { ONLINE_API_DEFAULTS, OnlineApi, type OnlineApiProps } from './online-api.js';
 import { QueryApi } from './query-api.js';
 
 export interface NerveStackProps extends StackProps {
   /** Options of the online API (auth, throttling, CORS, concurrency); search uses its model and memory size too. */
-  readonly online?: Omit<OnlineApiProps, 'onnxRuntimeLayer' | 'modelsLayer'>;
+  readonly online?: Omit<OnlineApiProps, 'modelCode'>;
   /** Options of the batch path (model, concurrency, GPU threshold). */
-  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'onnxRuntimeLayer' | 'modelsLayer' | 'gpuQueue'>;
+  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'modelCode' | 'gpuQueue'>;
   /** GPU workers on ECS; `false` leaves them out, and their queue: the batch function then processes large files too. @default {} (enabled, scaled to zero) */
   readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model' | 'modelsDir'> | false;
-  /** Folder holding the model folders to ship (your own models, too). @default the repository's models/ */
+  /**
+   * Folder holding the model folders to ship (your own models, too): it needs only the models the
+   * stack runs (and an ensemble's members), and only the files they load are shipped. @default the repository's models/
+   */
   readonly modelsDir?: string;
   /** Alarm thresholds. @default OBSERVABILITY_DEFAULTS */
   readonly observability?: Omit<ObservabilityProps, 'api' | 'online' | 'search' | 'documents' | 'batch' | 'queues' | 'gpuService' | 'alarmActions'>;
@@ -39,9 +40,10 @@ export interface NerveStackProps extends StackProps {
 export class NerveStack extends Stack {
   public readonly online: OnlineApi;
   public readonly query: QueryApi;
-  public readonly onnxRuntimeLayer: lambda.LayerVersion;
-  public readonly modelsLayer: lambda.LayerVersion;
-  public readonly batchModelsLayer: lambda.LayerVersion;
+  /** The online and search functions' model code: layers, or an image past Lambda's 250 MB (lib/model-code.ts). */
+  public readonly onlineModelCode: ModelCode;
+  /** The batch function's. */
+  public readonly batchModelCode: ModelCode;
   public readonly index: EntityIndex;
   public readonly ingest: IngestPipeline;
   /** Present unless `gpuWorkers: false`. */
@@ -50,36 +52,24 @@ export class NerveStack extends Stack {
 
   constructor(scope: Construct, id: string, props: NerveStackProps = {}) {
     super(scope, id, props);
-    // The layers are built here because two constructs share each: they must hold the models those constructs name.
+    // The packaging is chosen here because two constructs share each: it must hold the models those constructs name.
     const model = props.online?.model ?? ONLINE_API_DEFAULTS.model;
     const batchModel = props.ingest?.model ?? INGEST_PIPELINE_DEFAULTS.model;
     const modelsDir = props.modelsDir ?? repoPath('models');
-    this.onnxRuntimeLayer = new lambda.LayerVersion(this, 'OnnxRuntime', {
-      code: lambda.Code.fromAsset(buildOnnxRuntimeLayer()),
-      compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
-      compatibleArchitectures: [LAMBDA_DEFAULTS.architecture],
-      description: 'onnxruntime-node, linux-x64 binaries only',
-    });
-    const modelsLayer = (layerId: string, name: string, folder?: string) =>
-      new lambda.LayerVersion(this, layerId, {
-        code: lambda.Code.fromAsset(buildModelsLayer(modelsDir, [name], folder)),
-        compatibleRuntimes: [LAMBDA_DEFAULTS.runtime],
-        description: `Nerve models under ${LAMBDA_MODELS_DIR}: ${name}`,
-      });
-    this.modelsLayer = modelsLayer('Models', model);
-    this.batchModelsLayer = modelsLayer('BatchModels', batchModel, 'batch-models');
+    const packaging = new ModelPackaging(this, modelsDir);
+    this.onlineModelCode = packaging.forModels('Models', [model]);
+    this.batchModelCode = packaging.forModels('BatchModels', [batchModel]);
 
     this.index = new EntityIndex(this, 'Index');
-    const queryLayers = { onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.modelsLayer };
-    this.online = new OnlineApi(this, 'Online', { ...props.online, ...queryLayers });
-    this.query = new QueryApi(this, 'Query', { ...queryLayers, api: this.online.api, table: this.index.table, model, memorySize: props.online?.memorySize });
+    this.online = new OnlineApi(this, 'Online', { ...props.online, modelCode: this.onlineModelCode });
+    this.query = new QueryApi(this, 'Query', { modelCode: this.onlineModelCode, api: this.online.api, table: this.index.table, model, memorySize: props.online?.memorySize });
     // CDK's own bucket-notifications custom resource uses the basic execution role.
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'Only CDK\'s BucketNotificationsHandler (a deploy-time custom resource) uses the managed basic execution role; Nerve\'s functions have their own scoped roles.',
     });
     const gpuQueue = props.gpuWorkers !== false;
-    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, gpuQueue, table: this.index.table, onnxRuntimeLayer: this.onnxRuntimeLayer, modelsLayer: this.batchModelsLayer });
+    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, gpuQueue, table: this.index.table, modelCode: this.batchModelCode });
     if (props.gpuWorkers !== false && this.ingest.gpuQueue) {
       this.gpuWorkers = new GpuWorkers(this, 'GpuWorkers', {
         ...props.gpuWorkers,

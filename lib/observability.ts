@@ -37,7 +37,7 @@ export interface ObservabilityProps {
   /** The ingest queue first, then the GPU queue when there is one. */
   readonly queues: readonly WatchedQueue[];
   /** The GPU workers' service. @default - none (no GPU widgets or alarm) */
-  readonly gpuService?: ecs.Ec2Service;
+  readonly gpuService?: ecs.BaseService;
   /** Where every alarm notifies. @default - nowhere */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
   /** 5xx answers, in percent of requests over 5 minutes (from 20 requests on), that raise an alarm. @default 1 */
@@ -187,7 +187,7 @@ export class Observability extends Construct {
   }
 
   /** The GPU workers' alarm (large files waiting, no worker running) and their graph's metrics. */
-  private gpuWorkers(service: ecs.Ec2Service, gpuQueue: sqs.IQueue | undefined, minutes: number, alarm: RaiseAlarm): cloudwatch.IMetric[] {
+  private gpuWorkers(service: ecs.BaseService, gpuQueue: sqs.IQueue | undefined, minutes: number, alarm: RaiseAlarm): cloudwatch.IMetric[] {
     const period = OBSERVABILITY_DEFAULTS.period;
     const insights = (metricName: string) =>
       new cloudwatch.Metric({ namespace: 'ECS/ContainerInsights', metricName, dimensionsMap: { ClusterName: service.cluster.clusterName, ServiceName: service.serviceName }, statistic: 'Maximum', period });

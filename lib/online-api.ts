@@ -15,6 +15,7 @@ import { METRICS_NAMESPACE, SERVICES } from '../lambdas/shared/contract.js';
 import { ENV } from '../lambdas/shared/env.js';
 import { ConfigError } from '../lambdas/shared/errors.js';
 import { withDefaults, type Settings } from './defaults.js';
+import type { ModelCode } from './model-code.js';
 import { memoryProblems, nerveFunction, queryModelEnvironment } from './lambda-function.js';
 
 /** Who may call the API. */
@@ -25,11 +26,9 @@ export type ApiAuth =
   | { readonly kind: 'none' };
 
 export interface OnlineApiProps {
-  /** The layer holding onnxruntime-node (linux-x64). */
-  readonly onnxRuntimeLayer: lambda.ILayerVersion;
-  /** The layer holding the models under LAMBDA_MODELS_DIR. */
-  readonly modelsLayer: lambda.ILayerVersion;
-  /** Model name in the models layer. @default 'small' */
+  /** onnxruntime-node, tokenizers where needed and the model under LAMBDA_MODELS_DIR: layers, or a container image (lib/model-code.ts). */
+  readonly modelCode: ModelCode;
+  /** Model name under LAMBDA_MODELS_DIR. @default 'small' */
   readonly model?: string;
   /** @default { kind: 'iam' } */
   readonly auth?: ApiAuth;
@@ -105,7 +104,7 @@ export class OnlineApi extends Construct {
       description: 'Nerve online NER: POST /v1/entities',
       memorySize: s.memorySize,
       timeout: s.timeout,
-      layers: [props.onnxRuntimeLayer, props.modelsLayer],
+      modelCode: props.modelCode,
       environment: {
         ...queryModelEnvironment(s.model),
         [ENV.maxTextChars]: String(s.maxTextChars),

@@ -19,6 +19,7 @@ import { ENV } from '../lambdas/shared/env.js';
 import { ConfigError } from '../lambdas/shared/errors.js';
 import { withDefaults } from './defaults.js';
 import { grantIndex } from './grants.js';
+import type { ModelCode } from './model-code.js';
 import { memoryProblems, nerveFunction, queryModelEnvironment, type NerveFunctionProps } from './lambda-function.js';
 import { ONLINE_API_DEFAULTS } from './online-api.js';
 
@@ -27,10 +28,8 @@ export interface QueryApiProps {
   readonly api: apigw.HttpApi;
   /** The entity index, read only. */
   readonly table: dynamodb.ITableV2;
-  /** The layer holding onnxruntime-node (linux-x64). */
-  readonly onnxRuntimeLayer: lambda.ILayerVersion;
-  /** The layer holding the query model under LAMBDA_MODELS_DIR. */
-  readonly modelsLayer: lambda.ILayerVersion;
+  /** onnxruntime-node, tokenizers where needed and the query model under LAMBDA_MODELS_DIR: layers, or a container image (lib/model-code.ts). */
+  readonly modelCode: ModelCode;
   /** The model search runs on the query. @default the online API's ('small'): queries and online texts are tagged alike */
   readonly model?: string;
   /** Memory of the search function in MB. @default the online function's (1769, one vCPU): it runs the same model */
@@ -89,7 +88,7 @@ export class QueryApi extends Construct {
       description: 'Nerve: POST /v1/search',
       memorySize: s.memorySize,
       timeout: s.timeout,
-      layers: [props.onnxRuntimeLayer, props.modelsLayer],
+      modelCode: props.modelCode,
       environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model), [ENV.cursorSecretArn]: cursorSecret.secretArn },
     });
     cursorSecret.grantRead(searchRole);

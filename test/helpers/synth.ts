@@ -8,6 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { createApp, FEATURE_FLAGS } from '../../bin/app.js';
 import { ConfigError } from '../../lambdas/shared/errors.js';
 import { EntityIndex } from '../../lib/entity-index.js';
+import type { ModelCode } from '../../lib/model-code.js';
 import { fixtures } from './paths.js';
 
 /** Context that skips esbuild (a NodejsFunction's code is then a placeholder): for tests that read only the template. */
@@ -44,9 +45,14 @@ export function testLayer(scope: Stack, id: string): lambda.LayerVersion {
   return new lambda.LayerVersion(scope, id, { code: lambda.Code.fromAsset(layerDir) });
 }
 
-/** What a construct that runs a model needs: the two layers, and the entity index's table. */
-export function constructDeps(stack: Stack): { onnxRuntimeLayer: lambda.LayerVersion; modelsLayer: lambda.LayerVersion; table: dynamodb.ITableV2 } {
-  return { onnxRuntimeLayer: testLayer(stack, 'OnnxRuntime'), modelsLayer: testLayer(stack, 'Models'), table: new EntityIndex(stack, 'Index').table };
+/** A model's code as layers (lib/model-code.ts) whose content no template assertion looks at. */
+export function testModelCode(stack: Stack): ModelCode {
+  return { kind: 'layers', layers: [testLayer(stack, 'OnnxRuntime'), testLayer(stack, 'Models')] };
+}
+
+/** What a construct that runs a model needs: its model code, and the entity index's table. */
+export function constructDeps(stack: Stack): { modelCode: ModelCode; table: dynamodb.ITableV2 } {
+  return { modelCode: testModelCode(stack), table: new EntityIndex(stack, 'Index').table };
 }
 
 /** The ConfigError that building throws (a construct's validation), or a failure saying what was thrown instead. */

@@ -13,7 +13,7 @@ import { Tagger } from '../../lambdas/engine/tagger.js';
 import type { FromWorker, WorkerSetup } from '../../lambdas/engine/parallel.js';
 import { MODEL_WORKER_BUNDLE } from '../../lambdas/shared/contract.js';
 import { fixtures, repoRoot } from '../helpers/paths.js';
-import { NO_BUNDLING } from '../helpers/synth.js';
+import { configErrorOf, NO_BUNDLING } from '../helpers/synth.js';
 import { synthOnce } from './assemblies.js';
 
 let template: Template;
@@ -98,12 +98,19 @@ describe('batch path in the app', () => {
   it('the worker image is built with the batch model and models folder named in context', () => {
     const manifest = JSON.parse(readFileSync(join(assemblyDir, 'Nerve.assets.json'), 'utf8'));
     const images = Object.values(manifest.dockerImages) as Array<{ source: { dockerBuildArgs: Record<string, string> } }>;
-    expect(images.map((i) => i.source.dockerBuildArgs)).toEqual([{ MODELS_DIR: 'test/fixtures', BATCH_MODEL: 'tiny-model' }]);
+    expect(images.map((i) => i.source.dockerBuildArgs)).toEqual([{ BATCH_MODEL: 'tiny-model' }]);
   });
 
-  it('no launch configuration (new accounts cannot create one); no role may describe the table or check conditions', () => {
+  it('the GPU workers run on demand by default, on Spot with nerve:gpuCapacity=spot; another value is a ConfigError', () => {
+    const option = (t: Template) => Object.values(t.findResources('AWS::ECS::CapacityProvider'))[0]!.Properties.ManagedInstancesProvider.InstanceLaunchTemplate.CapacityOptionType;
+    expect(option(template)).toBe('ON_DEMAND');
+    expect(option(synthOnce({ ...NO_BUNDLING, 'nerve:gpuCapacity': 'spot' }).template)).toBe('SPOT');
+    expect(configErrorOf(() => synthOnce({ ...NO_BUNDLING, 'nerve:gpuCapacity': 'cheap' })).message).toMatch(/nerve:gpuCapacity must be on-demand or spot, got "cheap"/);
+  });
+
+  it('no launch configuration or template (ECS Managed Instances launches the GPU instances); no role may describe the table or check conditions', () => {
     template.resourceCountIs('AWS::AutoScaling::LaunchConfiguration', 0);
-    template.resourceCountIs('AWS::EC2::LaunchTemplate', 1);
+    template.resourceCountIs('AWS::EC2::LaunchTemplate', 0);
     expect(JSON.stringify(template.findResources('AWS::IAM::Policy'))).not.toMatch(/dynamodb:DescribeTable|dynamodb:ConditionCheckItem/);
   });
 });

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { App } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -32,7 +32,7 @@ function build(props: Partial<GpuWorkersProps> = {}) {
 
 const container = (t: Template) => Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.ContainerDefinitions[0];
 const env = (t: Template) => Object.fromEntries(container(t).Environment.map((e: { Name: string; Value: unknown }) => [e.Name, e.Value]));
-const launchTemplateData = (t: Template) => Object.values(t.findResources('AWS::EC2::LaunchTemplate'))[0]!.Properties.LaunchTemplateData;
+const managedInstances = (t: Template) => Object.values(t.findResources('AWS::ECS::CapacityProvider'))[0]!.Properties.ManagedInstancesProvider;
 /** The services of the VPC endpoints of a type, by the name after com.amazonaws.<region>. */
 const endpoints = (t: Template, type: 'Gateway' | 'Interface') =>
   Object.values(t.findResources('AWS::EC2::VPCEndpoint'))
@@ -49,6 +49,11 @@ function imageAsset(t: Template) {
   return { ...images[0]!.source, directory: join(assembly.directory, images[0]!.source.directory) };
 }
 
+/** Every file under a folder, relative to it, sorted. */
+function filesUnder(dir: string, prefix = ''): string[] {
+  return readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? filesUnder(join(dir, name), `${prefix}${name}/`) : [`${prefix}${name}`])).sort();
+}
+
 let template: Template;
 beforeAll(() => {
   template = build();
@@ -63,35 +68,52 @@ describe('GpuWorkers defaults', () => {
     template.hasResourceProperties('AWS::ECS::Service', { DeploymentConfiguration: Match.objectLike({ DeploymentCircuitBreaker: { Enable: true, Rollback: true } }) });
   });
 
-  it('instances: g5.xlarge, from 0 to 4, IMDSv2 with hop limit 1, encrypted root volume, from a launch template', () => {
-    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MinSize: '0', MaxSize: '4', LaunchTemplate: Match.objectLike({ LaunchTemplateId: Match.anyValue() }) });
-    // New accounts can no longer create launch configurations.
-    template.resourceCountIs('AWS::AutoScaling::LaunchConfiguration', 0);
-    expect(launchTemplateData(template)).toMatchObject({
-      InstanceType: 'g5.xlarge',
-      // Hop limit 1: containers (bridge network) cannot reach the instance's credentials; tasks use their task role.
-      MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
-      BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeSize: 60 } }],
+  it('capacity: ECS Managed Instances with one NVIDIA GPU, x86_64, on demand, 60 GiB for the image and documents; no Auto Scaling group or launch template to keep', () => {
+    template.resourceCountIs('AWS::ECS::CapacityProvider', 1);
+    expect(managedInstances(template)).toMatchObject({
+      InfrastructureRoleArn: { 'Fn::GetAtt': [expect.stringMatching(/^GpuCapacity/), 'Arn'] },
+      InstanceLaunchTemplate: {
+        CapacityOptionType: 'ON_DEMAND',
+        StorageConfiguration: { StorageSizeGiB: 60 },
+        InstanceRequirements: {
+          AcceleratorTypes: ['gpu'],
+          AcceleratorManufacturers: ['nvidia'],
+          AcceleratorCount: { Min: 1, Max: 1 },
+          CpuManufacturers: ['intel', 'amd'],
+          VCpuCount: { Min: 4, Max: 8 },
+          MemoryMiB: { Min: 16 * 1024 },
+          AllowedInstanceTypes: ['g4dn.*', 'g5.*', 'g6.*', 'g6e.*'],
+          BareMetal: 'excluded',
+          BurstablePerformance: 'excluded',
+        },
+      },
     });
+    // The one capacity provider of the cluster, and the service's only strategy.
+    expect(JSON.stringify(managedInstances(template))).not.toMatch(/graviton|amazon-web-services/);
+    const service = Object.values(template.findResources('AWS::ECS::Service'))[0]!.Properties;
+    expect(service.CapacityProviderStrategy).toEqual([{ CapacityProvider: { Ref: expect.stringMatching(/^GpuCapacity/) }, Weight: 1 }]);
+    expect(service.LaunchType).toBeUndefined();
+    for (const type of ['AWS::AutoScaling::AutoScalingGroup', 'AWS::AutoScaling::LaunchConfiguration', 'AWS::EC2::LaunchTemplate']) template.resourceCountIs(type, 0);
   });
 
-  it('no instance gets a public IP: isolated subnets, no internet gateway, no NAT', () => {
+  it('no instance or task gets a public IP: isolated subnets, no internet gateway, no NAT', () => {
     template.resourceCountIs('AWS::EC2::InternetGateway', 0);
     template.resourceCountIs('AWS::EC2::NatGateway', 0);
     const subnets = Object.values(template.findResources('AWS::EC2::Subnet'));
     expect(subnets.length).toBe(2);
     for (const s of subnets) expect(s.Properties.MapPublicIpOnLaunch).toBe(false);
-    expect(JSON.stringify(launchTemplateData(template))).not.toMatch(/"AssociatePublicIpAddress":true/);
+    const ids = Object.keys(template.findResources('AWS::EC2::Subnet')).sort();
+    const refs = (list: Array<{ Ref: string }>) => list.map((r) => r.Ref).sort();
+    expect(refs(managedInstances(template).InstanceLaunchTemplate.NetworkConfiguration.Subnets)).toEqual(ids);
+    const awsvpc = Object.values(template.findResources('AWS::ECS::Service'))[0]!.Properties.NetworkConfiguration.AwsvpcConfiguration;
+    expect(awsvpc.AssignPublicIp).toBe('DISABLED');
+    expect(refs(awsvpc.Subnets)).toEqual(ids);
   });
 
   it('VPC endpoints for what the worker and the ECS agent reach: S3 and DynamoDB gateways, interfaces for SQS, ECR, logs and ECS', () => {
     expect(endpoints(template, 'Gateway')).toEqual(['dynamodb', 's3']);
     expect(endpoints(template, 'Interface')).toEqual(['ecr.api', 'ecr.dkr', 'ecs', 'ecs-agent', 'ecs-telemetry', 'logs', 'sqs']);
     for (const e of Object.values(template.findResources('AWS::EC2::VPCEndpoint', { Properties: { VpcEndpointType: 'Interface' } }))) expect(e.Properties.PrivateDnsEnabled).toBe(true);
-  });
-
-  it('capacity provider: managed scaling and draining', () => {
-    template.hasResourceProperties('AWS::ECS::CapacityProvider', { AutoScalingGroupProvider: Match.objectLike({ ManagedScaling: Match.objectLike({ Status: 'ENABLED' }), ManagedDraining: 'ENABLED' }) });
   });
 
   it('no inbound traffic to the instances; the endpoints accept HTTPS from the instances only', () => {
@@ -108,8 +130,8 @@ describe('GpuWorkers defaults', () => {
     template.resourceCountIs('AWS::EC2::FlowLog', 1);
   });
 
-  it('task: one GPU, 12 GiB reserved, two minutes to finish on SIGTERM', () => {
-    template.hasResourceProperties('AWS::ECS::TaskDefinition', { RequiresCompatibilities: ['EC2'] });
+  it('task: on Managed Instances (awsvpc), one GPU, 12 GiB reserved, three vCPUs, two minutes to finish on SIGTERM', () => {
+    template.hasResourceProperties('AWS::ECS::TaskDefinition', { RequiresCompatibilities: ['MANAGED_INSTANCES'], NetworkMode: 'awsvpc', Cpu: '3072', Memory: '12288' });
     expect(container(template)).toMatchObject({ ResourceRequirements: [{ Type: 'GPU', Value: '1' }], MemoryReservation: 12 * 1024, StopTimeout: 120 });
   });
 
@@ -164,16 +186,24 @@ describe('GpuWorkers defaults', () => {
     ]);
   });
 
-  it('the image carries exactly the batch model: its name and folder are build arguments, and no other model is in the build context', () => {
+  it('the image carries exactly the files the batch model loads: the build context holds them and nothing else of the models folder', () => {
     const image = imageAsset(template);
     expect(image.dockerFile).toBe('Dockerfile.worker');
-    expect(image.dockerBuildArgs).toEqual({ MODELS_DIR: 'models', BATCH_MODEL: 'ensemble' });
+    expect(image.dockerBuildArgs).toEqual({ BATCH_MODEL: 'ensemble' });
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile.worker'), 'utf8');
-    expect(dockerfile).toMatch(/^COPY \$\{MODELS_DIR\}\/\$\{BATCH_MODEL\} \.\/models\/\$\{BATCH_MODEL\}$/m);
-    expect(dockerfile.match(/^COPY .*models.*$/gm)).toHaveLength(1);
-    expect(existsSync(join(image.directory, 'models', 'ensemble', 'manifest.json'))).toBe(true);
-    expect(existsSync(join(image.directory, 'models', 'small'))).toBe(false);
+    expect(dockerfile.match(/^COPY .*models.*$/gm)).toEqual(['COPY models ./models']);
+    const members = ['member-b', 'student-g', 'student-i'];
+    expect(filesUnder(join(image.directory, 'models'))).toEqual(['ensemble/manifest.json', ...members.flatMap((m) => [`ensemble/${m}/manifest.json`, `ensemble/${m}/model.onnx`])]);
+    expect(filesUnder(image.directory).filter((f) => !f.startsWith('lambdas/') && !f.startsWith('models/')).sort()).toEqual(['.npmrc', 'Dockerfile.worker', 'package-lock.json', 'package.json']);
     expect(existsSync(join(image.directory, 'lambdas', 'batch', 'worker.ts'))).toBe(true);
+  });
+
+  it('an ensemble\'s members outside its folder go with it, at the same paths; a models folder outside the repository is fine', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nerve-gpu-models-'));
+    removeAfterAll(dir);
+    for (const name of ['tiny-ensemble', 'tiny-model']) cpSync(join(fixtures, name), join(dir, name), { recursive: true });
+    const image = imageAsset(build({ model: 'tiny-ensemble', modelsDir: dir }));
+    expect(filesUnder(join(image.directory, 'models'))).toEqual(['tiny-ensemble/manifest.json', 'tiny-model/manifest.json', 'tiny-model/model.onnx']);
   });
 
   it('the image is built for linux/amd64 (g5 instances, the CUDA provider\'s platform) and installs the CUDA provider, which .npmrc skips elsewhere', () => {
@@ -187,7 +217,7 @@ describe('GpuWorkers defaults', () => {
     expect(flag.stdout.trim(), flag.stderr).toBe('true');
   });
 
-  it('container: the region set, as ECS on EC2 does not set it and IMDS is out of reach', () => {
+  it('container: the region set, so that the SDK never asks the instance metadata service', () => {
     expect(env(template).AWS_REGION).toEqual({ Ref: 'AWS::Region' });
   });
 
@@ -202,21 +232,19 @@ describe('GpuWorkers defaults', () => {
 });
 
 describe('GpuWorkers props', () => {
-  it('maxWorkers, instanceType, model, modelsDir and overflowBacklog', () => {
-    const t = build({ maxWorkers: 2, instanceType: new ec2.InstanceType('g6.xlarge'), model: 'tiny-model', modelsDir: fixtures, overflowBacklog: 100 });
-    t.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { MaxSize: '2' });
-    expect(launchTemplateData(t).InstanceType).toBe('g6.xlarge');
+  it('maxWorkers, capacity (Spot), allowedInstanceTypes, model, modelsDir and overflowBacklog', () => {
+    const t = build({ maxWorkers: 2, capacity: 'spot', allowedInstanceTypes: ['g6.xlarge'], model: 'tiny-model', modelsDir: fixtures, overflowBacklog: 100 });
+    expect(managedInstances(t).InstanceLaunchTemplate).toMatchObject({ CapacityOptionType: 'SPOT', InstanceRequirements: { AllowedInstanceTypes: ['g6.xlarge'] } });
     t.hasResourceProperties('AWS::ApplicationAutoScaling::ScalableTarget', { MaxCapacity: 2 });
     expect(env(t).NERVE_BATCH_MODEL).toBe('tiny-model');
-    expect(imageAsset(t).dockerBuildArgs).toEqual({ MODELS_DIR: 'test/fixtures', BATCH_MODEL: 'tiny-model' });
+    expect(imageAsset(t).dockerBuildArgs).toEqual({ BATCH_MODEL: 'tiny-model' });
     expect(scalingChanges(t, { mainVisible: 99 })).toEqual([-2]);
     expect(scalingChanges(t, { mainVisible: 100 })).toEqual([1]);
     expect(scalingChanges(t, { mainVisible: 400 })).toEqual([2]);
   });
 
   it('the defaults are those documented', () => {
-    expect(GPU_WORKERS_DEFAULTS).toMatchObject({ maxWorkers: 4, overflowBacklog: 500, model: 'ensemble', modelsDir: join(repoRoot, 'models'), intraOpThreads: 4, leaseSeconds: 900, imdsHopLimit: 1 });
-    expect(GPU_WORKERS_DEFAULTS.instanceType.toString()).toBe('g5.xlarge');
+    expect(GPU_WORKERS_DEFAULTS).toMatchObject({ capacity: 'on-demand', allowedInstanceTypes: ['g4dn.*', 'g5.*', 'g6.*', 'g6e.*'], maxWorkers: 4, overflowBacklog: 500, model: 'ensemble', modelsDir: join(repoRoot, 'models'), intraOpThreads: 4, leaseSeconds: 900 });
   });
 });
 
@@ -225,8 +253,9 @@ describe('GpuWorkers validation', () => {
     [{ maxWorkers: 0 }, /maxWorkers must be a positive integer, got 0/],
     [{ maxWorkers: 2.5 }, /maxWorkers must be a positive integer, got 2.5/],
     [{ overflowBacklog: -1 }, /overflowBacklog must be a positive integer, got -1/],
-    [{ model: 'custom' }, /model "custom" is not in .*models: no custom\/manifest.json/],
-    [{ modelsDir: '/elsewhere/models' }, /modelsDir must be inside the repository .* the worker image's build context\), got \/elsewhere\/models/],
+    [{ model: 'custom' }, /model "custom" cannot be shipped from .*models: .*custom holds no manifest.json/],
+    [{ capacity: 'reserved' as never }, /capacity must be on-demand or spot, got "reserved"/],
+    [{ allowedInstanceTypes: [] as string[] }, /allowedInstanceTypes must name at least one instance type/],
   ] as const)('%o throws ConfigError', (props, message) => {
     expect(configErrorOf(() => build(props)).message).toMatch(message);
   });

@@ -1,11 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { OnlineApi, type OnlineApiProps } from '../../../lib/online-api.js';
-import { bareStack, configErrorOf, testLayer } from '../../helpers/synth.js';
+import { bareStack, configErrorOf, testModelCode } from '../../helpers/synth.js';
 
 function build(props: Partial<OnlineApiProps> = {}) {
   const stack = bareStack();
-  new OnlineApi(stack, 'Online', { onnxRuntimeLayer: testLayer(stack, 'OnnxRuntime'), modelsLayer: testLayer(stack, 'Models'), ...props });
+  new OnlineApi(stack, 'Online', { modelCode: testModelCode(stack), ...props });
   return Template.fromStack(stack);
 }
 
