@@ -6,7 +6,8 @@ import type { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { cudaProviderInstalled, openSession } from '../../../lambdas/engine/session.js';
 import { EntityIndex } from '../../../lib/entity-index.js';
 import { GPU_WORKERS_DEFAULTS, GpuWorkers, type GpuWorkersProps } from '../../../lib/gpu-workers.js';
 import { fixtures, repoRoot } from '../../helpers/paths.js';
@@ -215,6 +216,21 @@ describe('GpuWorkers defaults', () => {
     // What the installed onnxruntime-node makes of that variable: true, install what the package leaves out (CUDA on linux/x64).
     const flag = spawnSync(process.execPath, ['-e', "console.log(require('onnxruntime-node/script/install-utils.js').parseInstallFlag())"], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH, ONNXRUNTIME_NODE_INSTALL: '1' } });
     expect(flag.stdout.trim(), flag.stderr).toBe('true');
+  });
+
+  it('the provider choice: the container asks for CUDA then the CPU; where the CUDA provider is missing (here) the model opens on the CPU and the log says which runs', async () => {
+    const providers = String(env(template).NERVE_EXECUTION_PROVIDERS).split(',');
+    expect(providers).toEqual(['cuda', 'cpu']);
+    expect(cudaProviderInstalled()).toBe(false); // .npmrc skips the download outside the image
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { session, provider } = await openSession(join(fixtures, 'tiny-model', 'model.onnx'), { intraOpThreads: 1, executionProviders: providers });
+      await session.release();
+      expect(provider).toBe('cpu');
+      expect(warn.mock.calls.map((c) => String(c[0]))).toContainEqual(expect.stringMatching(/^ONNX Runtime: cuda,cpu unavailable \(.+\); using the CPU$/));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   it('container: the region set, so that the SDK never asks the instance metadata service', () => {
