@@ -4,7 +4,7 @@
  * folder that `--model`, `nerve:model` and `nerve:batchModel` take. The checks and the copy
  * are the engine's (lambdas/engine/transformer/import.ts): a bad export writes nothing.
  */
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { modelsDir } from '../lambdas/engine/manifest.js';
 import { AGGREGATIONS, type Aggregation } from '../lambdas/engine/transformer/aggregate.js';
 import { importTransformer } from '../lambdas/engine/transformer/import.js';
@@ -32,7 +32,9 @@ or onnx/model.onnx, as Optimum writes it) and writes it as a Nerve model folder
     const name = (values.name as string | undefined) ?? basename(resolve(dir));
     const out = (values.out as string | undefined) ?? join(modelsDir(), name);
     const manifest = await importTransformer(dir, { out, name, aggregation: aggregation as Aggregation | undefined, stride: integerOption('stride', values.stride, 1), onnxFile: values.onnx as string | undefined });
-    console.error(`imported ${manifest.name} ${manifest.version} (${manifest.labels.length} labels) into ${resolve(out)}; use it with --model ${resolve(out)}`);
+    // The stack takes a folder of model folders and a name in it (docs/models.md, "Deploying your models").
+    const deploy = `-c nerve:modelsDir=${dirname(resolve(out))} -c nerve:batchModel=${basename(resolve(out))}`;
+    console.error(`imported ${manifest.name} ${manifest.version} (${manifest.labels.length} labels) into ${resolve(out)}; use it with --model ${resolve(out)}, deploy it with cdk deploy ${deploy} (or nerve:model)`);
     return 0;
   },
 };

@@ -18,6 +18,8 @@ describe('nerve models import', () => {
     const out = join(scratch, 'tiny-bert');
     const run = await runNerve(['models', 'import', bert, '--name', 'tiny-bert', '--out', out, '--aggregation', 'simple']);
     expect(run.stderr).toMatch(/imported tiny-bert .* into /);
+    // How to deploy it: the folder holding it and its name, as the stack's context takes them.
+    expect(run.stderr).toContain(`deploy it with cdk deploy -c nerve:modelsDir=${scratch} -c nerve:batchModel=tiny-bert`);
     expect(run.status).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest).toMatchObject({ family: 'transformer', name: 'tiny-bert', aggregation: 'simple' });

@@ -13,6 +13,8 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { Worker } from 'node:worker_threads';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildOnnxRuntimeLayer, folderBytes } from '../../layers/build.js';
+import { needsTokenizers, shippedModels } from '../../layers/models.js';
+import { importTransformer } from '../../lambdas/engine/transformer/import.js';
 import { Tagger } from '../../lambdas/engine/tagger.js';
 import type { FromWorker, WorkerSetup } from '../../lambdas/engine/parallel.js';
 import { MODEL_WORKER_BUNDLE } from '../../lambdas/shared/contract.js';
@@ -102,6 +104,32 @@ describe('a models folder that holds only what the stack runs: a tagger online, 
       expect(out.ids).toEqual(e.getIds());
       expect(out.ids.length).toBeGreaterThan(5);
     });
+  });
+});
+
+describe('the files of an imported transformer and of a mixed ensemble', () => {
+  it('an imported folder ships its manifest and the files it names; a mixed ensemble, its manifest and each member\'s, the tagger beside it included; a transformer among them needs tokenizers', async () => {
+    const dir = modelsFolder({ tagger: 'tiny-model' });
+    await importTransformer(join(fixtures, 'hf', 'bert-wordpiece'), { out: join(dir, 'mixed', 'bert'), name: 'bert' });
+    writeFileSync(join(dir, 'mixed', 'manifest.json'), JSON.stringify({ name: 'mixed', version: '1', format: 'nerve-ensemble/1', members: [{ path: 'bert', weight: 1 }, { path: '../tagger', weight: 1 }], combination: 'test' }));
+    const imported = shippedModels(dir, ['mixed/bert']);
+    expect(imported.files).toEqual(['mixed/bert/config.json', 'mixed/bert/manifest.json', 'mixed/bert/model.onnx', 'mixed/bert/tokenizer.json', 'mixed/bert/tokenizer_config.json']);
+    const mixed = shippedModels(dir, ['mixed']);
+    expect(mixed.files).toEqual(['mixed/bert/config.json', 'mixed/bert/manifest.json', 'mixed/bert/model.onnx', 'mixed/bert/tokenizer.json', 'mixed/bert/tokenizer_config.json', 'mixed/manifest.json', 'tagger/manifest.json', 'tagger/model.onnx']);
+    expect([...mixed.families].sort()).toEqual(['bilstm-crf', 'transformer']);
+    expect(needsTokenizers(mixed)).toBe(true);
+    expect(needsTokenizers(shippedModels(dir, ['tagger']))).toBe(false);
+    expect(mixed.bytes).toBe(mixed.files.reduce((sum, f) => sum + statSync(join(dir, f)).size, 0));
+  }, 60_000);
+
+  it('a member outside the models folder, or a model that is not there, is refused by name', () => {
+    const dir = modelsFolder({ 'tiny-ensemble': 'tiny-ensemble' }); // its members are ../tiny-model, not copied
+    expect(() => shippedModels(dir, ['tiny-ensemble'])).toThrow(/model "tiny-ensemble", member \.\.\/tiny-model: .*tiny-model holds no manifest\.json/);
+    // With its members beside it, but the models folder the ensemble's own: they lie outside.
+    const beside = modelsFolder({ 'tiny-ensemble': 'tiny-ensemble', 'tiny-model': 'tiny-model' });
+    expect(() => shippedModels(join(beside, 'tiny-ensemble'), ['.'])).toThrow(/member \.\.\/tiny-model: .*tiny-model\/manifest\.json is outside the models folder/);
+    expect(shippedModels(beside, ['tiny-ensemble']).files).toEqual(['tiny-ensemble/manifest.json', 'tiny-model/manifest.json', 'tiny-model/model.onnx']);
+    expect(() => shippedModels(dir, ['small'])).toThrow(/model "small": .*small holds no manifest\.json/);
   });
 });
 
