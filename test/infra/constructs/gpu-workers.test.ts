@@ -233,6 +233,16 @@ describe('GpuWorkers defaults', () => {
     }
   });
 
+  it('the image installs tokenizers for a transformer batch model: a production dependency whose npm package itself carries the linux-x64-gnu binary (no install script, no download)', () => {
+    const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8'));
+    expect(pkg.dependencies).toHaveProperty('tokenizers');
+    const locked = JSON.parse(readFileSync(join(repoRoot, 'package-lock.json'), 'utf8')).packages['node_modules/tokenizers'];
+    expect(locked.dev).toBeUndefined(); // npm ci --omit=dev keeps it
+    expect(locked.hasInstallScript).toBeUndefined();
+    expect(existsSync(join(repoRoot, 'node_modules', 'tokenizers', 'tokenizers.linux-x64-gnu.node'))).toBe(true);
+    expect(readFileSync(join(repoRoot, 'Dockerfile.worker'), 'utf8')).toMatch(/^RUN ONNXRUNTIME_NODE_INSTALL=1 npm ci --omit=dev /m);
+  });
+
   it('container: the region set, so that the SDK never asks the instance metadata service', () => {
     expect(env(template).AWS_REGION).toEqual({ Ref: 'AWS::Region' });
   });
