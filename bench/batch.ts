@@ -47,10 +47,14 @@ const localDir = join(benchDataDir, `index-${args.model.split('/').pop()}`);
 rmSync(localDir, { recursive: true, force: true });
 const stack = await startLocalStack({ NERVE_LOCAL_DIR: localDir, NERVE_INBOX: join(scratch, 'inbox'), [ENV.batchModel]: args.model }, { stderr: 'inherit' });
 let peakRssMb = 0;
+let cpuSeconds = 0; // the stack's user and system time: a figure that a busy machine disturbs less than the wall clock
 const sampler = setInterval(() => {
   try {
     const status = readFileSync(`/proc/${stack.process.pid}/status`, 'utf8');
     peakRssMb = Math.max(peakRssMb, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+    // /proc/PID/stat: utime and stime, in clock ticks (100 a second on Linux), are fields 14 and 15.
+    const fields = readFileSync(`/proc/${stack.process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    cpuSeconds = (Number(fields[11]) + Number(fields[12])) / 100;
   } catch {
     /* not on Linux: no memory figure */
   }
@@ -113,6 +117,7 @@ const report = {
   mentionsWritten: mentions,
   termsWritten: terms,
   peakMemoryMb: Math.round(peakRssMb),
+  stackCpuSecondsPerDocument: Number((cpuSeconds / docs).toFixed(4)),
   target: { seconds: 600, lost: 0 },
   costPerMillionDocumentsUsd: { nerve: nerveCost, comprehendAsync: comprehendUsdPerMillion(texts) },
 };

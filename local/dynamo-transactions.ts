@@ -10,9 +10,11 @@
  *   BatchWriteItem) and transactions take one lock in turn. Reads do not: a Query or a
  *   BatchGetItem may see part of a transaction, as DynamoDB's may (they are serializable
  *   item by item, not as a whole);
- * - durability: the items' old images are journaled in dynalite's own store before the
- *   first action is applied and dropped after the last; a journal that a crash left is
- *   rolled back when the store opens again, so no transaction is ever half there.
+ * - durability: each action is applied by its single-item operation against a staging
+ *   view of the store that records the writes (items and their index entries) instead of
+ *   making them; then all of them go to LevelDB in one write batch, which LevelDB applies
+ *   whole or not at all, a crash included. No transaction is ever half there, and there
+ *   is nothing to roll back.
  * Conditions and updates mean exactly what dynalite's single-item writes mean: each action
  * is validated by the validations of its single-item operation, its condition checked by
  * dynalite's, and it is applied by that operation.
@@ -26,19 +28,25 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
+import { cacheParsedExpressions, cacheTableDescriptions, tuneLevelDb } from './dynalite-tuning.js';
 
 const require = createRequire(import.meta.url);
 type Callback = (err: unknown, data?: unknown) => void;
 type Data = Record<string, any>;
-type Store = { getTable(name: string, cb: Callback): void; getItemDb(name: string): ItemDb };
-type ItemDb = { get(key: string, cb: Callback): void; put(key: string, value: unknown, cb: Callback): void; del(key: string, cb: Callback): void; createValueStream(): AsyncIterable<unknown> & NodeJS.ReadableStream };
+type Store = {
+  getTable(name: string, cb: Callback): void;
+  getItemDb(name: string): SubDb;
+  getIndexDb(indexType: string, tableName: string, indexName: string): SubDb;
+  db: { batch(operations: BatchOperation[], cb: Callback): void };
+};
+type SubDb = { get(key: string, cb: Callback): void; put(key: string, value: unknown, cb: Callback): void; del(key: string, cb: Callback): void; lock(key: string, work: (release: (cb: Callback) => Callback) => void): void };
+type BatchOperation = { type: 'put'; key: string; value: unknown } | { type: 'del'; key: string };
 type Operation = (store: Store, data: Data, cb: Callback) => void;
 type Table = { TableName: string; KeySchema: Array<{ AttributeName: string }> };
 
 const OPERATIONS = { Put: 'putItem', Update: 'updateItem', Delete: 'deleteItem', ConditionCheck: 'deleteItem' } as const;
 type Kind = keyof typeof OPERATIONS;
 const MAX_ACTIONS = 100;
-const JOURNAL = '__nerve-transaction-journal';
 const TARGET = 'DynamoDB_20120810.TransactWriteItems';
 
 if (require.cache[require.resolve('dynalite')]) throw new Error('dynalite was loaded before its writes could be serialized with transactions: import it from local/dynamo-transactions.ts');
@@ -64,9 +72,12 @@ for (const name of Object.keys(original)) {
 let created: Store | undefined;
 const create = db.create;
 db.create = (options) => (created = create(options));
+cacheParsedExpressions();
+tuneLevelDb();
 const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
 
-const apply = (name: string, store: Store, data: Data) => promisify<Store, Data, unknown>(original[name]!)(store, data);
+const applying = Object.fromEntries(Object.entries(original).map(([name, op]) => [name, promisify<Store, Data, unknown>(op)]));
+const apply = (name: string, store: Store, data: Data) => applying[name]!(store, data);
 
 /** An error in the shape dynalite sends (and the SDK reads). */
 class ServiceError extends Error {
@@ -83,20 +94,13 @@ interface Action {
   readonly returnOld: boolean;
   readonly table: Table;
   readonly key: string;
-  /** The item's key attributes, to delete it on a rollback. */
-  readonly keyAttributes: Data;
 }
 
-interface JournalEntry {
-  readonly id: string;
-  readonly items: Array<{ table: string; keyAttributes: Data; old: Data | null }>;
-}
-
-/** dynalite, serving TransactWriteItems too; the transactions a crash left half-applied are rolled back first. */
-export async function dynaliteWithTransactions(options: { path?: string; createTableMs?: number }): Promise<{ server: Server; rolledBack: number }> {
+/** dynalite, serving TransactWriteItems too. */
+export function dynaliteWithTransactions(options: { path?: string; createTableMs?: number }): Server {
   const server = dynalite(options);
   const store = created!;
-  const rolledBack = await rollBackJournal(store);
+  cacheTableDescriptions(store as unknown as Parameters<typeof cacheTableDescriptions>[0]);
   const [dispatch] = server.listeners('request') as Array<(req: IncomingMessage, res: ServerResponse) => void>;
   server.removeAllListeners('request');
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -110,7 +114,7 @@ export async function dynaliteWithTransactions(options: { path?: string; createT
       );
     });
   });
-  return { server, rolledBack };
+  return server;
 }
 
 function send(res: ServerResponse, status: number, body: Data): void {
@@ -129,17 +133,16 @@ async function transact(store: Store, body: string): Promise<void> {
   const items = request.TransactItems as Data[] | undefined;
   if (!Array.isArray(items) || items.length < 1 || items.length > MAX_ACTIONS) throw validation(`1 validation error detected: Value at 'transactItems' failed to satisfy constraint: Member must have length between 1 and ${MAX_ACTIONS}`);
   const token = request.ClientRequestToken as string | undefined;
-  const fingerprint = createHash('sha256').update(JSON.stringify(items)).digest('base64'); // kept 10 minutes: the digest, not the request
+  const fingerprint = createHash('sha256').update(body).digest('base64'); // of the request as sent; kept 10 minutes: the digest, not the request
   const prepared = items.map((item) => prepare(store, item));
   await exclusively(async () => {
     if (token !== undefined && succeeded(token, fingerprint)) return;
     const actions = await Promise.all(prepared.map(async ({ kind, data, returnOld }) => {
-      const table = (await promisify(store.getTable)(data.TableName)) as Table;
+      const table = (await tableOf(store, data.TableName)) as Table;
       const keyOf = kind === 'Put' ? data.Item : data.Key;
       const invalid = kind === 'Put' ? undefined : db.validateKey(data.Key, table);
       if (invalid) throw invalid;
-      const keyAttributes = Object.fromEntries(table.KeySchema.map((k) => [k.AttributeName, keyOf[k.AttributeName]]));
-      return { kind, data, returnOld, table, key: db.createKey(keyOf, table), keyAttributes } satisfies Action;
+      return { kind, data, returnOld, table, key: db.createKey(keyOf, table) } satisfies Action;
     }));
     const seen = new Set(actions.map((a) => `${a.table.TableName} ${a.key}`));
     if (seen.size < actions.length) throw validation('Transaction request cannot include multiple operations on one item');
@@ -148,18 +151,11 @@ async function transact(store: Store, body: string): Promise<void> {
     if (reasons.some((r) => r.Code !== 'None')) {
       throw new ServiceError({ __type: 'com.amazonaws.dynamodb.v20120810#TransactionCanceledException', message: `Transaction cancelled, please refer cancellation reasons for specific reasons [${reasons.map((r) => r.Code).join(', ')}]`, CancellationReasons: reasons });
     }
-    const writes = actions.map((a, i) => ({ a, old: olds[i] })).filter(({ a }) => a.kind !== 'ConditionCheck');
-    const entry: JournalEntry = { id: crypto.randomUUID(), items: writes.map(({ a, old }) => ({ table: a.table.TableName, keyAttributes: a.keyAttributes, old: old ?? null })) };
-    const journal = store.getItemDb(JOURNAL);
-    await promisify(journal.put.bind(journal))(entry.id, entry);
-    try {
-      // Distinct items, and no other writer runs: the order of their writes does not matter.
-      await Promise.all(writes.map(({ a }) => apply(OPERATIONS[a.kind], store, a.data)));
-    } catch (e) {
-      await rollBack(store, entry); // an action dynalite refused (an item over 400 KB): none of them stays
-      throw e;
-    }
-    await promisify(journal.del.bind(journal))(entry.id);
+    // Each write staged by its own operation (which also refuses an item over 400 KB: then
+    // nothing is written), then all of them in one batch.
+    const staged = staging(store, new Map(actions.map((a, i) => [itemDbPrefix(a.table.TableName) + a.key, olds[i]])));
+    for (const a of actions) if (a.kind !== 'ConditionCheck') await apply(OPERATIONS[a.kind], staged.store, a.data);
+    await promisify(store.db.batch.bind(store.db))(staged.operations);
     if (token !== undefined) tokens.set(token, { fingerprint, at: Date.now() });
   });
 }
@@ -189,28 +185,53 @@ function prepare(store: Store, item: Data): { kind: Kind; data: Data; returnOld:
   return { kind, data, returnOld: item[kind].ReturnValuesOnConditionCheckFailure === 'ALL_OLD' };
 }
 
+const tableOf = (store: Store, name: string) => new Promise<unknown>((resolve, reject) => store.getTable(name, (err, table) => (err ? reject(err) : resolve(table))));
+
 async function oldImage(store: Store, action: Action): Promise<Data | undefined> {
   try {
     const items = store.getItemDb(action.table.TableName);
-    return (await promisify(items.get.bind(items))(action.key)) as Data;
+    return await new Promise<Data>((resolve, reject) => items.get(action.key, (err, item) => (err ? reject(err) : resolve(item as Data))));
   } catch (e) {
     if ((e as Error).name === 'NotFoundError') return undefined;
     throw e;
   }
 }
 
-async function rollBack(store: Store, entry: JournalEntry): Promise<void> {
-  for (const { table, keyAttributes, old } of entry.items) {
-    if (old) await apply('putItem', store, { TableName: table, Item: old });
-    else await apply('deleteItem', store, { TableName: table, Key: keyAttributes });
-  }
-  const journal = store.getItemDb(JOURNAL);
-  await promisify(journal.del.bind(journal))(entry.id);
-}
+// dynalite keeps every sub-database in its one LevelDB under a prefix of the key
+// (db/index.js getSubDb): an item database is `item-<table>~`, an index database
+// `index-<local|global>~<table>~<index>~`. Writes staged under those keys land where
+// dynalite's own writes do (the transaction tests read them back with GetItem and Query).
+const itemDbPrefix = (table: string) => `item-${table}~`;
+const indexDbPrefix = (indexType: string, table: string, index: string) => `index-${indexType.toLowerCase()}~${table}~${index}~`;
 
-async function rollBackJournal(store: Store): Promise<number> {
-  const entries: JournalEntry[] = [];
-  for await (const value of store.getItemDb(JOURNAL).createValueStream()) entries.push(value as unknown as JournalEntry);
-  for (const entry of entries) await rollBack(store, entry);
-  return entries.length;
+/**
+ * The store as a transaction's operations see it: reads of the items it writes answer from
+ * the images read for its conditions (or from its own earlier writes), writes are
+ * recorded as batch operations, and locks are free (the transaction holds the only one).
+ */
+function staging(store: Store, images: Map<string, Data | undefined>): { store: Store; operations: BatchOperation[] } {
+  const operations: BatchOperation[] = [];
+  const view = (prefix: string, real: SubDb): SubDb => ({
+    get: (key, cb) => {
+      if (!images.has(prefix + key)) return real.get(key, cb);
+      const item = images.get(prefix + key);
+      if (item === undefined) return void setImmediate(cb, Object.assign(new Error('NotFound'), { name: 'NotFoundError' }));
+      setImmediate(cb, null, item);
+    },
+    put: (key, value, cb) => {
+      operations.push({ type: 'put', key: prefix + key, value });
+      images.set(prefix + key, value as Data);
+      setImmediate(cb, null);
+    },
+    del: (key, cb) => {
+      operations.push({ type: 'del', key: prefix + key });
+      images.set(prefix + key, undefined);
+      setImmediate(cb, null);
+    },
+    lock: (_key, work) => work((cb) => cb),
+  });
+  const staged = Object.create(store) as Store;
+  staged.getItemDb = (table) => view(itemDbPrefix(table), store.getItemDb(table));
+  staged.getIndexDb = (indexType, table, index) => view(indexDbPrefix(indexType, table, index), store.getIndexDb(indexType, table, index));
+  return { store: staged, operations };
 }

@@ -27,14 +27,12 @@ export interface Emulators {
   readonly sqs: SQSClient;
   /** With a bucket folder: since when it has kept the buckets (ms since epoch). */
   readonly bucketsKeptSince?: number;
-  /** Transactions a crash had left half-applied, rolled back as the tables opened. */
-  readonly rolledBackTransactions: number;
   stop(): Promise<void>;
 }
 
 /** `dataDir` keeps the tables (dynalite's LevelDB), `bucketDir` the buckets; without them, they live in memory. */
 export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string; bucketDir?: string } = {}): Promise<Emulators> {
-  const { server: dyn, rolledBack } = await dynaliteWithTransactions({ path: dataDir, createTableMs: 0 });
+  const dyn = dynaliteWithTransactions({ path: dataDir, createTableMs: 0 });
   await new Promise<void>((resolve, reject) => dyn.listen(0, '127.0.0.1', () => resolve()).on('error', reject));
   const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
 
@@ -54,7 +52,6 @@ export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string;
     s3,
     sqs,
     bucketsKeptSince: durable?.since,
-    rolledBackTransactions: rolledBack,
     stop: async () => {
       dynamo.destroy();
       s3.destroy();

@@ -6,7 +6,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
-import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey } from './schema.js';
+import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey, unpackList } from './schema.js';
 
 export interface EntityRef {
   readonly type: string;
@@ -77,8 +77,8 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
           rank: p.rank as number,
           name: p.name as string,
           mentionCount: p.mentions as number,
-          docEntities: (p.docEntities as string[] | undefined) ?? [],
-          docTerms: (p.docTerms as string[] | undefined) ?? [],
+          docEntities: unpackList(p.docEntities),
+          docTerms: unpackList(p.docTerms),
         }),
       );
     }),

@@ -15,7 +15,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ContendedWriteError } from '../shared/errors.js';
 import { batchGet, type IndexStore } from './dynamo.js';
-import { compareSequencers, itemId, keys, type ItemKey } from './schema.js';
+import { compareSequencers, itemId, keys, packList, type ItemKey } from './schema.js';
 
 export interface EntityOf {
   readonly type: string;
@@ -62,7 +62,7 @@ const pause = (round: number) => new Promise((r) => setTimeout(r, Math.random() 
 export async function writePostings(store: IndexStore, seq: string, postings: ReadonlyArray<{ entity: EntityOf; content: PostingContent }>): Promise<void> {
   await inRounds(store, seq, postings.map(({ entity, content }) => ({ entity, documentId: content.documentId, content })), (entity, content, found) => {
     const key = keys.posting(entity.type, entity.key, content!.documentId);
-    const item = { ...key, ...withoutUndefined(content!), seq };
+    const item = { ...key, ...withoutUndefined({ ...content!, docEntities: packList(content!.docEntities ?? []), docTerms: packList(content!.docTerms ?? []) }), seq };
     if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, count(store, entity, +1)];
     return [{ Put: { TableName: store.table, Item: item, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }];
   });

@@ -81,6 +81,18 @@ export const itemId = (k: ItemKey) => `${k.pk}\u0000${k.sk}`;
 export const entityKey = (e: { type: string; key: string }) => `${e.type}\u0000${e.key}`;
 export const splitEntityKey = (k: string) => k.split('\u0000') as [string, string];
 
+/**
+ * A posting's context lists (docEntities, docTerms) are stored as one string each, the
+ * values joined by U+001F (normalized names and types hold no control characters). A
+ * list of strings costs a marshalled value per element at every step of every write (the
+ * SDK, DynamoDB's validation, the storage), and a story writes a posting per entity and
+ * term: packed, a story's postings transaction costs about a fifth less to send and apply
+ * (profiled with the local stack's DynamoDB).
+ */
+export const packList = (values: readonly string[]): string | undefined => (values.length > 0 ? values.join('\u001f') : undefined);
+/** The inverse of packList; a list (as postings written before packing hold) is read as it is. */
+export const unpackList = (stored: unknown): string[] => (typeof stored === 'string' ? stored.split('\u001f') : Array.isArray(stored) ? (stored as string[]) : []);
+
 function postingPartition(type: string, key: string, shard: number): string {
   return `${PREFIX.posting}${type}#${key}#${shard}`;
 }

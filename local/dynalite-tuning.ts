@@ -1,0 +1,104 @@
+/**
+ * dynalite, made fast enough for the local stack's batch path without changing what any
+ * request means. Profiled under bench:batch, the local stack's main thread spent most of
+ * its time in three places that have nothing to do with the index's data:
+ * - table descriptions, read from LevelDB by every operation (each action of a
+ *   transaction, each key of a BatchGetItem): kept in memory (`cacheTableDescriptions`);
+ * - expressions, parsed by dynalite's PEG parsers on every request, though the batch path
+ *   sends the same few thousands of times a minute: kept parsed (`cacheParsedExpressions`);
+ * - LevelDB's defaults (a 4 MB write buffer, an 8 MB block cache), made for small
+ *   embedded stores: a batch of stories writes tens of megabytes a minute, so the buffer
+ *   and cache are larger (`LEVELDB_OPTIONS`), which means fewer, larger compactions.
+ * Installed by local/dynamo-transactions.ts, the one place that loads dynalite.
+ */
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+type Callback = (err: unknown, data?: unknown) => void;
+type TableDb = { put(key: string, value: unknown, cb?: Callback): unknown; del(key: string, cb?: Callback): unknown };
+type Store = { getTable(name: string, checkStatus: boolean | Callback, cb?: Callback): void; tableDb: TableDb };
+
+/**
+ * Descriptions change only through the table sub-database's put and del (CreateTable,
+ * UpdateTable, DeleteTable), so each is kept from one read to the next write of it. Only
+ * settled (ACTIVE) tables are kept: a table being created or deleted is read as dynalite
+ * reads it.
+ */
+export function cacheTableDescriptions(store: Store): void {
+  const described = new Map<string, { TableStatus: string }>();
+  const read = store.getTable.bind(store);
+  store.getTable = (name, checkStatus, cb) => {
+    const callback = (typeof checkStatus === 'function' ? checkStatus : cb)!;
+    const known = described.get(name);
+    if (known) return void setImmediate(callback, null, known);
+    read(name, typeof checkStatus === 'function' ? false : checkStatus, (err, table) => {
+      if (!err && (table as { TableStatus: string }).TableStatus === 'ACTIVE') described.set(name, table as { TableStatus: string });
+      callback(err, table);
+    });
+  };
+  for (const write of ['put', 'del'] as const) {
+    const original = store.tableDb[write].bind(store.tableDb) as (...args: unknown[]) => unknown;
+    store.tableDb[write] = ((key: string, ...rest: unknown[]) => {
+      described.delete(key);
+      return original(key, ...rest);
+    }) as never;
+  }
+}
+
+type Context = { attrNames?: object; attrVals?: object; unusedAttrNames?: Record<string, boolean>; unusedAttrVals?: Record<string, boolean>; isKeyCondition?: boolean };
+type Parser = { parse(text: string, options: { context: Context }): unknown };
+
+const KEPT = 10_000;
+const PARSERS = ['conditionParser', 'updateParser', 'projectionParser'];
+
+/**
+ * A parse is a function of the expression and the request's attribute names and values,
+ * so each result is kept under those (a bounded number) and handed out as a copy, since
+ * dynalite's updates resolve values inside the tree they are given. What a parse also
+ * does, marking the names and values the expression uses so that dynalite can refuse
+ * unused ones, is redone on every hit from the expression's own `#name` and `:value`
+ * tokens (the only places they can occur). An expression that does not parse is not
+ * kept: its error comes from the parser each time.
+ */
+export function cacheParsedExpressions(): void {
+  for (const name of PARSERS) {
+    const parser = require(`dynalite/db/${name}`) as Parser;
+    const parse = parser.parse.bind(parser);
+    const kept = new Map<string, unknown>();
+    parser.parse = (text, options) => {
+      const context = options.context;
+      const key = JSON.stringify([text, context.attrNames ?? null, context.attrVals ?? null, context.isKeyCondition === true]);
+      const known = kept.get(key);
+      if (known === undefined) {
+        const tree = parse(text, options);
+        if (kept.size >= KEPT) kept.clear();
+        kept.set(key, copy(tree));
+        return tree;
+      }
+      for (const used of text.match(/#[0-9A-Za-z_]+/g) ?? []) delete context.unusedAttrNames?.[used];
+      for (const used of text.match(/:[0-9A-Za-z_]+/g) ?? []) delete context.unusedAttrVals?.[used];
+      return copy(known);
+    };
+  }
+}
+
+/** A deep copy that keeps each object's prototype (dynalite's trees hold null-prototype maps). */
+function copy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copy) as T;
+  const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
+  for (const k of Object.keys(value)) out[k] = copy((value as Record<string, unknown>)[k]);
+  return out as T;
+}
+
+/** LevelDB options for the local index (classic-level passes them to LevelDB's open). */
+export const LEVELDB_OPTIONS = { writeBufferSize: 64 * 1024 * 1024, cacheSize: 128 * 1024 * 1024 } as const;
+
+/** Opens every LevelDB store of this process with LEVELDB_OPTIONS (dynalite gives none). */
+export function tuneLevelDb(): void {
+  const { ClassicLevel } = require('classic-level') as { ClassicLevel: { prototype: { _open(options: object): Promise<void> } } };
+  const open = ClassicLevel.prototype._open;
+  ClassicLevel.prototype._open = function (options: object) {
+    return open.call(this, { ...LEVELDB_OPTIONS, ...options });
+  };
+}
