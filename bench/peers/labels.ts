@@ -1,0 +1,62 @@
+/**
+ * The label views bench:peers scores its rows in; tools/conlleval.ts does the scoring.
+ *
+ * en_core_web_sm predicts OntoNotes 5's 18 types; CoNLL-2003 has four. The mapping follows
+ * CoNLL-2003's annotation guidelines (which extend MUC-7's):
+ * - PERSON → PER.
+ * - ORG → ORG.
+ * - GPE, LOC, FAC → LOC: CoNLL's locations are countries, cities and states (OntoNotes'
+ *   GPE), regions and natural places (LOC), and also roads, structures and public or
+ *   commercial buildings (OntoNotes' FAC).
+ * - NORP, EVENT, WORK_OF_ART, LAW, LANGUAGE, PRODUCT → MISC: CoNLL's MISC holds
+ *   nationalities and religious or political adjectives and nouns ("German", "Muslim"),
+ *   named events, titles of works, documents and laws, languages and products.
+ * - DATE, TIME, PERCENT, MONEY, QUANTITY, ORDINAL, CARDINAL → O: CoNLL marks no numeric
+ *   or temporal expressions, so each such prediction would only be a false positive.
+ * Types are mapped tag by tag (B-GPE → B-LOC), so two adjacent entities stay two.
+ */
+export const ONTONOTES_TO_CONLL = {
+  PERSON: 'PER',
+  ORG: 'ORG',
+  GPE: 'LOC',
+  LOC: 'LOC',
+  FAC: 'LOC',
+  NORP: 'MISC',
+  EVENT: 'MISC',
+  WORK_OF_ART: 'MISC',
+  LAW: 'MISC',
+  LANGUAGE: 'MISC',
+  PRODUCT: 'MISC',
+  DATE: null,
+  TIME: null,
+  PERCENT: null,
+  MONEY: null,
+  QUANTITY: null,
+  ORDINAL: null,
+  CARDINAL: null,
+} as const satisfies Record<string, string | null>;
+
+export type OntoNotesType = keyof typeof ONTONOTES_TO_CONLL;
+
+/** IOB tags with OntoNotes types as CoNLL tags; a type outside the table is an error naming it. */
+export function ontoNotesToConll(tags: readonly string[]): string[] {
+  return tags.map((tag) => {
+    if (tag === 'O') return tag;
+    const type = tag.slice(2);
+    if (!(type in ONTONOTES_TO_CONLL)) throw new RangeError(`no CoNLL type for OntoNotes type ${JSON.stringify(type)} (known: ${Object.keys(ONTONOTES_TO_CONLL).join(', ')})`);
+    const conll = ONTONOTES_TO_CONLL[type as OntoNotesType];
+    return conll === null ? 'O' : `${tag.slice(0, 2)}${conll}`;
+  });
+}
+
+/** The types of the view compromise can be scored on: it tags people, organizations and places, nothing like MISC. */
+export const PER_ORG_LOC = ['PER', 'ORG', 'LOC'] as const;
+
+/**
+ * Tags with every entity outside `types` turned to O. Applied to gold and prediction alike,
+ * it scores a tagger on those types only: a MISC it predicts is no false positive, a gold
+ * MISC it misses no false negative, and a MISC span it calls LOC still counts against it.
+ */
+export function keepTypes(tags: readonly string[], types: readonly string[]): string[] {
+  return tags.map((tag) => (tag !== 'O' && !types.includes(tag.slice(2)) ? 'O' : tag));
+}
