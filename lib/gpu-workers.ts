@@ -6,17 +6,20 @@
  * Scaling group, launch template or AMI to keep. The service scales from zero on the GPU
  * queue (large files) and the main queue's backlog (overflow), and back to zero only when
  * the GPU queue holds nothing, waiting or in flight, so no busy worker is stopped by
- * scale-in; ECS then retires the idle instances. Instances and tasks live in isolated
+ * scale-in; and a busy worker protects its own task from scale-in (ECS task scale-in
+ * protection, lambdas/batch/task-protection.ts) while it holds messages, which covers the
+ * overflow batches the expression does not count. ECS then retires the idle instances. Instances and tasks live in isolated
  * subnets (no public IP, no route out) and reach AWS through VPC endpoints.
  */
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { Duration, RemovalPolicy, Size, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Size, Stack, Validations, type CfnResource } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Platform } from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -279,6 +282,14 @@ export class GpuWorkers extends Construct {
     props.overflowQueue.grantSendMessages(task.taskRole);
     grantIndex(task.taskRole, props.table, 'readWrite');
     grantIngestRead(task.taskRole, props.bucket);
+    // Task scale-in protection: the worker protects its own task while it holds messages (lambdas/batch/task-protection.ts),
+    // through the ECS agent, which calls UpdateTaskProtection with the task role. Its own task's ARN exists only at run time: this cluster's tasks.
+    const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });
+    task.taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['ecs:UpdateTaskProtection'], resources: [clusterTasks] }));
+    Validations.of(task.taskRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ecs:<AWS::Region>:<AWS::AccountId>:task/<${Stack.of(this).resolve((cluster.node.defaultChild as CfnResource).logicalId)}>/*]`,
+      reason: 'A worker protects its own task from scale-in, and a task\'s ARN exists only once ECS starts it; scoped to this cluster\'s tasks, and to UpdateTaskProtection only.',
+    });
     Validations.of(task).acknowledge({ id: 'AwsSolutions-ECS2', reason: 'The environment holds resource names only, no secrets.' });
     // ECS's own roles, as CDK writes them: the image pull needs this on "*".
     Validations.of(task).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'ecr:GetAuthorizationToken has no resource-level permissions; CDK scopes the rest.' });

@@ -255,6 +255,23 @@ describe('GpuWorkers defaults', () => {
     expect(policies).toMatch(/incoming\/\*/);
     expect(policies).not.toMatch(/"s3:\*"|"dynamodb:\*"|s3:GetObject\*/);
   });
+
+  it('task role: a busy worker may protect its own task from scale-in: UpdateTaskProtection on this cluster\'s tasks only, and only the task role', () => {
+    const taskRole = Object.values(template.findResources('AWS::ECS::TaskDefinition'))[0]!.Properties.TaskRoleArn['Fn::GetAtt'][0];
+    const cluster = Object.keys(template.findResources('AWS::ECS::Cluster'));
+    expect(cluster).toHaveLength(1);
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter((s: { Action: string | string[] }) => [s.Action].flat().some((a) => /TaskProtection/.test(a))).map((s: object) => ({ roles: p.Properties.Roles, ...s })),
+    );
+    expect(statements).toEqual([
+      {
+        roles: [{ Ref: taskRole }],
+        Effect: 'Allow',
+        Action: 'ecs:UpdateTaskProtection',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':task/', { Ref: cluster[0] }, '/*']] },
+      },
+    ]);
+  });
 });
 
 describe('GpuWorkers props', () => {
