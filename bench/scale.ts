@@ -76,8 +76,10 @@ if (args.scan === 'true') {
 } else {
   // Without a scan (minutes over a full index): the named hot entities' counters, names and shards, read by key.
   for (const [type, key] of HOT) {
-    const df = (await db.send(new GetCommand({ TableName: table, Key: keys.frequency(type, key) }))).Item;
-    if (df) counters.push({ pk: df.pk as string, count: df.count as number });
+    for (const counterKey of keys.frequencies(type, key)) {
+      const df = (await db.send(new GetCommand({ TableName: table, Key: counterKey }))).Item;
+      if (df) counters.push({ pk: df.pk as string, count: df.count as number });
+    }
     const name = (await db.send(new GetCommand({ TableName: table, Key: keys.name(key) }))).Item;
     if (name) names.push({ pk: name.pk as string, readings: (name.readings as Set<string> | undefined)?.size ?? 0, bytes: sizeOf(name) });
     for (let shard = 0; shard < SHARDS; shard++) {

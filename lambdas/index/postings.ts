@@ -15,7 +15,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ContendedWriteError } from '../shared/errors.js';
 import { batchGet, type IndexStore } from './dynamo.js';
-import { compareSequencers, itemId, keys, packList, type ItemKey } from './schema.js';
+import { compareSequencers, itemId, keys, packList, shardOf, type ItemKey } from './schema.js';
 
 export interface EntityOf {
   readonly type: string;
@@ -63,7 +63,7 @@ export async function writePostings(store: IndexStore, seq: string, postings: Re
   await inRounds(store, seq, postings.map(({ entity, content }) => ({ entity, documentId: content.documentId, content })), (entity, content, found) => {
     const key = keys.posting(entity.type, entity.key, content!.documentId);
     const item = { ...key, ...withoutUndefined({ ...content!, docEntities: packList(content!.docEntities ?? []), docTerms: packList(content!.docTerms ?? []) }), seq };
-    if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, count(store, entity, +1)];
+    if (found === undefined) return [{ Put: { TableName: store.table, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } }, count(store, entity, content!.documentId, +1)];
     return [{ Put: { TableName: store.table, Item: item, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }];
   });
 }
@@ -73,12 +73,13 @@ export async function removePostings(store: IndexStore, documentId: string, seq:
   await inRounds(store, seq, entities.map((entity) => ({ entity, documentId })), (entity, _, found) => {
     if (found === undefined) return []; // not there: nothing to remove or uncount
     const key = keys.posting(entity.type, entity.key, documentId);
-    return [{ Delete: { TableName: store.table, Key: key, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }, count(store, entity, -1)];
+    return [{ Delete: { TableName: store.table, Key: key, ConditionExpression: '#seq = :found', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':found': found } } }, count(store, entity, documentId, -1)];
   }, { skipNewer: true });
 }
 
-const count = (store: IndexStore, entity: EntityOf, delta: 1 | -1): Action => ({
-  Update: { TableName: store.table, Key: keys.frequency(entity.type, entity.key), UpdateExpression: 'ADD #count :d', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':d': delta } },
+/** The +1 or -1 of a posting, on its own shard's counter (schema.ts). */
+const count = (store: IndexStore, entity: EntityOf, documentId: string, delta: 1 | -1): Action => ({
+  Update: { TableName: store.table, Key: keys.frequency(entity.type, entity.key, shardOf(documentId)), UpdateExpression: 'ADD #count :d', ExpressionAttributeNames: { '#count': 'count' }, ExpressionAttributeValues: { ':d': delta } },
 });
 
 interface Target {

@@ -12,8 +12,13 @@
  *   A hot entity (a country in every third document) is spread over SHARDS partitions
  *   by a hash of the document id, and a search reads a bounded number of items from
  *   each: SHARDS queries, never a scan of every posting.
- * - `DF#<type>#<key>` / `DF`: document frequency, a counter moved only when a posting is
- *   created or deleted (see store.ts).
+ * - `DF#<type>#<key>#<shard>` / `SHARD`: document frequency, counted per posting shard: a
+ *   counter moved only when a posting of that shard is created or deleted, in the same
+ *   transaction (postings.ts). An entity's frequency is the sum of its SHARDS counters, so
+ *   a hot entity's +1s are spread over SHARDS partitions as its postings are (docs/scale.md).
+ *   `DF#<type>#<key>` / `DF` is the single counter of an index written before the shards;
+ *   it is read and added in, so such an index stays exact (its postings' removals then
+ *   count down the shards: only the sum has a meaning).
  * - `NAME#<normalized name>` / `NAME`: the vocabulary of names and aliases the search path
  *   matches queries against: `readings`, a string set of the entities (`<type>\u0000<key>`)
  *   the name stands for. One item per name, so a search reads every candidate name of a
@@ -52,7 +57,13 @@ export const keys = {
   entityChunk: (documentId: string, chunkSet: string, n: number): ItemKey => ({ pk: `${PREFIX.document}${documentId}`, sk: `${chunkPrefix(chunkSet)}${String(n).padStart(5, '0')}` }),
   posting: (type: string, key: string, documentId: string): ItemKey => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
-  frequency: (type: string, key: string): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' }),
+  /** The counter of the shard a posting lies in (the document's shardOf). */
+  frequency: (type: string, key: string, shard: number): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}#${shard}`, sk: 'SHARD' }),
+  /** Every counter an entity's frequency is the sum of: its shards' and the unsharded one of older indexes. */
+  frequencies: (type: string, key: string): ItemKey[] => [
+    ...Array.from({ length: SHARDS }, (_, shard) => ({ pk: `${PREFIX.frequency}${type}#${key}#${shard}`, sk: 'SHARD' })),
+    { pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' },
+  ],
   name: (name: string): ItemKey => ({ pk: `${PREFIX.name}${name}`, sk: 'NAME' }),
   lease: (documentId: string): ItemKey => ({ pk: `${PREFIX.lease}${documentId}`, sk: 'LEASE' }),
 } as const;
@@ -61,12 +72,6 @@ export const keys = {
 export const parseKey = {
   document: (pk: string) => stripPrefix(pk, PREFIX.document),
   name: (pk: string) => stripPrefix(pk, PREFIX.name),
-  /** A frequency item's entity (types never contain `#`). */
-  frequency: (pk: string): { type: string; key: string } => {
-    const rest = stripPrefix(pk, PREFIX.frequency);
-    const at = rest.indexOf('#');
-    return { type: rest.slice(0, at), key: rest.slice(at + 1) };
-  },
 } as const;
 
 function stripPrefix(pk: string, prefix: string): string {

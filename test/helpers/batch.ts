@@ -45,9 +45,8 @@ export async function postings(ctx: BatchContext, type: string, key: string): Pr
   return out.sort();
 }
 
-/** The document frequency counter of an entity. */
+/** The document frequency of an entity, as search reads it (the sum of its counters). */
 export async function frequency(ctx: BatchContext, type: string, key: string): Promise<number> {
-  const { GetCommand } = await import('@aws-sdk/lib-dynamodb');
-  const out = await ctx.store.client.send(new GetCommand({ TableName: TABLE, Key: keys.frequency(type, key) }));
-  return (out.Item?.count as number | undefined) ?? 0;
+  const { documentFrequencies } = await import('../../lambdas/index/lookups.js');
+  return (await documentFrequencies(ctx.store, [{ type, key }])).get(`${type}\u0000${key}`) ?? 0;
 }
