@@ -1,7 +1,7 @@
 /**
- * npm run silver -- --model ensemble --out FILE [--stories N] [--every K] [--workers W] [--data DIR]
+ * npm run silver -- --model ensemble --out FILE [--corpus reuters|slate] [--stories N] [--every K] [--workers W] [--data DIR]
  *
- * Labels unlabeled Reuters-21578 stories with a model (the ensemble, with document
+ * Labels unlabeled stories (Reuters-21578, or Slate's magazine articles) with a model (the ensemble, with document
  * consistency) and writes them in CoNLL format ("token O TAG", -DOCSTART- between
  * stories): silver data for distilling the ensemble into the small model
  * (`nerve_train.train --silver FILE`). Tokens come from the engine's own tokenizer and
@@ -15,9 +15,11 @@ import { sentences } from '../lambdas/engine/sentences.js';
 import { tokenize } from '../lambdas/engine/tokenize.js';
 import { reutersStories } from '../tools/reuters.js';
 import { scriptArgs } from '../tools/script.js';
+import { slateArticles } from '../tools/slate.js';
 
 const args = scriptArgs({
   model: { type: 'string', default: 'ensemble' },
+  corpus: { type: 'string', default: 'reuters' },
   out: { type: 'string', default: 'silver.conll' },
   stories: { type: 'string', default: '6000' },
   every: { type: 'string', default: '3' },
@@ -56,10 +58,21 @@ async function label(group: string[][][]): Promise<void> {
 
 let group: string[][][] = [];
 let taken = 0;
-for (const story of reutersStories(join(args.data, 'reuters21578'))) {
+/** Each story with the number that `--every` samples on: Reuters' NEWID, a Slate article's line. */
+function* corpus(): Generator<{ order: number; title: string; body: string }> {
+  if (args.corpus === 'reuters') {
+    for (const s of reutersStories(join(args.data, 'reuters21578'))) yield { order: s.newId, ...s };
+  } else if (args.corpus === 'slate') {
+    for (const a of slateArticles(join(args.data, 'slate', 'articles.jsonl'))) yield { order: a.ordinal, ...a };
+  } else {
+    throw new Error(`--corpus must be reuters or slate, got "${args.corpus}"`);
+  }
+}
+
+for (const story of corpus()) {
   if (taken >= limit) break;
-  // One story in `every` (three by default), in NEWID order: a spread over the whole collection.
-  if (story.newId % every !== 0) continue;
+  // One story in `every` (three by default), in corpus order: a spread over the whole collection.
+  if (story.order % every !== 0) continue;
   const sents = [...sentences(tokenize(`${story.title}\n\n${story.body}`))]
     .map((s) => s.map((t) => t.text))
     .filter((s) => s.length >= 3 && s.length <= 80);

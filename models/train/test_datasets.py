@@ -3,7 +3,7 @@ import tempfile
 import unittest
 from pathlib import Path
 
-from nerve_train import datasets
+from nerve_train import datasets, unlabeled
 
 
 def load(text: str):
@@ -36,6 +36,24 @@ class LoaderQuirks(unittest.TestCase):
     def test_unknown_tag_is_refused(self):
         with self.assertRaises(ValueError):
             datasets.to_iob2(["X-PER"])
+
+
+class UnlabeledSources(unittest.TestCase):
+    def test_articles_jsonl_by_file_or_folder(self):  # slate/articles.jsonl
+        with tempfile.TemporaryDirectory() as d:
+            p = Path(d) / "articles.jsonl"
+            p.write_text('{"id": "1/a", "title": "OPEC", "text": "OPEC meets\\n\\nIn Vienna, it said."}\n\n', encoding="utf-8")
+            self.assertEqual(list(unlabeled.stories(p)), [["OPEC", "meets", "In", "Vienna", ",", "it", "said", "."]])
+            self.assertEqual(list(unlabeled.stories(d)), list(unlabeled.stories(p)))
+
+    def test_anything_else_is_refused_by_name(self):
+        with tempfile.TemporaryDirectory() as d:
+            with self.assertRaisesRegex(SystemExit, "neither a Reuters-21578 folder"):
+                list(unlabeled.stories(d))
+            bad = Path(d) / "articles.jsonl"
+            bad.write_text("{not json\n", encoding="utf-8")
+            with self.assertRaisesRegex(SystemExit, "articles.jsonl:1"):
+                list(unlabeled.stories(bad))
 
 
 if __name__ == "__main__":

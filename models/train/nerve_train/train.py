@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import datasets, reuters
+from . import datasets, unlabeled
 from .embeddings import train_skipgram
 from .encode import batch_tensors, build_vocab
 from .checkpoint import HYPERPARAMETERS, finish, save_checkpoint
@@ -44,10 +44,10 @@ def parse_args(argv=None):
     p.add_argument("--max-words", type=int, default=20000)
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--lowercase-prob", type=float, default=0.3, help="case augmentation: share of sentences lower-cased each epoch")
-    p.add_argument("--pretrain", help="Reuters-21578 folder: pretrain word vectors on its stories")
+    p.add_argument("--pretrain", nargs="+", help="unlabeled text to pretrain word vectors on: Reuters-21578 folders, Slate-style articles.jsonl files (or their folders)")
     p.add_argument("--pretrain-epochs", type=int, default=4)
     p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences (smoke runs)")
-    p.add_argument("--silver", help="CoNLL file of machine-labelled sentences (distillation, see models/silver.ts)")
+    p.add_argument("--silver", nargs="+", help="CoNLL files of machine-labelled sentences, pooled (distillation, see models/silver.ts)")
     p.add_argument("--silver-ratio", type=float, default=1.0, help="silver sentences drawn per epoch, as a multiple of the gold count")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="carve dev from train when there is no dev.txt")
     p.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers")
@@ -115,8 +115,8 @@ def main(argv=None):
     pretrain_sents: list[list[str]] = []
     extra = None
     if args.pretrain:
-        for _, title, body in reuters.stories(args.pretrain):
-            pretrain_sents.append(reuters.tokenize(title + "\n" + body))
+        for source in args.pretrain:
+            pretrain_sents.extend(unlabeled.stories(source))
         extra = Counter(normalize_word(t) for s in pretrain_sents for t in s)
         log(f"pretraining text: {len(pretrain_sents)} stories, {sum(extra.values()):,} tokens")
     vocab = build_vocab([s.tokens for s in train], extra, args.max_words)
@@ -137,7 +137,7 @@ def main(argv=None):
     gold_count = len(train)
     silver = []
     if args.silver:
-        silver = [s for s in datasets.sentences(datasets.read_conll(args.silver)) if all(t in label_index for t in s.tags)]
+        silver = [s for path in args.silver for s in datasets.sentences(datasets.read_conll(path)) if all(t in label_index for t in s.tags)]
         log(f"silver: {len(silver)} sentences from {args.silver}, {int(args.silver_ratio * gold_count)} drawn per epoch")
     train_counts = Counter(normalize_word(t) for s in train for t in s.tokens)
     pool = train + silver  # indices >= gold_count are silver
@@ -219,10 +219,10 @@ def main(argv=None):
         hyper["silver_ratio"] = args.silver_ratio
     training = {
         "data": str(Path(args.data).name),
-        "train": f"train.txt ({len(train)} sentences)" + (f" + silver {Path(args.silver).name} ({len(silver)} sentences, {args.silver_ratio}x gold per epoch)" if silver else ""),
+        "train": f"train.txt ({len(train)} sentences)" + (f" + silver {' + '.join(Path(p).name for p in args.silver)} ({len(silver)} sentences, {args.silver_ratio}x gold per epoch)" if silver else ""),
         "dev": dev_source,
         "selection": "epoch with the best mean of dev F1 cased and lower-cased",
-        "pretraining": "skip-gram on Reuters-21578 stories" if args.pretrain else None,
+        "pretraining": "skip-gram on " + " + ".join(unlabeled.describe(p) for p in args.pretrain) if args.pretrain else None,
         "seed": args.seed,
         "bestEpoch": best_epoch,
         "minutes": round(minutes, 1),
