@@ -15,6 +15,8 @@
  *   or temporal expressions, so each such prediction would only be a false positive.
  * Types are mapped tag by tag (B-GPE → B-LOC), so two adjacent entities stay two.
  */
+import { mapTypes } from '../../tools/conll.js';
+
 export const ONTONOTES_TO_CONLL = {
   PERSON: 'PER',
   ORG: 'ORG',
@@ -39,24 +41,8 @@ export const ONTONOTES_TO_CONLL = {
 export type OntoNotesType = keyof typeof ONTONOTES_TO_CONLL;
 
 /** IOB tags with OntoNotes types as CoNLL tags; a type outside the table is an error naming it. */
-export function ontoNotesToConll(tags: readonly string[]): string[] {
-  return tags.map((tag) => {
-    if (tag === 'O') return tag;
-    const type = tag.slice(2);
-    if (!(type in ONTONOTES_TO_CONLL)) throw new RangeError(`no CoNLL type for OntoNotes type ${JSON.stringify(type)} (known: ${Object.keys(ONTONOTES_TO_CONLL).join(', ')})`);
-    const conll = ONTONOTES_TO_CONLL[type as OntoNotesType];
-    return conll === null ? 'O' : `${tag.slice(0, 2)}${conll}`;
-  });
-}
+export const ontoNotesToConll = (tags: readonly string[]) => mapTypes(tags, ONTONOTES_TO_CONLL, 'OntoNotes');
 
 /** The types of the view compromise can be scored on: it tags people, organizations and places, nothing like MISC. */
 export const PER_ORG_LOC = ['PER', 'ORG', 'LOC'] as const;
-
-/**
- * Tags with every entity outside `types` turned to O. Applied to gold and prediction alike,
- * it scores a tagger on those types only: a MISC it predicts is no false positive, a gold
- * MISC it misses no false negative, and a MISC span it calls LOC still counts against it.
- */
-export function keepTypes(tags: readonly string[], types: readonly string[]): string[] {
-  return tags.map((tag) => (tag !== 'O' && !types.includes(tag.slice(2)) ? 'O' : tag));
-}
+export { keepTypes } from '../../tools/conll.js';

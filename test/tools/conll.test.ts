@@ -14,6 +14,12 @@ describe('parseConll', () => {
     expect(parseConll('a O\r\nb B-X\r\n\r\nc O').map((x) => x.tokens)).toEqual([['a', 'b'], ['c']]);
   });
 
+  it("skips a row whose token is empty (BTC's lines that start with the TAB), keeping the tweet whole", () => {
+    const s = parseConll('Ha\tO\n\tO\n@bob\tB-PER\n\nnext\tO\n');
+    expect(s.map((x) => x.tokens)).toEqual([['Ha', '@bob'], ['next']]);
+    expect(s[0]!.tags).toEqual(['O', 'B-PER']);
+  });
+
   it('names the line of a malformed row', () => {
     expect(() => parseConll('ok O\nlonely\n', 'f.txt')).toThrow(/f\.txt:2/);
   });
