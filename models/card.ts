@@ -71,7 +71,7 @@ Generated from \`manifest.json\` by \`npm run eval:model -- --model ${m.name}\`;
 
 ## What it is
 
-A BiLSTM tagger over word embeddings, a character CNN and a casing feature, with a
+${h.encoder === 'idcnn' ? `An iterated dilated CNN tagger (${h.hidden} filters, its block applied ${h.iterations} times)` : 'A BiLSTM tagger'} over word embeddings, a character CNN and a casing feature, with a
 linear-chain CRF whose transitions are in the manifest. The ONNX graph (opset 17, dynamic
 batch and length, ${sizeMb} MB) outputs emission scores; the engine decodes them with
 BIO-constrained Viterbi and gives each entity its probability under the CRF.

@@ -21,7 +21,7 @@ from .features import CASING
 from .model import CRF, Tagger
 
 HYPERPARAMETERS = ("seed", "epochs", "batch", "lr", "hidden", "layers", "word_dim", "char_filters", "char_width",
-                   "max_words", "dropout", "lowercase_prob", "pretrain_epochs")
+                   "max_words", "dropout", "lowercase_prob", "pretrain_epochs", "encoder", "iterations")
 
 
 def save_checkpoint(out: Path, tagger: Tagger, crf: CRF, meta: dict) -> None:
@@ -38,7 +38,8 @@ def load_checkpoint(out: Path):
     h = meta["hyper"]
     tagger = Tagger(len(vocab.words), len(vocab.chars), len(CASING), len(meta["labels"]), word_dim=h["word_dim"],
                     hidden=h["hidden"], dropout=h["dropout"], layers=h.get("layers", 1),
-                    char_filters=h.get("char_filters", 50), char_width=h.get("char_width", 3))
+                    char_filters=h.get("char_filters", 50), char_width=h.get("char_width", 3),
+                    encoder=h.get("encoder", "bilstm"), iterations=h.get("iterations", 3))
     crf = CRF(meta["labels"])
     tagger.load_state_dict({k[7:]: torch.from_numpy(arrays[k]) for k in arrays.files if k.startswith("tagger.")})
     crf.load_state_dict({k[4:]: torch.from_numpy(arrays[k]) for k in arrays.files if k.startswith("crf.")})

@@ -37,6 +37,12 @@ def write_parity(tagger, vocab: Vocab, sentences: list[list[str]], path: Path) -
     with torch.no_grad():
         enc = [vocab.encode(s) for s in sentences]
         em = tagger(*batch_tensors(enc))
+        # The engine pads batches differently (by length): a sentence alone must score as in the padded batch.
+        for i, e in enumerate(enc):
+            alone = tagger(*batch_tensors([e]))[0]
+            drift = float((alone - em[i, : alone.shape[0]]).abs().max())
+            if drift > 1e-5:
+                raise RuntimeError(f"emissions depend on padding (sentence {i} differs by {drift:.2e} alone): the encoder must mask it")
     rows = [{"tokens": s, "emissions": [[round(float(v), 6) for v in em[i, j]] for j in range(len(s))]}
             for i, s in enumerate(sentences)]
     path.write_text(json.dumps({"tolerance": 1e-4, "sentences": rows}, ensure_ascii=False) + "\n")

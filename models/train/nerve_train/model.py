@@ -1,4 +1,4 @@
-"""BiLSTM tagger over word embeddings, a character CNN and casing, with a BIO-constrained CRF.
+"""BiLSTM (or iterated dilated CNN) tagger over word embeddings, a character CNN and casing, with a BIO-constrained CRF.
 
 The ONNX graph stops at the emission scores; the CRF's transition scores travel in the
 manifest and the TypeScript engine decodes with them (Viterbi, and forward-backward for
@@ -49,26 +49,62 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tens
     return torch.gather(x, 1, idx.unsqueeze(2).expand(-1, -1, x.shape[2]))
 
 
+class IteratedDilatedCNN(nn.Module):
+    """Iterated dilated convolutions (Strubell et al. 2017), the encoder of an ensemble member
+    that errs differently from the BiLSTMs: a block of width-3 convolutions with growing
+    dilation, applied `iterations` times with shared weights, each step residual. Padding
+    is zeroed before every convolution, so a token's output never depends on how much
+    padding its batch has (the engine batches by length, training does not).
+    """
+
+    def __init__(self, d_in: int, filters: int, iterations: int = 3, dilations=(1, 2, 4), dropout: float = 0.5):
+        super().__init__()
+        self.proj = nn.Conv1d(d_in, filters, 3, padding=1)
+        self.block = nn.ModuleList(nn.Conv1d(filters, filters, 3, dilation=d, padding=d) for d in dilations)
+        self.iterations = iterations
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        steps = torch.arange(x.shape[1], device=x.device).unsqueeze(0)
+        mask = (steps < lengths.unsqueeze(1)).unsqueeze(1).to(x.dtype)  # (B, 1, T)
+        h = torch.relu(self.proj(x.transpose(1, 2) * mask)) * mask
+        for _ in range(self.iterations):
+            for conv in self.block:
+                h = (h + torch.relu(conv(h))) * mask
+            h = self.drop(h)
+        return h.transpose(1, 2)
+
+
 class Tagger(nn.Module):
     def __init__(self, n_words: int, n_chars: int, n_casing: int, n_labels: int,
                  word_dim: int = 100, char_dim: int = 30, char_filters: int = 50,
                  casing_dim: int = 8, hidden: int = 128, dropout: float = 0.5,
-                 layers: int = 1, char_width: int = 3):
+                 layers: int = 1, char_width: int = 3, encoder: str = "bilstm", iterations: int = 3):
         super().__init__()
         self.words = nn.Embedding(n_words, word_dim, padding_idx=0)
         self.chars = CharCNN(n_chars, char_dim, char_filters, char_width)
         self.casing = nn.Embedding(n_casing, casing_dim, padding_idx=0)
         d_in = word_dim + char_filters + casing_dim
+        self.encoder = encoder
+        self.drop = nn.Dropout(dropout)
+        if encoder == "idcnn":
+            # `hidden` filters; `layers` is the BiLSTM's and has no meaning here.
+            self.cnn = IteratedDilatedCNN(d_in, hidden, iterations=iterations, dropout=dropout)
+            self.out = nn.Linear(hidden, n_labels)
+            return
+        if encoder != "bilstm":
+            raise ValueError(f"unknown encoder {encoder!r} (bilstm or idcnn)")
         # Stacked BiLSTM: each layer reads both directions of the layer below.
         dims = [d_in] + [2 * hidden] * (layers - 1)
         self.fwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in dims)
         self.bwd = nn.ModuleList(nn.LSTM(d, hidden, batch_first=True) for d in dims)
-        self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(2 * hidden, n_labels)
 
     def forward(self, word_ids, char_ids, casing_ids, lengths):
         x = torch.cat([self.words(word_ids), self.chars(char_ids), self.casing(casing_ids)], dim=2)
         h = self.drop(x)
+        if self.encoder == "idcnn":
+            return self.out(self.cnn(h, lengths))
         for fwd, bwd in zip(self.fwd, self.bwd):
             f, _ = fwd(h)
             b, _ = bwd(reverse_within_lengths(h, lengths))

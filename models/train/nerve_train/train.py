@@ -44,6 +44,9 @@ def parse_args(argv=None):
     p.add_argument("--max-words", type=int, default=20000)
     p.add_argument("--dropout", type=float, default=0.5)
     p.add_argument("--lowercase-prob", type=float, default=0.3, help="case augmentation: share of sentences lower-cased each epoch")
+    p.add_argument("--case-copies", action="store_true",
+                   help="instead of --lowercase-prob: each sentence drawn is trained cased and lower-cased in the same batch; "
+                        "half as many are drawn an epoch, so an epoch costs the same")
     p.add_argument("--pretrain", nargs="+", help="unlabeled text to pretrain word vectors on: Reuters-21578 folders, Slate-style articles.jsonl files (or their folders)")
     p.add_argument("--pretrain-epochs", type=int, default=4)
     p.add_argument("--max-train-sentences", type=int, help="use only the first N training sentences (smoke runs)")
@@ -51,6 +54,9 @@ def parse_args(argv=None):
     p.add_argument("--silver-ratio", type=float, default=1.0, help="silver sentences drawn per epoch, as a multiple of the gold count")
     p.add_argument("--dev-fraction", type=float, default=0.1, help="carve dev from train when there is no dev.txt")
     p.add_argument("--layers", type=int, default=1, help="stacked BiLSTM layers")
+    p.add_argument("--encoder", default="bilstm", choices=["bilstm", "idcnn"],
+                   help="bilstm, or idcnn: iterated dilated convolutions with --hidden filters (an ensemble member that errs differently)")
+    p.add_argument("--iterations", type=int, default=3, help="idcnn: times its dilated block is applied")
     p.add_argument("--char-filters", type=int, default=50)
     p.add_argument("--char-width", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -124,7 +130,8 @@ def main(argv=None):
 
     tagger = Tagger(len(vocab.words), len(vocab.chars), len(CASING), len(labels),
                     word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout,
-                    layers=args.layers, char_filters=args.char_filters, char_width=args.char_width)
+                    layers=args.layers, char_filters=args.char_filters, char_width=args.char_width,
+                    encoder=args.encoder, iterations=args.iterations)
     crf = CRF(labels)
     if pretrain_sents:
         corpus = [[vocab.word_index.get(normalize_word(t), 1) for t in s] for s in pretrain_sents + [s.tokens for s in train]]
@@ -169,6 +176,9 @@ def main(argv=None):
         if silver:
             order += rng.sample(range(gold_count, len(pool)), min(len(silver), int(args.silver_ratio * gold_count)))
         rng.shuffle(order)
+        if args.case_copies:
+            # Half of them, each twice (cased, then lower-cased): as many rows an epoch as without.
+            order = [i for i in order[: len(order) // 2] for _ in (0, 1)]
         # Sort within chunks of 50 batches: little padding, still random batches.
         chunk = args.batch * 50
         order = [i for k in range(0, len(order), chunk) for i in sorted(order[k:k + chunk], key=lambda j: len(pool[j].tokens))]
@@ -177,8 +187,10 @@ def main(argv=None):
         t0, loss_sum = time.time(), 0.0
         for b in batches:
             enc = []
-            for i in b:
-                w, c, k = lowered[i] if rng.random() < args.lowercase_prob else cased[i]
+            for n, i in enumerate(b):
+                # With copies a sentence's two rows are adjacent (the sort is stable): the second is lower-cased.
+                lower = (n > 0 and b[n - 1] == i) if args.case_copies else rng.random() < args.lowercase_prob
+                w, c, k = lowered[i] if lower else cased[i]
                 # Word dropout on singletons teaches the net what to do with unknown words.
                 w = [1 if singleton[i][j] and rng.random() < 0.5 else x for j, x in enumerate(w)]
                 enc.append((w, c, k))
@@ -217,6 +229,11 @@ def main(argv=None):
     hyper = {k: getattr(args, k) for k in HYPERPARAMETERS}
     if silver:
         hyper["silver_ratio"] = args.silver_ratio
+    if args.encoder == "bilstm":
+        del hyper["iterations"]
+    if args.case_copies:
+        hyper["case_copies"] = True
+        del hyper["lowercase_prob"]
     training = {
         "data": str(Path(args.data).name),
         "train": f"train.txt ({len(train)} sentences)" + (f" + silver {' + '.join(Path(p).name for p in args.silver)} ({len(silver)} sentences, {args.silver_ratio}x gold per epoch)" if silver else ""),
