@@ -18,7 +18,7 @@ const required = process.env.NERVE_REQUIRE_TRAINING === '1';
 
 describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
   // The ID-CNN's padding is masked at every layer: the engine, which batches by length, must still match.
-  it.each(['bilstm', 'idcnn'])('trains a %s, exports it and matches the engine within 1e-4', (encoder) => {
+  it.each(['bilstm', 'idcnn'])('trains a %s, exports it and matches the engine within 1e-4', async (encoder) => {
     const out = join(mkdtempSync(join(tmpdir(), 'nerve-train-')), 'smoke');
     const run = spawnSync(
       PYTHON,
@@ -31,6 +31,6 @@ describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
     expect(manifest.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
     expect(manifest.training.seed).toBe(3);
     expect(manifest.hyperparameters.encoder).toBe(encoder);
-    return expectParity(out);
+    await expectParity(out);
   }, 300_000);
 });
