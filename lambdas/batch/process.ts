@@ -95,9 +95,12 @@ export async function processChange(ctx: BatchContext, change: S3Change): Promis
     // Several documents at a time: their model calls coalesce (engine/coalesce.ts) and their writes overlap.
     // The file's documents share one time budget: those it leaves are named in the file's reason, not written.
     const deadline = Date.now() + (ctx.documentSeconds ?? DOCUMENT_SECONDS) * 1000;
+    // Shortest first: within the budget as many documents as it allows are indexed, and one
+    // long document cannot hold the short ones back until the budget has gone.
+    const shortestFirst = [...docs].sort((a, b) => a.text.length - b.text.length || a.line! - b.line!);
     const writeChildren = async () => {
       const written: number[] = [];
-      await mapLimit(docs, CHILDREN_AT_ONCE, async (doc) => {
+      await mapLimit(shortestFirst, CHILDREN_AT_ONCE, async (doc) => {
         if (Date.now() > deadline) return;
         const child = { ...version, documentId: documentIdOf(change.bucket, change.key, doc.line), line: doc.line };
         if (doc.failure) await writeVersion(ctx.store, child, { status: 'failed', reason: doc.failure });
