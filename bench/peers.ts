@@ -29,11 +29,12 @@ import nlp from 'compromise';
 import { labelDocuments } from '../lambdas/engine/document.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { lowerCased, readConll, type ConllSentence } from '../tools/conll.js';
-import { evaluate, type Report } from '../tools/conlleval.js';
+import { evaluate, reportFigures } from '../tools/conlleval.js';
 import { benchDataDir, repoRoot } from '../tools/paths.js';
 import { machine, scriptArgs, writeResult } from '../tools/script.js';
 import { compromiseTags } from './peers/compromise.js';
-import { keepTypes, ontoNotesToConll, ONTONOTES_TO_CONLL, PER_ORG_LOC } from './peers/labels.js';
+import { keepTypes, PER_ORG_LOC } from '../tools/conll.js';
+import { ontoNotesToConll, ONTONOTES_TO_CONLL } from './peers/labels.js';
 import { median } from './lib/stats.js';
 
 const args = scriptArgs({
@@ -194,13 +195,7 @@ try {
   rmSync(scratch, { recursive: true, force: true });
 }
 
-const figures = (r: Report) => ({
-  f1: Number(r.overall.f1.toFixed(2)),
-  precision: Number(r.overall.precision.toFixed(2)),
-  recall: Number(r.overall.recall.toFixed(2)),
-  byType: Object.fromEntries(Object.entries(r.byType).map(([t, s]) => [t, Number(s.f1.toFixed(2))])),
-});
-const scored = (predicted: string[][], types: readonly string[]) => figures(evaluate(gold.map((g) => keepTypes(g, types)), predicted.map((p) => keepTypes(p, types))));
+const scored = (predicted: string[][], types: readonly string[]) => reportFigures(evaluate(gold.map((g) => keepTypes(g, types)), predicted.map((p) => keepTypes(p, types))));
 
 const results = rows.map(({ name, what, types, note, predicted }) => {
   return {

@@ -9,8 +9,8 @@
  */
 import { join } from 'node:path';
 import { loadModel } from '../lambdas/engine/load.js';
-import { keepTypes, mapTypes, readConll } from '../tools/conll.js';
-import { evaluate, type Report } from '../tools/conlleval.js';
+import { keepTypes, mapTypes, PER_ORG_LOC, readConll } from '../tools/conll.js';
+import { evaluate, reportFigures } from '../tools/conlleval.js';
 import { machine, scriptArgs, writeResult } from '../tools/script.js';
 
 /**
@@ -31,22 +31,14 @@ export const CROSSNER_POLITICS_TO_CONLL = {
   misc: 'MISC',
 } as const;
 
-/** BTC has PER, ORG and LOC, CoNLL's own names; a model's MISC is left out (no gold MISC to match it). */
-const BTC_TYPES = ['PER', 'ORG', 'LOC'];
 
 const args = scriptArgs({ models: { type: 'string', default: 'small,ensemble' } });
 const sets = [
   { name: 'crossnerPolitics', folder: join('crossner', 'politics'), gold: (tags: string[]) => mapTypes(tags, CROSSNER_POLITICS_TO_CONLL, 'CrossNER politics'), predicted: (tags: string[]) => tags },
-  { name: 'btc', folder: 'btc', gold: (tags: string[]) => tags, predicted: (tags: string[]) => keepTypes(tags, BTC_TYPES) },
+  { name: 'btc', folder: 'btc', gold: (tags: string[]) => tags, predicted: (tags: string[]) => keepTypes(tags, PER_ORG_LOC) }, // BTC has no MISC: a model's is left out
 ];
-const round = (r: Report) => ({
-  f1: Number(r.overall.f1.toFixed(2)),
-  precision: Number(r.overall.precision.toFixed(2)),
-  recall: Number(r.overall.recall.toFixed(2)),
-  byType: Object.fromEntries(Object.entries(r.byType).map(([t, m]) => [t, Number(m.f1.toFixed(2))])),
-});
 
-const results: Record<string, Record<string, Record<string, ReturnType<typeof round>>>> = {};
+const results: Record<string, Record<string, Record<string, ReturnType<typeof reportFigures>>>> = {};
 for (const ref of args.models.split(',')) {
   const model = await loadModel(ref, { workers: 2 });
   results[ref] = {};
@@ -56,7 +48,7 @@ for (const ref of args.models.split(',')) {
       const sentences = readConll(join(args.data, set.folder, `${split}.txt`));
       const predicted = await model.labelSentences(sentences.map((s) => s.tokens));
       const report = evaluate(sentences.map((s) => set.gold(s.tags)), predicted.map(set.predicted));
-      results[ref]![set.name]![split] = round(report);
+      results[ref]![set.name]![split] = reportFigures(report);
       console.log(`${ref} ${set.name} ${split}: F1 ${report.overall.f1.toFixed(2)} (P ${report.overall.precision.toFixed(2)}, R ${report.overall.recall.toFixed(2)})`);
     }
   }
@@ -65,6 +57,6 @@ for (const ref of args.models.split(',')) {
 writeResult('accuracy-domains', {
   measuredWith: 'npm run eval:domains',
   machine: machine(),
-  mappings: { crossnerPolitics: CROSSNER_POLITICS_TO_CONLL, btc: `${BTC_TYPES.join(', ')} as they are; the models' MISC left out` },
+  mappings: { crossnerPolitics: CROSSNER_POLITICS_TO_CONLL, btc: `${PER_ORG_LOC.join(', ')} as they are; the models' MISC left out` },
   results,
 });

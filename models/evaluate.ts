@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { resolveModelDir } from '../lambdas/engine/manifest.js';
 import { Tagger } from '../lambdas/engine/tagger.js';
 import { lowerCased, readConll } from '../tools/conll.js';
-import { evaluate, type Report } from '../tools/conlleval.js';
+import { evaluate, reportFigures, type Report } from '../tools/conlleval.js';
 import { scriptArgs, writeResult } from '../tools/script.js';
 import { writeModelCard } from './card.js';
 
@@ -34,17 +34,11 @@ for (const split of ['dev', 'test']) {
 }
 await tagger.release();
 
-const round = (r: Report) => ({
-  f1: Number(r.overall.f1.toFixed(2)),
-  precision: Number(r.overall.precision.toFixed(2)),
-  recall: Number(r.overall.recall.toFixed(2)),
-  byType: Object.fromEntries(Object.entries(r.byType).map(([t, s]) => [t, Number(s.f1.toFixed(2))])),
-});
 const engine = {
   dataset: args.dataset,
   measuredWith: `npm run eval:model -- --model ${args.model} (TypeScript engine, conlleval rules)`,
   measuredAt: new Date().toISOString().slice(0, 10),
-  ...Object.fromEntries(Object.entries(splits).map(([split, r]) => [split, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, round(v)]))])),
+  ...Object.fromEntries(Object.entries(splits).map(([split, r]) => [split, Object.fromEntries(Object.entries(r).map(([k, v]) => [k, reportFigures(v)]))])),
 };
 const manifestPath = join(dir, 'manifest.json');
 const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));

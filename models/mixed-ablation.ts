@@ -9,15 +9,16 @@
  * consistency, as models/README.md selects); test is only reported. Writes
  * bench/results/ablation-mixed.json.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { Ensemble, ENSEMBLE_FORMAT, readEnsembleManifest } from '../lambdas/engine/ensemble.js';
+import { Ensemble, readEnsembleManifest } from '../lambdas/engine/ensemble.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { resolveModelDir } from '../lambdas/engine/manifest.js';
 import type { NerModel } from '../lambdas/engine/model.js';
 import { readConll } from '../tools/conll.js';
 import { scriptArgs, writeResult } from '../tools/script.js';
+import { writeCandidateEnsemble } from './candidate-ensemble.js';
 import { f1 } from './f1.js';
 
 const args = scriptArgs({
@@ -33,11 +34,8 @@ const scratch = mkdtempSync(join(tmpdir(), 'nerve-mixed-'));
 
 /** The shipped ensemble's members and the transformer at `weight`, as an ensemble folder. */
 function mixedFolder(weight: number): string {
-  const dir = join(scratch, `weight-${weight}`);
-  const members = [...shipped.members.map((m) => ({ ...m, path: relative(dir, join(shippedDir, m.path)) })), { path: relative(dir, transformerDir), weight }];
-  mkdirSync(dir);
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...shipped, name: `${shipped.name}+transformer`, version: `${shipped.version}+w${weight}`, format: ENSEMBLE_FORMAT, members }));
-  return dir;
+  const members = [...shipped.members.map(({ path, ...m }) => ({ ...m, dir: join(shippedDir, path) })), { dir: transformerDir, weight }];
+  return writeCandidateEnsemble(join(scratch, `weight-${weight}`), shipped, { name: `${shipped.name}+transformer`, version: `${shipped.version}+w${weight}` }, members);
 }
 
 interface Row {

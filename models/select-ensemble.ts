@@ -8,14 +8,15 @@
  * never read here: measure the chosen mix with `npm run eval:ensemble` once it is chosen.
  * Writes bench/results/ensemble-selection.json (or `--name`'s file).
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, join, relative, resolve } from 'node:path';
-import { ENSEMBLE_FORMAT, readEnsembleManifest } from '../lambdas/engine/ensemble.js';
+import { basename, join, resolve } from 'node:path';
+import { readEnsembleManifest } from '../lambdas/engine/ensemble.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { resolveModelDir } from '../lambdas/engine/manifest.js';
 import { readConll } from '../tools/conll.js';
 import { machine, scriptArgs, writeResult } from '../tools/script.js';
+import { writeCandidateEnsemble } from './candidate-ensemble.js';
 import { f1 } from './f1.js';
 
 const args = scriptArgs({
@@ -41,10 +42,8 @@ function* combinations<T>(xs: readonly T[], k: number, from = 0): Generator<T[]>
 const rows: Array<{ members: string[]; dev: number; devLower: number; mean: number }> = [];
 for (const k of sizes) {
   for (const mix of combinations(members, k)) {
-    const dir = join(scratch, `mix-${rows.length}`);
-    mkdirSync(dir);
     const names = mix.map((m) => basename(m));
-    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ ...shipped, name: names.join('+'), version: 'candidate', format: ENSEMBLE_FORMAT, members: mix.map((m) => ({ path: relative(dir, m), weight: 1 })) }));
+    const dir = writeCandidateEnsemble(join(scratch, `mix-${rows.length}`), shipped, { name: names.join('+'), version: 'candidate' }, mix.map((m) => ({ dir: m, weight: 1 })));
     const model = await loadModel(dir, { workers: 2, intraOpThreads: 1 }); // a copy per core, as the batch function runs it
     const row = { members: names, dev: await f1(model, dev, false, true), devLower: await f1(model, dev, true, true), mean: 0 };
     row.mean = Number(((row.dev + row.devLower) / 2).toFixed(3));

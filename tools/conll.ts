@@ -60,6 +60,9 @@ export function lowerCased(sentences: readonly ConllSentence[]): ConllSentence[]
   return sentences.map((s) => ({ ...s, tokens: s.tokens.map((t) => t.toLowerCase()) }));
 }
 
+/** CoNLL's types without MISC: what compromise tags, and all BTC annotates. */
+export const PER_ORG_LOC = ['PER', 'ORG', 'LOC'] as const;
+
 /**
  * Tags with every entity outside `types` turned to O. Applied to gold and prediction alike,
  * it scores a tagger on those types only: a MISC it predicts is no false positive, a gold

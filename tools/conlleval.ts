@@ -98,6 +98,17 @@ export function evaluate(gold: readonly (readonly string[])[], predicted: readon
 }
 
 /** conlleval's summary table, for people. */
+/** A report's figures as result files keep them: overall F1, precision and recall, and F1 by type, to two decimals. */
+export function reportFigures(r: Report) {
+  const two = (x: number) => Number(x.toFixed(2));
+  return {
+    f1: two(r.overall.f1),
+    precision: two(r.overall.precision),
+    recall: two(r.overall.recall),
+    byType: Object.fromEntries(Object.entries(r.byType).map(([t, s]) => [t, two(s.f1)])),
+  };
+}
+
 export function formatReport(r: Report): string {
   const line = (name: string, s: Scores) =>
     `${name.padEnd(10)} precision ${s.precision.toFixed(2).padStart(6)}%  recall ${s.recall.toFixed(2).padStart(6)}%  FB1 ${s.f1.toFixed(2).padStart(6)}  (${s.counts.predicted} found, ${s.counts.gold} gold, ${s.counts.correct} correct)`;

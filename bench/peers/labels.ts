@@ -42,7 +42,3 @@ export type OntoNotesType = keyof typeof ONTONOTES_TO_CONLL;
 
 /** IOB tags with OntoNotes types as CoNLL tags; a type outside the table is an error naming it. */
 export const ontoNotesToConll = (tags: readonly string[]) => mapTypes(tags, ONTONOTES_TO_CONLL, 'OntoNotes');
-
-/** The types of the view compromise can be scored on: it tags people, organizations and places, nothing like MISC. */
-export const PER_ORG_LOC = ['PER', 'ORG', 'LOC'] as const;
-export { keepTypes } from '../../tools/conll.js';

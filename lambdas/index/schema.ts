@@ -58,10 +58,10 @@ export const keys = {
   posting: (type: string, key: string, documentId: string): ItemKey => ({ pk: postingPartition(type, key, shardOf(documentId)), sk: documentId }),
   postingPartition: (type: string, key: string, shard: number) => postingPartition(type, key, shard),
   /** The counter of the shard a posting lies in (the document's shardOf). */
-  frequency: (type: string, key: string, shard: number): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}#${shard}`, sk: 'SHARD' }),
+  frequency: (type: string, key: string, shard: number) => frequencyKey(type, key, shard),
   /** Every counter an entity's frequency is the sum of: its shards' and the unsharded one of older indexes. */
   frequencies: (type: string, key: string): ItemKey[] => [
-    ...Array.from({ length: SHARDS }, (_, shard) => ({ pk: `${PREFIX.frequency}${type}#${key}#${shard}`, sk: 'SHARD' })),
+    ...Array.from({ length: SHARDS }, (_, shard) => frequencyKey(type, key, shard)),
     { pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' },
   ],
   name: (name: string): ItemKey => ({ pk: `${PREFIX.name}${name}`, sk: 'NAME' }),
@@ -97,6 +97,8 @@ export const splitEntityKey = (k: string) => k.split('\u0000') as [string, strin
 export const packList = (values: readonly string[]): string | undefined => (values.length > 0 ? values.join('\u001f') : undefined);
 /** The inverse of packList; a list (as postings written before packing hold) is read as it is. */
 export const unpackList = (stored: unknown): string[] => (typeof stored === 'string' ? stored.split('\u001f') : Array.isArray(stored) ? (stored as string[]) : []);
+
+const frequencyKey = (type: string, key: string, shard: number): ItemKey => ({ pk: `${PREFIX.frequency}${type}#${key}#${shard}`, sk: 'SHARD' });
 
 function postingPartition(type: string, key: string, shard: number): string {
   return `${PREFIX.posting}${type}#${key}#${shard}`;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compromiseTags } from '../../bench/peers/compromise.js';
-import { keepTypes, ontoNotesToConll, ONTONOTES_TO_CONLL, PER_ORG_LOC } from '../../bench/peers/labels.js';
+import { ontoNotesToConll, ONTONOTES_TO_CONLL } from '../../bench/peers/labels.js';
+import { keepTypes, PER_ORG_LOC } from '../../tools/conll.js';
 import { evaluate } from '../../tools/conlleval.js';
 
 describe('bench:peers label views', () => {

@@ -11,6 +11,13 @@ import { fixtures } from './paths.js';
 export const BUCKET = 'docs';
 export const TABLE = 'index';
 
+/** The local emulators with an empty index table, and the store the index code writes through. */
+export async function indexEnvironment(table = TABLE): Promise<{ emulators: Emulators; store: BatchContext['store'] }> {
+  const emulators = await startEmulators();
+  await createIndexTable(emulators.dynamo, table);
+  return { emulators, store: { client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }), table } };
+}
+
 export async function batchEnvironment(): Promise<{ emulators: Emulators; ctx: BatchContext }> {
   const emulators = await startEmulators();
   await createIndexTable(emulators.dynamo, TABLE);

@@ -3,19 +3,19 @@
  * the counter of the shard its posting lies in, the sum over shards is the number of
  * postings, and an index written before the shards (one `DF` counter) stays exact.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentFrequencies } from '../../lambdas/index/lookups.js';
 import { removePostings, writePostings, type PostingContent } from '../../lambdas/index/postings.js';
 import { fenceOf, keys, shardOf, SHARDS } from '../../lambdas/index/schema.js';
-import { createIndexTable, startEmulators, type Emulators } from '../../local/emulators.js';
+import type { BatchContext } from '../../lambdas/batch/process.js';
+import type { Emulators } from '../../local/emulators.js';
+import { indexEnvironment } from '../helpers/batch.js';
 
 let emulators: Emulators;
-let store: { client: DynamoDBDocumentClient; table: string };
+let store: BatchContext['store'];
 beforeAll(async () => {
-  emulators = await startEmulators();
-  await createIndexTable(emulators.dynamo, 'index');
-  store = { client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }), table: 'index' };
+  ({ emulators, store } = await indexEnvironment());
 });
 afterAll(async () => {
   await emulators?.stop();

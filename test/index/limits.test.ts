@@ -2,21 +2,21 @@
  * DynamoDB's limits, whatever the document (dynalite enforces them as DynamoDB does):
  * no key over 2 KB, no item over 400 KB.
  */
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_NAME_BYTES, normalizeName } from '../../lambdas/index/normalize.js';
 import { MAX_MENTION_CHARS, resolveEntities, type Mention } from '../../lambdas/index/resolve.js';
 import { keys } from '../../lambdas/index/schema.js';
 import { getDocument, getEntities, MAX_READINGS } from '../../lambdas/index/store.js';
 import { writeVersion } from '../../lambdas/index/writes.js';
-import { createIndexTable, startEmulators, type Emulators } from '../../local/emulators.js';
+import type { BatchContext } from '../../lambdas/batch/process.js';
+import type { Emulators } from '../../local/emulators.js';
+import { indexEnvironment } from '../helpers/batch.js';
 
 let emulators: Emulators;
-let store: { client: DynamoDBDocumentClient; table: string };
+let store: BatchContext['store'];
 beforeAll(async () => {
-  emulators = await startEmulators();
-  await createIndexTable(emulators.dynamo, 'index');
-  store = { client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }), table: 'index' };
+  ({ emulators, store } = await indexEnvironment());
 });
 afterAll(async () => {
   await emulators?.stop();
@@ -43,7 +43,7 @@ describe('index limits', () => {
     const [entity] = (await getEntities(store, record)).entities;
     expect(entity!.mentions.map((m) => [m.start, m.end])).toEqual([[0, 100_001], [200_000, 300_001]]); // offsets exact
     expect(Array.from(entity!.mentions[0]!.text)).toHaveLength(MAX_MENTION_CHARS);
-    const posting = await store.client.send(new GetCommand({ TableName: 'index', Key: keys.posting('ORG', entity!.key, 'dhuge') }));
+    const posting = await store.client.send(new GetCommand({ TableName: store.table, Key: keys.posting('ORG', entity!.key, 'dhuge') }));
     expect(Buffer.byteLength(JSON.stringify(posting.Item))).toBeLessThan(10_000);
   });
 
@@ -53,7 +53,7 @@ describe('index limits', () => {
       const entities = [{ type: 'ORG', name: `Vale Holding ${i}`, key: `vale holding ${i}`, aliases: ['vale'], mentions: [mention(`Vale Holding ${i}`)] }];
       expect(await writeVersion(store, { documentId: `dvale${i}`, bucket: 'b', key: `incoming/vale${i}.txt`, sequencer: '01' }, { status: 'indexed', model, entities, titleChars: 0, chars: 20 })).toBe('applied');
     }
-    const name = await store.client.send(new GetCommand({ TableName: 'index', Key: keys.name('vale') }));
+    const name = await store.client.send(new GetCommand({ TableName: store.table, Key: keys.name('vale') }));
     expect((name.Item!.readings as Set<string>).size).toBe(MAX_READINGS);
   });
 });

@@ -1,0 +1,17 @@
+/**
+ * A candidate ensemble folder for the selections and ablations (select-ensemble.ts,
+ * mixed-ablation.ts): `members` wherever their folders lie, with weights, and everything
+ * else (combination, labels, document post-processing) from the shipped ensemble's manifest.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ENSEMBLE_FORMAT, type EnsembleManifest } from '../lambdas/engine/ensemble.js';
+
+type Member = Omit<EnsembleManifest['members'][number], 'path'> & { readonly dir: string };
+
+export function writeCandidateEnsemble(dir: string, base: EnsembleManifest, identity: { name: string; version: string }, members: readonly Member[]): string {
+  mkdirSync(dir);
+  const manifest = { ...base, ...identity, format: ENSEMBLE_FORMAT, members: members.map(({ dir: at, ...member }) => ({ ...member, path: relative(dir, at) })) };
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify(manifest));
+  return dir;
+}
