@@ -17,6 +17,9 @@
  *   nerve:gpuWorkers      false to leave the GPU workers (and their queue) out: the batch function then
  *                         processes large files too; nerve:maxGpuWorkers (default 4)
  *   nerve:gpuCapacity     on-demand (default) | spot: the GPU workers' ECS Managed Instances
+ *   nerve:wordSearch      opensearch (default) | none: the full-text engine for documents' words, an OpenSearch
+ *                         Serverless collection (a running cost floor); none leaves it out (words through DynamoDB terms);
+ *                         nerve:wordSearchStandby false for no standby replicas (development stages)
  * An unset value takes the construct's default (its *_DEFAULTS in lib/), as quoted here.
  */
 import { App, Tags, Validations } from 'aws-cdk-lib';
@@ -26,6 +29,7 @@ import { ConfigError } from '../lambdas/shared/errors.js';
 import { GPU_CAPACITIES, type GpuCapacity } from '../lib/gpu-workers.js';
 import { NerveStack } from '../lib/nerve-stack.js';
 import { ONLINE_API_DEFAULTS, type ApiAuth } from '../lib/online-api.js';
+import type { WordSearchProps } from '../lib/word-search.js';
 
 /** Feature flags the constructs rely on, also when an app is built outside the CDK CLI (tests). */
 export const FEATURE_FLAGS = { '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true } as const;
@@ -35,6 +39,16 @@ const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
 
 /** Request headers a browser may send with nerve:corsOrigins: JSON, a bearer token (jwt) and SigV4's signed headers (iam). */
 export const CORS_ALLOW_HEADERS = ['content-type', 'authorization', 'x-amz-date', 'x-amz-security-token', 'x-amz-content-sha256'] as const;
+
+/** The values of nerve:wordSearch: OpenSearch Serverless, or no full-text engine (the entity index's terms). */
+export const WORD_SEARCH_ENGINES = ['opensearch', 'none'] as const;
+
+function wordSearch(engine: string | undefined, standby: string | undefined): WordSearchProps | false {
+  if (engine !== undefined && !(WORD_SEARCH_ENGINES as readonly string[]).includes(engine)) throw new ConfigError(`context nerve:wordSearch must be ${WORD_SEARCH_ENGINES.join(' or ')}, got "${engine}"`);
+  if (standby !== undefined && standby !== 'true' && standby !== 'false') throw new ConfigError(`context nerve:wordSearchStandby must be true or false, got "${standby}"`);
+  if (engine === 'none') return false;
+  return { standbyReplicas: standby === undefined ? undefined : standby === 'true' };
+}
 
 function gpuCapacity(value: string | undefined): GpuCapacity | undefined {
   if (value === undefined || (GPU_CAPACITIES as readonly string[]).includes(value)) return value as GpuCapacity | undefined;
@@ -68,6 +82,7 @@ export function createApp(context: Record<string, unknown> = {}): { app: App; st
     modelsDir: ctx('modelsDir'),
     ingest: { model: ctx('batchModel'), maxConcurrency: num('batchConcurrency') },
     gpuWorkers: ctx('gpuWorkers') === 'false' ? false : { maxWorkers: num('maxGpuWorkers'), capacity: gpuCapacity(ctx('gpuCapacity')) },
+    wordSearch: wordSearch(ctx('wordSearch'), ctx('wordSearchStandby')),
     online: {
       model: ctx('model'),
       auth,

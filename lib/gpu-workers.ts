@@ -34,6 +34,7 @@ import { INGEST_PIPELINE_DEFAULTS } from './ingest-pipeline.js';
 import { assembled, filesIn, linkOrCopy, stamps } from '../layers/build.js';
 import { shippedModels, type ShippedModels } from '../layers/models.js';
 import { repoPath } from './lambda-function.js';
+import type { WordSearch } from './word-search.js';
 
 export interface GpuWorkersProps {
   readonly table: dynamodb.ITableV2;
@@ -61,6 +62,8 @@ export interface GpuWorkersProps {
   readonly model?: string;
   /** The folder holding `model` (anywhere: the image's build context is assembled from it at synth). @default the repository's models/ */
   readonly modelsDir?: string;
+  /** The full-text engine the workers write documents' words to (lib/word-search.ts), reached through a VPC endpoint of its own. @default - none: words are indexed through DynamoDB terms only */
+  readonly words?: WordSearch;
 }
 
 export const GPU_CAPACITIES = ['on-demand', 'spot'] as const;
@@ -272,6 +275,7 @@ export class GpuWorkers extends Construct {
         POWERTOOLS_SERVICE_NAME: SERVICES.gpuWorker,
         // Set explicitly, so that the SDK never asks the instance's metadata service for it.
         AWS_REGION: Stack.of(this).region,
+        ...props.words?.environment,
       },
       stopTimeout: s.stopTimeout,
     });
@@ -282,6 +286,11 @@ export class GpuWorkers extends Construct {
     props.overflowQueue.grantSendMessages(task.taskRole);
     grantIndex(task.taskRole, props.table, 'readWrite');
     grantIngestRead(task.taskRole, props.bucket);
+    if (props.words) {
+      props.words.grantWrite(task.taskRole);
+      // No route out of the isolated subnets: the collection through a VPC endpoint, HTTPS from the tasks' group only.
+      props.words.allowFromVpc(vpc, subnets, securityGroup);
+    }
     // Task scale-in protection: the worker protects its own task while it holds messages (lambdas/batch/task-protection.ts),
     // through the ECS agent, which calls UpdateTaskProtection with the task role. Its own task's ARN exists only at run time: this cluster's tasks.
     const clusterTasks = Stack.of(this).formatArn({ service: 'ecs', resource: 'task', resourceName: `${cluster.clusterName}/*` });

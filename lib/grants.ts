@@ -38,3 +38,11 @@ export function grantIngestRead(role: iam.IRole & { node: iam.IRole['node'] }, b
     reason: 'Documents arrive under any key of the ingest prefix; reading them is the whole job, and nothing outside the prefix is granted.',
   });
 }
+
+/**
+ * Call the OpenSearch Serverless collection's data plane (its index permissions are the
+ * collection's data access policy's, lib/word-search.ts): this collection only.
+ */
+export function grantWordSearch(role: iam.IRole, collectionArn: string): void {
+  role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['aoss:APIAccessAll'], resources: [collectionArn] }));
+}

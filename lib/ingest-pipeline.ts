@@ -28,6 +28,7 @@ import { withDefaults, type Settings } from './defaults.js';
 import { grantIndex, grantIngestRead } from './grants.js';
 import type { ModelCode } from './model-code.js';
 import { memoryProblems, nerveFunction } from './lambda-function.js';
+import type { WordSearch } from './word-search.js';
 
 export interface IngestPipelineProps {
   readonly table: dynamodb.ITableV2;
@@ -64,6 +65,8 @@ export interface IngestPipelineProps {
    * At least the queues' retention (14 days): a queued event names the version it reads. @default 30
    */
   readonly noncurrentVersionDays?: number;
+  /** The full-text engine the batch function writes documents' words to (lib/word-search.ts). @default - none: words are indexed through DynamoDB terms only */
+  readonly words?: WordSearch;
 }
 
 export const INGEST_PIPELINE_DEFAULTS = {
@@ -194,8 +197,10 @@ export class IngestPipeline extends Construct {
         [ENV.intraOpThreads]: String(threads.intraOpThreads),
         POWERTOOLS_SERVICE_NAME: SERVICES.batch,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        ...props.words?.environment,
       },
     });
+    props.words?.grantWrite(role);
     grantIngestRead(role, bucket);
     grantIndex(role, props.table, 'readWrite');
     gpu?.queue.grantSendMessages(role);

@@ -18,14 +18,21 @@ import { ModelPackaging, type ModelCode } from './model-code.js';
 import { Observability, type ObservabilityProps } from './observability.js';
 import { ONLINE_API_DEFAULTS, OnlineApi, type OnlineApiProps } from './online-api.js';
 import { QueryApi } from './query-api.js';
+import { WordSearch, type WordSearchProps } from './word-search.js';
 
 export interface NerveStackProps extends StackProps {
   /** Options of the online API (auth, throttling, CORS, concurrency); search uses its model and memory size too. */
   readonly online?: Omit<OnlineApiProps, 'modelCode'>;
   /** Options of the batch path (model, concurrency, GPU threshold). */
-  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'modelCode' | 'gpuQueue'>;
+  readonly ingest?: Omit<IngestPipelineProps, 'table' | 'modelCode' | 'gpuQueue' | 'words'>;
   /** GPU workers on ECS; `false` leaves them out, and their queue: the batch function then processes large files too. @default {} (enabled, scaled to zero) */
-  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model' | 'modelsDir'> | false;
+  readonly gpuWorkers?: Omit<GpuWorkersProps, 'table' | 'bucket' | 'queue' | 'overflowQueue' | 'model' | 'modelsDir' | 'words'> | false;
+  /**
+   * The full-text engine for documents' words (OpenSearch Serverless, lib/word-search.ts), which the batch path
+   * writes and search queries; `false` leaves it out, and words are then matched through the entity index's terms.
+   * The collection bills a minimum capacity for as long as it exists. @default {} (enabled, WORD_SEARCH_DEFAULTS)
+   */
+  readonly wordSearch?: WordSearchProps | false;
   /**
    * Folder holding the model folders to ship (your own models, too): it needs only the models the
    * stack runs (and an ensemble's members), and only the files they load are shipped. @default the repository's models/
@@ -45,6 +52,8 @@ export class NerveStack extends Stack {
   /** The batch function's. */
   public readonly batchModelCode: ModelCode;
   public readonly index: EntityIndex;
+  /** Present unless `wordSearch: false`. */
+  public readonly words?: WordSearch;
   public readonly ingest: IngestPipeline;
   /** Present unless `gpuWorkers: false`. */
   public readonly gpuWorkers?: GpuWorkers;
@@ -61,15 +70,18 @@ export class NerveStack extends Stack {
     this.batchModelCode = packaging.forModels('BatchModels', [batchModel]);
 
     this.index = new EntityIndex(this, 'Index');
+    // Before its consumers: each registers its role (and the GPU workers their VPC) as it is built.
+    const words = props.wordSearch === false ? undefined : new WordSearch(this, 'Words', props.wordSearch);
+    this.words = words;
     this.online = new OnlineApi(this, 'Online', { ...props.online, modelCode: this.onlineModelCode });
-    this.query = new QueryApi(this, 'Query', { modelCode: this.onlineModelCode, api: this.online.api, table: this.index.table, model, memorySize: props.online?.memorySize });
+    this.query = new QueryApi(this, 'Query', { modelCode: this.onlineModelCode, api: this.online.api, table: this.index.table, model, memorySize: props.online?.memorySize, words });
     // CDK's own bucket-notifications custom resource uses the basic execution role.
     Validations.of(this).acknowledge({
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason: 'Only CDK\'s BucketNotificationsHandler (a deploy-time custom resource) uses the managed basic execution role; Nerve\'s functions have their own scoped roles.',
     });
     const gpuQueue = props.gpuWorkers !== false;
-    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, gpuQueue, table: this.index.table, modelCode: this.batchModelCode });
+    this.ingest = new IngestPipeline(this, 'Ingest', { ...props.ingest, gpuQueue, table: this.index.table, modelCode: this.batchModelCode, words });
     if (props.gpuWorkers !== false && this.ingest.gpuQueue) {
       this.gpuWorkers = new GpuWorkers(this, 'GpuWorkers', {
         ...props.gpuWorkers,
@@ -80,6 +92,7 @@ export class NerveStack extends Stack {
         bucket: this.ingest.bucket,
         queue: this.ingest.gpuQueue,
         overflowQueue: this.ingest.queue,
+        words,
       });
     }
 

@@ -22,6 +22,7 @@ import { grantIndex } from './grants.js';
 import type { ModelCode } from './model-code.js';
 import { memoryProblems, nerveFunction, queryModelEnvironment, type NerveFunctionProps } from './lambda-function.js';
 import { ONLINE_API_DEFAULTS } from './online-api.js';
+import type { WordSearch } from './word-search.js';
 
 export interface QueryApiProps {
   /** The API the routes join; they use its default authorizer. */
@@ -36,6 +37,8 @@ export interface QueryApiProps {
   readonly memorySize?: number;
   /** Memory of the documents function in MB (it runs no model, it only reads the index). @default 512 */
   readonly documentsMemorySize?: number;
+  /** The full-text engine search queries for documents' words (lib/word-search.ts), read only. @default - none: words are matched through DynamoDB terms only */
+  readonly words?: WordSearch;
 }
 
 export const QUERY_API_DEFAULTS = {
@@ -89,9 +92,10 @@ export class QueryApi extends Construct {
       memorySize: s.memorySize,
       timeout: s.timeout,
       modelCode: props.modelCode,
-      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model), [ENV.cursorSecretArn]: cursorSecret.secretArn },
+      environment: { POWERTOOLS_SERVICE_NAME: SERVICES.search, ...queryModelEnvironment(s.model), [ENV.cursorSecretArn]: cursorSecret.secretArn, ...props.words?.environment },
     });
     cursorSecret.grantRead(searchRole);
+    props.words?.grantRead(searchRole);
     props.api.addRoutes({ path: '/v1/search', methods: [apigw.HttpMethod.POST], integration: new HttpLambdaIntegration('Search', search) });
     this.searchFunction = search;
   }
