@@ -4,12 +4,14 @@
  * The batch path under faults caused for real, at scale: Reuters-21578 stories written,
  * overwritten and deleted in the bucket, their S3 events duplicated, reordered, some
  * dropped where a later event of the same key follows, and delivered to concurrent
- * workers whose DynamoDB client crashes (before a write or after DynamoDB applied it; the
+ * workers whose DynamoDB client and word index (the local engine, its writes counted as
+ * the client's) crash (before a write or after it was applied; the
  * process then stays dead, its lease held until it expires), throttles, leaves batch
  * items unprocessed or has a transaction cancelled at random writes. Every failed delivery comes back, as SQS brings it
  * back. At the end the index is compared item by item with one built once, without
  * faults, from the bucket's final state (tools/index-snapshot.ts: versions, timestamps,
- * tombstones and idle counters aside). Target: 0 differences. Writes bench/results/chaos.json.
+ * tombstones and idle counters aside), its word index with it (one version's words for
+ * each live document). Target: 0 differences. Writes bench/results/chaos.json.
  * Transactions a hot counter would cancel on DynamoDB (TransactionConflict) are injected too:
  * the local stack's transactions take turns, so they cannot conflict there.
  *
@@ -24,6 +26,7 @@ import { processChange, type BatchContext } from '../lambdas/batch/process.js';
 import { loadModel } from '../lambdas/engine/load.js';
 import { ContendedWriteError, LeaseTakenError } from '../lambdas/shared/errors.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
+import { OpenSearchWords } from '../lambdas/words/opensearch.js';
 import { faultyClient, InjectedCrash, type FaultKind } from '../tools/dynamo-faults.js';
 import { differences, snapshot } from '../tools/index-snapshot.js';
 import { reutersStories } from '../tools/reuters.js';
@@ -109,12 +112,15 @@ for (const phase of phases) {
 }
 await deliver(late);
 
+/** The word index the faulty workers write (each through its own fault wrapper, counted with its DynamoDB writes). */
+const chaosWords = new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: 'chaos' });
+
 /** Concurrent workers take deliveries in random order; a failed delivery comes back later. */
 async function deliver(queue: S3Change[]): Promise<void> {
   await Promise.all(
     Array.from({ length: WORKERS }, async (_, w) => {
       let faults = faultyClient(real, { staysDead: true });
-      let ctx: BatchContext = { store: { client: faults.client, table: 'chaos' }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: LEASE_SECONDS, workerId: `worker-${w}` };
+      let ctx: BatchContext = { store: { client: faults.client, table: 'chaos', words: faults.words(chaosWords) }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: LEASE_SECONDS, workerId: `worker-${w}` };
       while (queue.length > 0) {
         const change = queue.splice(Math.floor(random() * queue.length), 1)[0]!;
         counts.deliveries++;
@@ -140,7 +146,7 @@ async function deliver(queue: S3Change[]): Promise<void> {
           if (faults.dead) {
             // A new process, with its own id: the dead one's lease must expire first.
             faults = faultyClient(real, { staysDead: true });
-            ctx = { ...ctx, store: { ...ctx.store, client: faults.client }, workerId: `worker-${w}-${counts.deliveries}` };
+            ctx = { ...ctx, store: { ...ctx.store, client: faults.client, words: faults.words(chaosWords) }, workerId: `worker-${w}-${counts.deliveries}` };
           }
           await new Promise((r) => setTimeout(r, 50));
           continue;
@@ -153,7 +159,7 @@ async function deliver(queue: S3Change[]): Promise<void> {
 const chaosSeconds = (performance.now() - started) / 1000;
 
 // The clean build: the bucket's final state, each object indexed once.
-const cleanCtx: BatchContext = { store: { client: real, table: 'clean' }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: 60, workerId: 'clean' };
+const cleanCtx: BatchContext = { store: { client: real, table: 'clean', words: new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: 'clean' }) }, s3: emulators.s3, model, maxObjectBytes: 1 << 24, leaseSeconds: 60, workerId: 'clean' };
 let live = 0;
 for (let token: string | undefined, more = true; more; ) {
   const page = await emulators.s3.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: PREFIX, ContinuationToken: token }));
@@ -164,7 +170,8 @@ for (let token: string | undefined, more = true; more; ) {
   token = page.NextContinuationToken;
   more = !!page.IsTruncated;
 }
-const [built, clean] = await Promise.all([snapshot(real, 'chaos', { ignoreVersions: true }), snapshot(real, 'clean', { ignoreVersions: true })]);
+const wordsOf = (index: string) => ({ endpoint: emulators.wordsEndpoint, index });
+const [built, clean] = await Promise.all([snapshot(real, 'chaos', { ignoreVersions: true, words: wordsOf('chaos') }), snapshot(real, 'clean', { ignoreVersions: true, words: wordsOf('clean') })]);
 const diff = differences(built, clean);
 const injected = Object.values(counts.faults).reduce((a, b) => a + b, 0);
 console.log(`${counts.events} events, ${counts.deliveries} deliveries, ${injected} faults injected (${JSON.stringify(counts.faults)}), ${counts.duplicated} duplicated, ${counts.dropped} dropped, ${counts.deferred} deferred on a held lease`);

@@ -1,11 +1,12 @@
 /**
- * npm run bench:search [-- --data DIR --batchModel ensemble --queries 400 --index DIR --split test|dev --latency false]
+ * npm run bench:search [-- --data DIR --batchModel ensemble --queries 400 --index DIR --split test|dev --latency false --words false]
  *
  * Quality (lib/entity-retrieval.ts): CoNLL-2003 test's 231 documents (`--split dev` to
  * select on dev) indexed by the batch path (the batch model, document consistency,
  * resolution, terms), and queries made from their gold entities (as written, and
  * lower-cased): a document is relevant when its gold annotation contains the entity.
  * Mean reciprocal rank and recall at 10, beside BM25 (MiniSearch) over the same texts.
+ * Nerve's index has its word index (lambdas/words, the local engine) unless `--words false`.
  * Then the same over CrossNER politics test (Wikipedia, another annotation scheme, in
  * documents of four sentences): a second evaluation nothing is selected on.
  *
@@ -27,6 +28,8 @@ import { loadModel } from '../lambdas/engine/load.js';
 import { readSearchRequest } from '../lambdas/search/request.js';
 import { search } from '../lambdas/search/search.js';
 import { ENV } from '../lambdas/shared/env.js';
+import { OpenSearchWords } from '../lambdas/words/opensearch.js';
+import { DEFAULT_WORDS_INDEX } from '../lambdas/shared/contract.js';
 import { localAwsEnvironment, localConfigPath, readLocalConfig } from '../local/config.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
 import { readConll, type ConllSentence } from '../tools/conll.js';
@@ -45,7 +48,9 @@ const args = scriptArgs({
   latency: { type: 'string', default: 'true' },
   stories: { type: 'string', default: '19043' },
   index: { type: 'string', default: join(benchDataDir, 'index-ensemble') },
+  words: { type: 'string', default: 'true' },
 });
+const withWords = args.words !== 'false';
 
 const emulators = await startEmulators();
 const db = DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
@@ -56,7 +61,8 @@ const request = (query: string, limit = 10) => readSearchRequest({ query, limit 
 
 async function indexTexts(table: string, model: string, docs: Array<{ key: string; text: string }>): Promise<BatchContext> {
   await createIndexTable(emulators.dynamo, table);
-  const ctx: BatchContext = { store: { client: db, table }, s3: emulators.s3, model: await loadModel(model, { intraOpThreads: 2 }), maxObjectBytes: 1 << 24, leaseSeconds: 60, workerId: 'bench' };
+  const words = withWords ? new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: table }) : undefined;
+  const ctx: BatchContext = { store: { client: db, table, words }, s3: emulators.s3, model: await loadModel(model, { intraOpThreads: 2 }), maxObjectBytes: 1 << 24, leaseSeconds: 60, workerId: 'bench' };
   let seq = 1;
   for (const d of docs) {
     await emulators.s3.send(new PutObjectCommand({ Bucket: 'bench', Key: d.key, Body: d.text }));
@@ -95,7 +101,7 @@ await conll.model.release();
 if (args.latency === 'false') {
   await queryModel.release();
   await emulators.stop();
-  writeResult('search', { benchmark: 'bench:search', machine: machine(), batchModel: args.batchModel, queryModel: args.queryModel, quality: { conllSplit: args.split, ...quality }, latency: 'not measured (--latency false)' });
+  writeResult('search', { benchmark: 'bench:search', machine: machine(), batchModel: args.batchModel, queryModel: args.queryModel, words: withWords, quality: { conllSplit: args.split, ...quality }, latency: 'not measured (--latency false)' });
   process.exit(0);
 }
 
@@ -105,12 +111,15 @@ let reutersStore: BatchContext['store'];
 let stories = 0;
 let stopKept = async () => {};
 let reutersEndpoint = emulators.dynamoEndpoint;
+let wordsEndpoint = emulators.wordsEndpoint;
 if (existsSync(kept)) {
   // The local stack's own index, opened as `npm start` opens it.
-  const kEmulators = await startEmulators({ dataDir: join(args.index, 'data') });
+  const kEmulators = await startEmulators({ dataDir: join(args.index, 'data'), wordsDir: join(args.index, 'words') });
   reutersEndpoint = kEmulators.dynamoEndpoint;
+  wordsEndpoint = kEmulators.wordsEndpoint;
   const kDb = DynamoDBDocumentClient.from(kEmulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
-  reutersStore = { client: kDb, table: readLocalConfig({ path: kept }).table };
+  const table = readLocalConfig({ path: kept }).table;
+  reutersStore = { client: kDb, table, words: withWords ? new OpenSearchWords({ endpoint: wordsEndpoint, index: DEFAULT_WORDS_INDEX }) : undefined };
   for await (const page of paginateScan({ client: kDb }, { TableName: reutersStore.table, Select: 'COUNT', FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) stories += page.Count ?? 0;
   console.log(`searching the index in ${args.index}: ${stories} documents`);
   stopKept = () => kEmulators.stop();
@@ -131,8 +140,9 @@ const latencyQueries = ['opec output', 'reagan trade bill', 'japan', 'saudi arab
 // The search Lambda's handler itself, from API Gateway events, with its own DynamoDB client
 // configured from the environment as in AWS (logs and metrics off to keep this output readable).
 Object.assign(process.env, {
-  ...localAwsEnvironment({ dynamodb: reutersEndpoint }),
+  ...localAwsEnvironment({ dynamodb: reutersEndpoint, ...(withWords ? { words: wordsEndpoint } : {}) }),
   [ENV.indexTable]: reutersStore.table,
+  ...(withWords ? { [ENV.wordsIndex]: existsSync(kept) ? DEFAULT_WORDS_INDEX : 'reuters' } : {}),
   [ENV.model]: args.queryModel,
   POWERTOOLS_LOG_LEVEL: 'SILENT',
   POWERTOOLS_METRICS_DISABLED: 'true',
@@ -166,6 +176,7 @@ writeResult('search', {
   machine: machine(),
   batchModel: args.batchModel,
   queryModel: args.queryModel,
+  words: withWords,
   quality: { conllSplit: args.split, ...quality },
   latency: { index: existsSync(kept) ? args.index : 'built here with small', stories, queries: latencyQueries, ms: latency, dynamodbRequestsPerQuery: reqs, target: { p99Ms: 50 } },
   reaganTradeBill: exampleReport,

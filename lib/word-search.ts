@@ -32,6 +32,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as aoss from 'aws-cdk-lib/aws-opensearchserverless';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
+import { DEFAULT_WORDS_INDEX } from '../lambdas/shared/contract.js';
 import { withDefaults } from './defaults.js';
 import { grantWordSearch } from './grants.js';
 
@@ -50,7 +51,7 @@ export const WORD_SEARCH_DEFAULTS = {
   standbyReplicas: true,
   // No props: what the code side expects (lambdas/shared/env.ts).
   /** The index documents' words are written to and searched in. */
-  index: 'nerve-words',
+  index: DEFAULT_WORDS_INDEX,
   /** How requests are signed: SigV4 for OpenSearch Serverless. */
   signing: 'aoss',
 } as const;

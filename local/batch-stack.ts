@@ -32,13 +32,15 @@ export interface BatchStackOptions {
   readonly dataDir?: string;
   /** Where the bucket is kept (durable-s3.ts); in memory without one. Reconciliation needs both. */
   readonly bucketDir?: string;
+  /** Where the documents' words are kept (word-search.ts); in memory without one. */
+  readonly wordsDir?: string;
   readonly visibilityTimeoutSeconds?: number;
   readonly maxReceiveCount?: number;
 }
 
-export async function startBatchStack({ dataDir, bucketDir, visibilityTimeoutSeconds, maxReceiveCount }: BatchStackOptions = {}): Promise<BatchStack> {
+export async function startBatchStack({ dataDir, bucketDir, wordsDir, visibilityTimeoutSeconds, maxReceiveCount }: BatchStackOptions = {}): Promise<BatchStack> {
   if (dataDir) mkdirSync(dataDir, { recursive: true });
-  const emulators = await startEmulators({ dataDir, bucketDir });
+  const emulators = await startEmulators({ dataDir, bucketDir, wordsDir });
   await createIndexTable(emulators.dynamo, LOCAL_NAMES.table);
   await createBucket(emulators.s3, LOCAL_NAMES.bucket);
   const { queueUrl, dlqUrl } = await createIngestQueues(emulators.sqs, LOCAL_NAMES.queue, { visibilityTimeoutSeconds, maxReceiveCount });
@@ -46,7 +48,7 @@ export async function startBatchStack({ dataDir, bucketDir, visibilityTimeoutSec
 
   // The handlers build their AWS clients from the environment, exactly as in Lambda.
   Object.assign(process.env, {
-    ...localAwsEnvironment({ dynamodb: emulators.dynamoEndpoint, s3: emulators.awsEndpoint, sqs: emulators.awsEndpoint }),
+    ...localAwsEnvironment({ dynamodb: emulators.dynamoEndpoint, s3: emulators.awsEndpoint, sqs: emulators.awsEndpoint, words: emulators.wordsEndpoint }),
     [ENV.indexTable]: LOCAL_NAMES.table,
   });
   // Inference is single-threaded per environment; the environments share the cores.

@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { S3ClientConfig } from '@aws-sdk/client-s3';
 import { NerveError } from '../lambdas/shared/errors.js';
+import { ENV } from '../lambdas/shared/env.js';
 
 /** The emulators take any region and credentials; every local client uses these. */
 export const LOCAL_REGION = 'us-east-1';
@@ -24,7 +25,7 @@ export function localS3Config(endpoint: string): S3ClientConfig {
 }
 
 /** The environment that points AWS SDK clients built without settings (the handlers', as in Lambda) at the emulators. */
-export function localAwsEnvironment(endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string }): Record<string, string> {
+export function localAwsEnvironment(endpoints: { readonly dynamodb?: string; readonly s3?: string; readonly sqs?: string; readonly words?: string }): Record<string, string> {
   return {
     AWS_REGION: LOCAL_REGION,
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -32,6 +33,7 @@ export function localAwsEnvironment(endpoints: { readonly dynamodb?: string; rea
     ...(endpoints.dynamodb ? { AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb } : {}),
     ...(endpoints.s3 ? { AWS_ENDPOINT_URL_S3: endpoints.s3 } : {}),
     ...(endpoints.sqs ? { AWS_ENDPOINT_URL_SQS: endpoints.sqs } : {}),
+    ...(endpoints.words ? { [ENV.wordsEndpoint]: endpoints.words, [ENV.wordsSigning]: 'none' } : {}),
   };
 }
 

@@ -4,7 +4,9 @@
  *   transactions it lacks (dynamo-transactions.ts),
  * - fauxqs (SQS in memory; S3 in memory, or on disk when given a folder: durable-s3.ts),
  *   built with its exported app factory so it listens on 127.0.0.1 rather than every
- *   interface.
+ *   interface,
+ * - the full-text engine for documents' words (word-search.ts: OpenSearch's API over
+ *   MiniSearch; persistent when given a folder).
  * Tables, queues and buckets are created from the same definitions the CDK uses.
  */
 import type { AddressInfo } from 'node:net';
@@ -17,11 +19,14 @@ import { QUEUE_SETTINGS } from '../lambdas/batch/settings.js';
 import { localClientConfig, localS3Config } from './config.js';
 import { openDurableS3Store } from './durable-s3.js';
 import { dynaliteWithTransactions } from './dynamo-transactions.js';
+import { startWordSearch } from './word-search.js';
 
 
 export interface Emulators {
   readonly dynamoEndpoint: string;
   readonly awsEndpoint: string; // SQS and S3
+  /** The word index's engine (lambdas/words), unsigned. */
+  readonly wordsEndpoint: string;
   readonly dynamo: DynamoDBClient;
   readonly s3: S3Client;
   readonly sqs: SQSClient;
@@ -30,8 +35,8 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-/** `dataDir` keeps the tables (dynalite's LevelDB), `bucketDir` the buckets; without them, they live in memory. */
-export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string; bucketDir?: string } = {}): Promise<Emulators> {
+/** `dataDir` keeps the tables (dynalite's LevelDB), `bucketDir` the buckets, `wordsDir` the words; without them, they live in memory. */
+export async function startEmulators({ dataDir, bucketDir, wordsDir }: { dataDir?: string; bucketDir?: string; wordsDir?: string } = {}): Promise<Emulators> {
   const dyn = dynaliteWithTransactions({ path: dataDir, createTableMs: 0 });
   await new Promise<void>((resolve, reject) => dyn.listen(0, '127.0.0.1', () => resolve()).on('error', reject));
   const dynamoEndpoint = `http://127.0.0.1:${(dyn.address() as AddressInfo).port}`;
@@ -42,12 +47,15 @@ export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string;
   const app = buildApp({ logger: false, host: '127.0.0.1', stores });
   const awsEndpoint = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
 
+  const words = await startWordSearch({ dir: wordsDir });
+
   const dynamo = new DynamoDBClient(localClientConfig(dynamoEndpoint));
   const s3 = new S3Client(localS3Config(awsEndpoint));
   const sqs = new SQSClient(localClientConfig(awsEndpoint));
   return {
     dynamoEndpoint,
     awsEndpoint,
+    wordsEndpoint: words.endpoint,
     dynamo,
     s3,
     sqs,
@@ -57,6 +65,7 @@ export async function startEmulators({ dataDir, bucketDir }: { dataDir?: string;
       s3.destroy();
       sqs.destroy();
       await app.close();
+      await words.stop();
       await new Promise<void>((resolve) => dyn.close(() => resolve()));
     },
   };

@@ -37,7 +37,7 @@ let stopBatch = async (_options: { graceMs: number }) => {};
 let localConfig: LocalConfig | undefined;
 let stopInbox = () => {};
 if (withBatch) {
-  const batch = await startBatchStack({ dataDir: join(root, 'data'), bucketDir: join(root, 'bucket') });
+  const batch = await startBatchStack({ dataDir: join(root, 'data'), bucketDir: join(root, 'bucket'), wordsDir: join(root, 'words') });
   batch.reconciled?.then(
     (r) => {
       if (r.created + r.removed + r.leases > 0) console.log(`reconciled the index with the bucket: ${r.created} files to index, ${r.removed} to remove, ${r.leases} stale leases cleared`);

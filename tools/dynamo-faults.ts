@@ -6,10 +6,13 @@
  * service throws), leaves a BatchWrite's items unprocessed (as DynamoDB does under load),
  * or cancels a transaction for a conflict with another one on the same item (as DynamoDB
  * does on a hot counter; the local stack's transactions take turns, so it cannot happen
- * there for real). Everything else goes to the real client.
+ * there for real). Everything else goes to the real client. The word index's writes
+ * (lambdas/words) can be routed through the same counter (`words`), so that a crash can
+ * fall before or after any write of a change, DynamoDB's or the word index's.
  */
 import { ProvisionedThroughputExceededException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { WordIndex } from '../lambdas/words/words.js';
 
 /** The process died here: nothing after this point of the attempt runs. */
 export class InjectedCrash extends Error {
@@ -28,7 +31,7 @@ export interface Fault {
   readonly nth: number;
 }
 
-const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand', 'TransactWriteCommand']);
+const WRITES = new Set(['PutCommand', 'UpdateCommand', 'DeleteCommand', 'BatchWriteCommand', 'TransactWriteCommand', 'WordsWriteCommand', 'WordsRemoveCommand']);
 
 export interface FaultyClient {
   readonly client: DynamoDBDocumentClient;
@@ -42,7 +45,12 @@ export interface FaultyClient {
   readonly dead: boolean;
   /** A new process takes over: calls reach DynamoDB again. */
   revive(): void;
+  /** `index` with its writes counted and faulted as this client's (commands WordsWriteCommand, WordsRemoveCommand). */
+  words(index: WordIndex): WordIndex;
 }
+
+/** A call to send: a DynamoDB command, or a word index write standing in as one (`run`). */
+type Call = { constructor: { name: string }; input: Record<string, any>; run?: () => Promise<unknown> };
 
 /**
  * @param staysDead after a crash, the "process" is gone: later calls (its lease's
@@ -54,18 +62,19 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
   let armed: Fault | undefined;
   let dead = false;
   const client = Object.create(real) as DynamoDBDocumentClient;
-  const send = async (command: { constructor: { name: string }; input: Record<string, any> }): Promise<unknown> => {
+  const forward = (command: Call) => (command.run ? command.run() : (real.send as (c: unknown) => Promise<unknown>)(command));
+  const send = async (command: Call): Promise<unknown> => {
     const name = command.constructor.name;
     if (dead) throw new InjectedCrash(`${name} after the process died`);
     // Leases are renewed on a timer: counting them would make the Nth write a moving target
     // (their faults are the leases' own tests).
     const pk = (command.input.Key ?? command.input.Item)?.pk as string | undefined;
-    if (pk?.startsWith('LEASE#')) return (real.send as (c: unknown) => Promise<unknown>)(command);
+    if (pk?.startsWith('LEASE#')) return forward(command);
     calls.set(name, (calls.get(name) ?? 0) + 1);
     if (WRITES.has(name)) calls.set('*', (calls.get('*') ?? 0) + 1);
     const fault = armed;
     const hit = fault && (fault.command === name || (fault.command === '*' && WRITES.has(name))) && calls.get(fault.command) === fault.nth;
-    if (!hit) return (real.send as (c: unknown) => Promise<unknown>)(command);
+    if (!hit) return forward(command);
     armed = undefined;
     fired.push({ ...fault, call: calls.get(fault.command)! });
     switch (fault.kind) {
@@ -73,7 +82,7 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
         dead = staysDead;
         throw new InjectedCrash(`${name} #${fault.nth}, before it was sent`);
       case 'crash-after':
-        await (real.send as (c: unknown) => Promise<unknown>)(command);
+        await forward(command);
         dead = staysDead;
         throw new InjectedCrash(`${name} #${fault.nth}, after DynamoDB applied it`);
       case 'throttle':
@@ -104,5 +113,10 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
       return dead;
     },
     revive: () => (dead = false),
+    words: (index) => ({
+      write: async (version) => void (await send({ constructor: { name: 'WordsWriteCommand' }, input: {}, run: () => index.write(version) })),
+      remove: async (documentId, seqs) => void (await send({ constructor: { name: 'WordsRemoveCommand' }, input: {}, run: () => index.remove(documentId, seqs) })),
+      search: (query, size) => index.search(query, size),
+    }),
   };
 }

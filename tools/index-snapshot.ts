@@ -3,7 +3,8 @@
  * what legitimately differs between two builds of the same final state (timestamps, the
  * leases of finished work, a document frequency counter at zero with nothing pending, the
  * tombstones of documents that are gone, the random attempt id in a chunk set's name,
- * `<seq>#<attempt>`: writes.ts). The fault tests and `npm run bench:chaos`
+ * `<seq>#<attempt>`: writes.ts), and, given the local word index, which versions' words
+ * it holds for each document (`WORDS` entries). The fault tests and `npm run bench:chaos`
  * compare a build that suffered faults with a clean one this way.
  */
 import { paginateScan, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +17,8 @@ export interface SnapshotOptions {
    * an index built through many versions with one built once from the final state.
    */
   readonly ignoreVersions?: boolean;
+  /** The local word engine's index to take in too (local/word-search.ts answers match_all). */
+  readonly words?: { readonly endpoint: string; readonly index: string };
 }
 
 const VERSION_FIELDS = new Set(['seq', 'sequencer', 'chunkSet', 'versionId']);
@@ -47,6 +50,13 @@ export async function snapshot(client: DynamoDBDocumentClient, table: string, op
       const n = normalize(item, options);
       if (n) out.set(keyOf(item, options.ignoreVersions ?? false), n);
     }
+  }
+  if (options.words) {
+    const res = await fetch(`${options.words.endpoint}/${encodeURIComponent(options.words.index)}/_search`, { method: 'POST', body: JSON.stringify({ size: 1_000_000, query: { match_all: {} } }) });
+    const hits = res.status === 404 ? [] : ((await res.json()) as { hits: { hits: Array<{ _source: { documentId: string; seq: string } }> } }).hits.hits;
+    const versions = new Map<string, string[]>();
+    for (const { _source: h } of hits) versions.set(h.documentId, [...(versions.get(h.documentId) ?? []), h.seq].sort());
+    for (const [documentId, seqs] of versions) out.set(`WORDS\u0000${documentId}`, options.ignoreVersions ? { versions: seqs.length } : { versions: seqs });
   }
   return out;
 }

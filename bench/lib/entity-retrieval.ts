@@ -44,6 +44,8 @@ export function entityQueries(docs: readonly LabelledDocument[], count: number):
   return { queries: shuffled([...relevant.keys()], 3).slice(0, count), relevant, surface };
 }
 
+const recallAt10 = (ranked: readonly string[], rel: ReadonlySet<string>) => ranked.slice(0, 10).filter((k) => rel.has(k)).length / rel.size;
+
 function score(rankings: string[][], truth: Array<Set<string>>) {
   let rr = 0;
   let recall = 0;
@@ -51,7 +53,7 @@ function score(rankings: string[][], truth: Array<Set<string>>) {
     const rel = truth[i]!;
     const first = ranked.findIndex((k) => rel.has(k));
     rr += first >= 0 ? 1 / (first + 1) : 0;
-    recall += ranked.slice(0, 10).filter((k) => rel.has(k)).length / rel.size;
+    recall += recallAt10(ranked, rel);
   });
   return { mrr: Number((rr / rankings.length).toFixed(4)), recallAt10: Number((recall / rankings.length).toFixed(4)) };
 }
@@ -70,6 +72,7 @@ export async function compareWithBm25(name: string, docs: readonly LabelledDocum
     // Where each wins: queries one system ranks a relevant document first and the other does not.
     const nerveWins: string[] = [];
     const bm25Wins: string[] = [];
+    const bm25Recalls: string[] = [];
     let nerveNoResults = 0;
     qs.forEach((query, i) => {
       const n = truth[i]!.has(ours[i]![0] ?? '');
@@ -77,11 +80,13 @@ export async function compareWithBm25(name: string, docs: readonly LabelledDocum
       if (n && !b) nerveWins.push(query);
       if (b && !n) bm25Wins.push(query);
       if (ours[i]!.length === 0) nerveNoResults++;
+      if (recallAt10(bm[i]!, truth[i]!) > recallAt10(ours[i]!, truth[i]!)) bm25Recalls.push(query);
     });
-    const row = { nerve: score(ours, truth), bm25: score(bm, truth), topHitOnlyNerve: nerveWins.length, topHitOnlyBm25: bm25Wins.length, nerveNoResults, examples: { nerveFirst: nerveWins.slice(0, 8), bm25First: bm25Wins.slice(0, 8) } };
+    const row = { nerve: score(ours, truth), bm25: score(bm, truth), topHitOnlyNerve: nerveWins.length, topHitOnlyBm25: bm25Wins.length, nerveNoResults, examples: { nerveFirst: nerveWins.slice(0, 8), bm25First: bm25Wins.slice(0, 8), bm25MoreInTop10: bm25Recalls.slice(0, 8) } };
     out[lower ? 'lowerCased' : 'asWritten'] = row;
     console.log(`${name} ${lower ? 'lower-cased' : 'as written '}: Nerve MRR ${row.nerve.mrr} R@10 ${row.nerve.recallAt10} | BM25 MRR ${row.bm25.mrr} R@10 ${row.bm25.recallAt10} | first hit only Nerve ${row.topHitOnlyNerve}, only BM25 ${row.topHitOnlyBm25}; Nerve without results ${nerveNoResults}`);
     console.log(`  relevant first only by BM25:  ${bm25Wins.slice(0, 5).join(' | ')}`);
+    console.log(`  more relevant in BM25's top 10 (${bm25Recalls.length}): ${bm25Recalls.slice(0, 8).join(' | ')}`);
   }
   return { documents: docs.length, queries: q.queries.length, ...out };
 }

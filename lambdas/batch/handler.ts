@@ -23,6 +23,7 @@ import { LeaseTakenError, NerveError } from '../shared/errors.js';
 import { tracingFor } from '../shared/tracing.js';
 import { changesFromMessage } from './events.js';
 import { processChange, type BatchContext } from './process.js';
+import { wordIndexFromEnv } from '../words/words.js';
 
 // The GPU workers run this handler too and name themselves (POWERTOOLS_SERVICE_NAME).
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME || SERVICES.batch;
@@ -31,7 +32,7 @@ const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName });
 const tracing = tracingFor(serviceName);
 
 const ctx: BatchContext = {
-  store: { client: DynamoDBDocumentClient.from(tracing.client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable) },
+  store: { client: DynamoDBDocumentClient.from(tracing.client(new DynamoDBClient({})), { marshallOptions: { removeUndefinedValues: true } }), table: readEnv(ENV.indexTable), words: wordIndexFromEnv() },
   s3: tracing.client(new S3Client({})),
   // The batch's documents share model calls (see engine/coalesce.ts).
   model: new CoalescingModel(

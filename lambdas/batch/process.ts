@@ -134,6 +134,7 @@ async function indexOne(ctx: BatchContext, version: DocumentVersion, doc: Source
     chars: Array.from(text).length,
     entities,
     terms: documentTerms(text, titleChars),
+    text,
     titleChars,
   }, known);
 }

@@ -5,11 +5,14 @@
  */
 import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { UnprocessedItemsError } from '../shared/errors.js';
+import type { WordIndex } from '../words/words.js';
 import { itemId, type ItemKey } from './schema.js';
 
 export interface IndexStore {
   readonly client: DynamoDBDocumentClient;
   readonly table: string;
+  /** The full-text engine for documents' words (lambdas/words), where there is one. */
+  readonly words?: WordIndex;
 }
 
 /** Counts the requests a caller makes (search reports them). */

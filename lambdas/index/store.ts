@@ -35,6 +35,8 @@ export type VersionContent =
       readonly entities: readonly ResolvedEntity[];
       /** Its most salient words (terms.ts documentTerms), indexed beside the entities. */
       readonly terms?: readonly DocumentTerm[];
+      /** Its whole text, for the word index (lambdas/words) where the store has one; never stored in DynamoDB. */
+      readonly text?: string;
       readonly titleChars: number;
       /** Lines of the documents of a multi-document file (JSON lines, JSON array): their ids are documentIdOf(bucket, key, line). */
       readonly childLines?: number[];
@@ -62,6 +64,8 @@ export interface DocumentRecord extends DocumentVersion {
   readonly chunkCount: number;
   /** Which chunks hold this version's entities (`<seq>#<attempt>`): schema.ts chunkPrefix. */
   readonly chunkSet?: string;
+  /** This version's words are in the word index (lambdas/words), as `<documentId>#<seq>`. */
+  readonly words?: boolean;
   /** Lines of the documents of a multi-document file (JSON lines, JSON array); numbers, not ids, to stay small. */
   readonly childLines?: number[];
   /** Lines of earlier versions' documents still to remove. */

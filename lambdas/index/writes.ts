@@ -9,12 +9,14 @@
  *    items; a single document's attempt is found by its chunks (step 5).
  * 3. Write this attempt's entity chunks (keys of their own, so the live ones are never
  *    overwritten), then its postings (fenced, each counted in the transaction that writes
- *    it: postings.ts) and name readings. The chunks come first: they are the list of what
- *    the attempt posts, which whoever comes next removes if this attempt is abandoned.
+ *    it: postings.ts), name readings and words (the word index, where there is one). The
+ *    chunks come first: they are the list of what the attempt posts, which whoever comes
+ *    next removes if this attempt is abandoned.
  * 4. Replace the record, fenced, naming its chunk set: unsettled, unless this is the
  *    document's first version and nothing else is there to clean up.
  * 5. Clean up: the postings of every other chunk set's entities this version lacks (older
- *    versions, abandoned attempts), then those chunks, then stale children; mark settled.
+ *    versions, abandoned attempts) and their words, then those chunks, then stale
+ *    children; mark settled.
  */
 import { randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
@@ -55,7 +57,8 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
   }
   const entities = content.status === 'indexed' ? content.entities : [];
   const terms = content.status === 'indexed' ? (content.terms ?? []) : [];
-  const hasItems = entities.length > 0 || terms.length > 0;
+  const words = store.words !== undefined && content.status === 'indexed' && (content.text ?? '') !== '';
+  const hasItems = entities.length > 0 || terms.length > 0 || words;
   const children = content.status === 'indexed' ? (content.childLines ?? []) : [];
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
   const chunkSet = `${seq}#${randomUUID().slice(0, 8)}`;
@@ -63,11 +66,11 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     if (children.length > 0) await recordIntent(store, documentId, seq, { childLines: union(children, sameIntent?.childLines ?? []) });
     // What other attempts left, read before this one writes its own: with nothing there, a first version is settled as written.
     const left = await chunkSets(store, documentId);
-    if (hasItems && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content);
+    if (hasItems && content.status === 'indexed') await writeItems(store, version, seq, chunkSet, content, words);
     const partial = await writeChildren?.();
     const written = partial ? partial.lines : children;
     const staleChildren = union(prev?.childLines ?? [], prev?.staleChildLines ?? [], prev?.intent?.childLines ?? []).filter((c) => !written.includes(c));
-    const { entities: _, titleChars: __, childLines: ___, terms: ____, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown; terms?: unknown };
+    const { entities: _, titleChars: __, childLines: ___, terms: ____, text: _____, ...fields } = content as VersionContent & { entities?: unknown; titleChars?: unknown; childLines?: unknown; terms?: unknown; text?: unknown };
     // A first version with nothing of another attempt beside it is settled as it is written.
     const settled = prev === undefined && staleChildren.length === 0 && left.size === 0;
     const record: DocumentRecord = {
@@ -76,8 +79,9 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
       seq,
       settled,
       entityCount: entities.length,
-      chunkCount: content.status === 'indexed' ? chunksOf(content).length : 0,
+      chunkCount: content.status === 'indexed' ? chunksOf(content, words).length : 0,
       ...(hasItems ? { chunkSet } : {}),
+      ...(words ? { words } : {}),
       ...(written.length > 0 ? { childLines: written } : {}),
       ...(partial ? { reason: partial.reason } : {}),
       ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
@@ -95,8 +99,12 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     if (!settled) await cleanUp(store, record);
     return 'applied';
   } catch (e) {
-    if (e instanceof SupersededError) return 'stale'; // a newer version's writer settles what this one left
-    throw e;
+    if (!(e instanceof SupersededError)) throw e;
+    // A newer version's writer settles what this one left; but words written after its
+    // clean-up read this attempt's chunks would be left behind: removed here, unless the
+    // record is this very version (another attempt's, whose words share the id).
+    if (words && (await getDocument(store, documentId))?.seq !== seq) await store.words!.remove(documentId, [seq]);
+    return 'stale';
   }
 }
 
@@ -116,11 +124,17 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 
 type IndexedContent = Extract<VersionContent, { status: 'indexed' }>;
 
-/** The chunk items' contents: the entities in chunks, the terms on the first (one of its own when there are no entities). */
-function chunksOf(content: IndexedContent): Array<{ entities: ResolvedEntity[]; terms?: string[] }> {
-  const chunks: Array<{ entities: ResolvedEntity[]; terms?: string[] }> = chunkEntities(content.entities).map((entities) => ({ entities }));
+type Chunk = { entities: ResolvedEntity[]; terms?: string[]; words?: boolean };
+
+/**
+ * The chunk items' contents: the entities in chunks, the terms on the first (one of its
+ * own when there are no entities), and on it too whether the attempt wrote words, so that
+ * whoever cleans up after it knows to remove them.
+ */
+function chunksOf(content: IndexedContent, words: boolean): Chunk[] {
+  const chunks: Chunk[] = chunkEntities(content.entities).map((entities) => ({ entities }));
   const terms = (content.terms ?? []).map((t) => t.term);
-  if (terms.length > 0) chunks[0] = { entities: chunks[0]?.entities ?? [], terms };
+  if (terms.length > 0 || words) chunks[0] = { entities: chunks[0]?.entities ?? [], ...(terms.length > 0 ? { terms } : {}), ...(words ? { words } : {}) };
   return chunks;
 }
 
@@ -133,10 +147,10 @@ function chunksOf(content: IndexedContent): Array<{ entities: ResolvedEntity[]; 
 const CONTEXT_ENTITIES = 16;
 const CONTEXT_TERMS = 16;
 
-/** Step 3: chunks, postings (entities' and terms'), readings. */
-async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: IndexedContent): Promise<void> {
+/** Step 3: chunks, postings (entities' and terms'), readings, words. */
+async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: IndexedContent, words: boolean): Promise<void> {
   const { documentId } = version;
-  const chunks: WriteRequest[] = chunksOf(content).map((chunk, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), ...chunk } } }));
+  const chunks: WriteRequest[] = chunksOf(content, words).map((chunk, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), ...chunk } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
@@ -158,6 +172,8 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
   const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));
   await addReadings(store, readings);
+  // Its own id (`<documentId>#<seq>`): never another version's words, however late this attempt runs.
+  if (words) await store.words!.write({ documentId, seq, text: content.text! });
 }
 
 /** Step 5, also the completion of an unsettled record left by a crash. */
@@ -170,6 +186,9 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
     const [type, key] = splitEntityKey(k);
     return { type, key };
   }));
+  // Words of other versions, and of this version's abandoned attempts when this one has none (they share its id).
+  const staleWords = [...new Set([...sets].filter(([id, set]) => id !== record.chunkSet && set.words).map(([id]) => id.split('#')[0]!))].filter((s) => s !== seq || !record.words);
+  if (staleWords.length > 0) await store.words?.remove(record.documentId, staleWords);
   // Only now: until their postings are gone, the other sets' chunks are the list of them.
   const otherChunks = [...sets].filter(([id]) => id !== record.chunkSet).flatMap(([, set]) => set.items.map((Key): WriteRequest => ({ DeleteRequest: { Key } })));
   await batchWrite(store, otherChunks);
@@ -192,6 +211,8 @@ interface ChunkSet {
   /** entityKey of every entity and term (TERM_TYPE) it lists: what the attempt posted. */
   readonly entities: Set<string>;
   readonly items: Array<{ pk: string; sk: string }>;
+  /** The attempt wrote its version's words to the word index. */
+  words: boolean;
 }
 
 /** Every chunk set of a document (`<seq>#<attempt>` → what it lists), by one paginated Query. */
@@ -207,7 +228,8 @@ async function chunkSets(store: IndexStore, documentId: string): Promise<Map<str
     for (const item of page.Items ?? []) {
       const [, seq, attempt] = (item.sk as string).split('#') as [string, string, string]; // ENT#<seq>#<attempt>#<n>
       const id = `${seq}#${attempt}`;
-      const set = sets.get(id) ?? { entities: new Set<string>(), items: [] };
+      const set = sets.get(id) ?? { entities: new Set<string>(), items: [], words: false };
+      if (item.words === true) set.words = true;
       for (const e of item.entities as ResolvedEntity[]) set.entities.add(entityKey(e));
       for (const term of (item.terms as string[] | undefined) ?? []) set.entities.add(entityKey({ type: TERM_TYPE, key: term }));
       set.items.push({ pk: item.pk as string, sk: item.sk as string });

@@ -13,10 +13,11 @@ import { parseJsonObject } from '../http/request.js';
 import { QUERY_MODEL_THREADS, SERVICES } from '../shared/contract.js';
 import { ENV, readEnv, readIntEnv } from '../shared/env.js';
 import { encodeCursor, MAX_QUERY_CHARS, readSearchRequest, resolveCursorSecret } from './request.js';
+import { wordIndexFromEnv } from '../words/words.js';
 import { search } from './search.js';
 
 const tools = serviceTools(SERVICES.search);
-const store = { client: DynamoDBDocumentClient.from(tools.tracing.client(new DynamoDBClient({}))), table: readEnv(ENV.indexTable) };
+const store = { client: DynamoDBDocumentClient.from(tools.tracing.client(new DynamoDBClient({}))), table: readEnv(ENV.indexTable), words: wordIndexFromEnv() };
 const model = await loadModel(readEnv(ENV.model, 'small'), { intraOpThreads: readIntEnv(ENV.intraOpThreads, QUERY_MODEL_THREADS.intraOpThreads) });
 const knownTypes = entityTypesOf(model.labels);
 // One secret for every instance (the stack's), so that a nextCursor works on any of them.

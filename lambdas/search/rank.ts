@@ -5,9 +5,11 @@
  *   the query's other words among the document's salient terms (carried on each posting,
  *   so "trade" in "reagan trade bill" reranks the Reagan stories with no request per
  *   document), then the sum of rarity × salience × type agreement, then the document id.
- * - Then documents that only the query's words lead to (term postings): read when the
- *   entities match nothing, or so few documents that a page could not fill from them
- *   (FILL_BELOW, decided by document frequencies, never by the page asked for).
+ * - Then documents that only the query's words lead to: the word index's BM25 hits
+ *   (words.ts) where there is one; else term postings, read when the entities match
+ *   nothing, or so few documents that a page could not fill from them (FILL_BELOW,
+ *   decided by document frequencies, never by the page asked for). A document the
+ *   entities lead to also gains its words' BM25 (WORDS_WEIGHT, scaled to the best hit).
  * - Filters keep the documents whose postings list a filter entity of every filter type.
  *
  * Every page of a search reads the same postings (a fixed depth per shard), so page 2 is
@@ -19,6 +21,7 @@ import { topPostings, type EntityRef, type Posting } from '../index/lookups.js';
 import { entityKey } from '../index/schema.js';
 import { termOf } from './evidence.js';
 import type { ChosenReadings } from './readings.js';
+import type { WordCandidate } from './words.js';
 
 /** Postings read from each shard of an entity or term: every page ranks the same candidates. */
 export const DEPTH = 50;
@@ -26,6 +29,8 @@ export const DEPTH = 50;
 export const FILL_BELOW = 50;
 /** Words (rarest first) whose postings one search reads; each costs SHARDS requests. */
 export const MAX_TERMS_READ = 4;
+/** What the query's words (BM25, over the best hit's) add to the score of a document its entities match. */
+export const WORDS_WEIGHT = 0.5;
 
 export interface RankedDocument {
   readonly documentId: string;
@@ -50,6 +55,10 @@ export interface RankInput {
   /** Each filter type's entities; a document needs one of each type. */
   readonly filters?: ReadonlyMap<string, readonly EntityRef[]>;
   readonly df: (e: EntityRef) => number;
+  /** The request restricts entity types: documents must match a query entity (or a term), not only words. */
+  readonly entitiesOnly?: boolean;
+  /** The word index's hits, live versions only (words.ts); undefined without one, or when it did not answer. */
+  readonly wordDocuments?: ReadonlyMap<string, WordCandidate>;
 }
 
 export interface Ranking {
@@ -66,7 +75,9 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const filterEntities = [...(input.filters?.values() ?? [])].flat().filter((e) => df(e) > 0);
   // Which words to read: decided by frequencies alone, so every page of the search reads the same.
   const entityDocs = chosen.entities.reduce((n, t) => n + df(t), 0);
-  const words = entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
+  const wordDocs = input.wordDocuments;
+  // Term postings also stand in for documents the word index lacks (written before it was there): read while its hits are few.
+  const words = entityDocs >= FILL_BELOW || (wordDocs?.size ?? 0) >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
   // With neither entities nor words to go by, the filters' own entities are the candidates.
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];
@@ -90,15 +101,20 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   }
   for (const w of words) for (const p of postings.get(entityKey(termOf(w))) ?? []) if (passes(p)) entry(p).wordScore += rarity(df(termOf(w))) * p.rank;
   for (const e of fromFilters) for (const p of postings.get(entityKey(e)) ?? []) if (passes(p)) entry(p);
+  const best = Math.max(0, ...[...(wordDocs?.values() ?? [])].map((w) => w.score));
+  const bm25 = (documentId: string) => (best > 0 ? (wordDocs?.get(documentId)?.score ?? 0) / best : 0);
+  // A word hit holds no entities to check a filter or a type against: with either, words only rerank.
+  const wordOnly = input.entitiesOnly || (input.filters && input.filters.size > 0) ? [] : [...(wordDocs?.values() ?? [])].filter((w) => !docs.has(w.documentId));
 
   const documents = [...docs.entries()].map(([documentId, d]): RankedDocument => {
     const terms = d.p.docTerms.filter((t) => queryWords.has(t));
     const entityScore = [...d.matched.values()].reduce((a, b) => a + b, 0);
     const termScore = terms.reduce((a, t) => a + rarity(df(termOf(t))), 0);
     // The words' own postings rank only the documents that no entity led to.
-    const score = d.matched.size > 0 ? entityScore + termScore : termScore + d.wordScore;
+    const score = d.matched.size > 0 ? entityScore + termScore + WORDS_WEIGHT * bm25(documentId) : termScore + d.wordScore + bm25(documentId);
     return { documentId, key: d.p.s3Key, line: d.p.line, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };
   });
+  for (const w of wordOnly) documents.push({ documentId: w.documentId, key: w.s3Key, line: w.line, count: 0, terms: [], score: bm25(w.documentId), matches: [], docEntities: [] });
   documents.sort((a, b) => b.count - a.count || b.terms.length - a.terms.length || b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0));
   return { documents, wordsRead: words, byWordsOnly: documents.filter((d) => d.count === 0).length };
 }

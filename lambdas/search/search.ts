@@ -11,18 +11,20 @@
  *    the posting's rank (more mentions, earlier, in the title), and a document whose
  *    entity has another type than the query's (query "Paris" as a place, document
  *    "Paris" as a person) still matches at half weight; plus the words' rarity;
- * 4. then documents only the query's words lead to.
+ * 4. then documents only the query's words lead to (the word index's BM25, words.ts,
+ *    where there is one; else the documents' salient terms).
  *
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
  * for the readings of every candidate name (the model's entities, up to MAX_CANDIDATES
  * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
  * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
  * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
- * DEPTH items; then one BatchGet for the page's records and one or more (a page's
- * matches, 100 a request) for its mentions, at once.
+ * DEPTH items; with a word index, one search of it (WORD_HITS hits, beside the first
+ * BatchGet) and one BatchGet of its hits' records; then one BatchGet for the page's
+ * records and one or more (a page's matches, 100 a request) for its mentions, at once.
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
- * for), evidence.ts (which vocabulary matches are entities), readings.ts (which to
+ * for), words.ts (the documents the word index finds for the query's words), evidence.ts (which vocabulary matches are entities), readings.ts (which to
  * follow), rank.ts (postings to ranked documents), facets.ts, then the page here.
  */
 import type { NerModel } from '../engine/model.js';
@@ -35,6 +37,7 @@ import { facetsOf, type Facets } from './facets.js';
 import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
+import { wordCandidates } from './words.js';
 
 export interface QueryEntity {
   readonly text: string;
@@ -85,7 +88,8 @@ export interface SearchResponse {
 
 export async function search(store: IndexStore, model: NerModel, req: SearchRequest): Promise<SearchResponse> {
   const counter: RequestCounter = { requests: 0 };
-  const found = await findCandidates(store, model, req.query, req.filters, counter);
+  // The word index is asked at once, beside the model and the vocabulary.
+  const [found, words] = await Promise.all([findCandidates(store, model, req.query, req.filters, counter), wordCandidates(store, req.query, counter)]);
   const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...found.words.map((w) => termOf(w.term))], counter);
   const df = (e: EntityRef) => frequencies.get(entityKey(e)) ?? 0;
   const weighed = weighEvidence(found, df);
@@ -93,13 +97,14 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
   const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
   const queryTerms = weighed.terms;
-  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0) {
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (words.documents.size === 0 || req.types !== undefined)) {
     const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
     return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df }, counter);
+  const wordDocuments = store.words && !words.unavailable ? words.documents : undefined;
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments, entitiesOnly: req.types !== undefined }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   return {
@@ -107,16 +112,17 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     queryTerms,
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
-    ...(reasonOf(chosen.entities.length, ranking, req.filters !== undefined) ?? {}),
+    ...(reasonOf(chosen.entities.length, ranking, req.filters !== undefined, words.unavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
   };
 }
 
 /** Why the results are what they are, when they are not plain entity matches. */
-function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean): { reason: string } | undefined {
+function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean, wordsUnavailable: boolean): { reason: string } | undefined {
   const { documents, byWordsOnly } = ranking;
   const filters = filtered ? ' and the filters' : '';
+  if (wordsUnavailable) return { reason: "the word index did not answer: these results match the query's entities and the documents' salient terms only" };
   if (documents.length === 0) return { reason: entitiesFollowed > 0 ? `no indexed document mentions the query's entities or words${filters}` : `no entities found in the query, and no indexed document has its words${filters}` };
   if (byWordsOnly === documents.length) return { reason: entitiesFollowed > 0 ? "no indexed document mentions the query's entities: these results match its words" : 'no entities found in the query: these results match its words' };
   return undefined;

@@ -23,6 +23,9 @@ export type ServiceName = (typeof SERVICES)[keyof typeof SERVICES];
 
 export const METRICS_NAMESPACE = 'Nerve';
 
+/** The word index's name (lambdas/words) where the environment names none: the stack's and the local stack's. */
+export const DEFAULT_WORDS_INDEX = 'nerve-words';
+
 /** Lambda gives a function one vCPU per 1,769 MB of memory, up to six. */
 export function lambdaVcpus(memoryMb: number): number {
   return Math.max(1, Math.min(6, Math.floor(memoryMb / 1769)));

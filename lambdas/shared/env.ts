@@ -43,6 +43,12 @@ export const ENV = {
   leaseRetrySeconds: 'NERVE_LEASE_RETRY_SECONDS',
   /** Seconds a worker's lease on a document lasts (the function's timeout). */
   leaseSeconds: 'NERVE_LEASE_SECONDS',
+  /** The full-text engine for documents' words (an OpenSearch endpoint, https://…); unset: words are searched through each document's salient terms only. */
+  wordsEndpoint: 'NERVE_WORDS_ENDPOINT',
+  /** The full-text engine's index of documents' words. @default nerve-words */
+  wordsIndex: 'NERVE_WORDS_INDEX',
+  /** How requests to it are signed: SigV4 for OpenSearch Serverless ("aoss"), an OpenSearch Service domain ("es"), or "none" (the local stack's embedded engine). */
+  wordsSigning: 'NERVE_WORDS_SIGNING',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -3,7 +3,8 @@
  * write a change makes, the worker dies right before it or right after DynamoDB applied
  * it; the event is then redelivered (the same change, its retry) or overtaken by the next
  * version. Either way the index must end equal, item by item, to a build that never
- * failed. Throttling and unprocessed batch items are caused too.
+ * failed, its word index included (a write to it is a write a crash can fall beside).
+ * Throttling and unprocessed batch items are caused too.
  */
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -11,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { S3Change } from '../../lambdas/batch/events.js';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
 import { createIndexTable } from '../../local/emulators.js';
+import { OpenSearchWords } from '../../lambdas/words/opensearch.js';
 import { faultyClient, InjectedCrash, type FaultKind } from '../../tools/dynamo-faults.js';
-import { differences, snapshot } from '../../tools/index-snapshot.js';
+import { differences, snapshot as indexSnapshot } from '../../tools/index-snapshot.js';
 import { batchEnvironment, BUCKET } from '../helpers/batch.js';
 import type { Emulators } from '../../local/emulators.js';
 
@@ -54,10 +56,14 @@ async function freshIndex() {
   const table = `index-${++tables}`;
   await createIndexTable(emulators.dynamo, table);
   const faults = faultyClient(DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }));
+  const words = faults.words(new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: table }));
   // The lease of an attempt that died is given back (its expiry, without the wait): leases have tests of their own.
-  const ctx: BatchContext = { ...base, store: { client: faults.client, table }, leaseSeconds: 30 };
+  const ctx: BatchContext = { ...base, store: { client: faults.client, table, words }, leaseSeconds: 30 };
   return { table, faults, ctx };
 }
+
+/** The table and its word index. */
+const snapshot = (client: DynamoDBDocumentClient, table: string) => indexSnapshot(client, table, { words: { endpoint: emulators.wordsEndpoint, index: table } });
 
 async function run(ctx: BatchContext, s: Step) {
   await setObject(s);
@@ -75,6 +81,9 @@ describe('the index after a crash at any write', () => {
   for (const [i, step] of steps.entries()) {
     it(`step ${i + 1} (${step.body === null ? 'delete' : 'write'} ${step.key} @${step.sequencer}): a retry completes what a crash left, for every write and both sides of it`, async () => {
       const expected = await reference(steps.slice(0, i + 1));
+      // The words of what the bucket holds are part of what is compared.
+      const words = [...expected].filter(([k]) => k.startsWith('WORDS')).map(([, v]) => (v.versions as string[]).length);
+      expect(words, 'one version of words for each live document').toEqual(Array(step.body === null ? 0 : step.key === KEY ? 1 : step.body.trim().split('\n').length).fill(1));
       // How many writes the step makes when nothing fails.
       const probe = await freshIndex();
       for (const s of steps.slice(0, i)) await run(probe.ctx, s);

@@ -5,6 +5,7 @@ import type { S3Change } from '../../lambdas/batch/events.js';
 import type { BatchContext } from '../../lambdas/batch/process.js';
 import { loadModel } from '../../lambdas/engine/load.js';
 import { keys, SHARDS } from '../../lambdas/index/schema.js';
+import { OpenSearchWords } from '../../lambdas/words/opensearch.js';
 import { createBucket, createIndexTable, startEmulators, type Emulators } from '../../local/emulators.js';
 import { fixtures } from './paths.js';
 
@@ -18,12 +19,17 @@ export async function indexEnvironment(table = TABLE): Promise<{ emulators: Emul
   return { emulators, store: { client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }), table } };
 }
 
-export async function batchEnvironment(): Promise<{ emulators: Emulators; ctx: BatchContext }> {
+/** The emulators, the index table, the bucket and a batch context with the tiny model; with the word index, as the local stack has, unless `words: false`. */
+export async function batchEnvironment({ words = true } = {}): Promise<{ emulators: Emulators; ctx: BatchContext }> {
   const emulators = await startEmulators();
   await createIndexTable(emulators.dynamo, TABLE);
   await createBucket(emulators.s3, BUCKET);
   const ctx: BatchContext = {
-    store: { client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }), table: TABLE },
+    store: {
+      client: DynamoDBDocumentClient.from(emulators.dynamo, { marshallOptions: { removeUndefinedValues: true } }),
+      table: TABLE,
+      ...(words ? { words: new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: TABLE }) } : {}),
+    },
     s3: emulators.s3,
     model: await loadModel(join(fixtures, 'tiny-model')),
     maxObjectBytes: 1024 * 1024,

@@ -1,7 +1,8 @@
 /**
  * Documents written straight into the index through the write protocol (writeVersion),
  * with the entities a test chooses instead of the model's, and the terms the batch path
- * would store (documentTerms): for search tests that need a given shape of index.
+ * would store (documentTerms), and its words where the context has a word index: for
+ * search tests that need a given shape of index.
  */
 import type { BatchContext } from '../../lambdas/batch/process.js';
 import { normalizeName } from '../../lambdas/index/normalize.js';
@@ -24,6 +25,7 @@ export async function writeCrafted(ctx: BatchContext, id: string, text: string, 
     chars: text.length,
     entities,
     terms: documentTerms(text, 0),
+    text,
     titleChars: 0,
   });
 }

@@ -1,0 +1,49 @@
+/**
+ * Step 1, beside the entities: the documents the query's words point to, from the word
+ * index (lambdas/words), one request. A hit counts only where it is its document's live
+ * version (the record's `seq`, indexed), checked by one BatchGet of the records: words a
+ * crashed writer left, or a version the index has since replaced, never reach a result.
+ * Without a word index, or when it does not answer, search goes on with the entities and
+ * the documents' salient terms, and says so.
+ */
+import type { IndexStore, RequestCounter } from '../index/dynamo.js';
+import { batchGet } from '../index/dynamo.js';
+import { keys, parseKey } from '../index/schema.js';
+
+/** Word hits one search reads: as deep as a shard's postings (rank.ts DEPTH), so every page ranks the same candidates. */
+export const WORD_HITS = 50;
+
+export interface WordCandidate {
+  readonly documentId: string;
+  readonly s3Key: string;
+  readonly line?: number;
+  /** BM25 of the query's words in the document. */
+  readonly score: number;
+}
+
+export interface WordCandidates {
+  /** By document id, best first. */
+  readonly documents: Map<string, WordCandidate>;
+  /** The word index was configured and did not answer. */
+  readonly unavailable: boolean;
+}
+
+export async function wordCandidates(store: IndexStore, query: string, counter: RequestCounter): Promise<WordCandidates> {
+  if (!store.words) return { documents: new Map(), unavailable: false };
+  let hits;
+  try {
+    counter.requests++;
+    hits = await store.words.search(query, WORD_HITS);
+  } catch {
+    return { documents: new Map(), unavailable: true };
+  }
+  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), undefined, counter);
+  const live = new Map(records.filter((r) => r.status === 'indexed').map((r) => [parseKey.document(r.pk as string), r]));
+  const documents = new Map<string, WordCandidate>();
+  for (const h of hits) {
+    const record = live.get(h.documentId);
+    if (!record || record.seq !== h.seq || documents.has(h.documentId)) continue;
+    documents.set(h.documentId, { documentId: h.documentId, s3Key: record.key as string, ...(record.line !== undefined ? { line: record.line as number } : {}), score: h.score });
+  }
+  return { documents, unavailable: false };
+}

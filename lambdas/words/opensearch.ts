@@ -1,0 +1,143 @@
+/**
+ * The word index over OpenSearch's REST API, the few calls Nerve needs: create the index
+ * (once a process, by the first writer), `_bulk` to write and remove versions' words,
+ * `_search` with a `match` query (BM25, OpenSearch's default similarity). Requests to
+ * OpenSearch Serverless ("aoss") or a domain ("es") are signed with SigV4 by the AWS SDK's
+ * signer; the local engine takes them unsigned. Throttling and 5xx answers are retried
+ * with backoff; anything else is an error the caller's retry (the change's redelivery)
+ * handles.
+ */
+import { createHash } from 'node:crypto';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/protocols';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { wordDocumentId, type WordHit, type WordIndex, type WordVersion } from './words.js';
+
+export interface OpenSearchOptions {
+  /** https://<collection>.<region>.aoss.amazonaws.com, or the local engine's http://127.0.0.1:port */
+  readonly endpoint: string;
+  readonly index: string;
+  /** SigV4 service name ("aoss", "es"); unsigned without one. */
+  readonly signing?: string;
+  readonly region?: string;
+  /** Milliseconds a request may take. @default 10000 */
+  readonly timeoutMs?: number;
+}
+
+/** The index's fields: the version's identity as keywords, its words as text (the standard analyzer). */
+export const WORD_INDEX_MAPPINGS = {
+  _source: { excludes: ['text'] },
+  properties: { documentId: { type: 'keyword' }, seq: { type: 'keyword' }, text: { type: 'text' } },
+} as const;
+
+const ATTEMPTS = 4;
+const RETRYABLE = new Set([429, 500, 502, 503, 504]);
+
+export class WordIndexError extends Error {
+  constructor(message: string, readonly status?: number) {
+    super(message);
+    this.name = 'WordIndexError';
+  }
+}
+
+export class OpenSearchWords implements WordIndex {
+  private readonly base: URL;
+  private readonly signer?: SignatureV4;
+  private indexReady?: Promise<void>;
+
+  constructor(private readonly options: OpenSearchOptions) {
+    this.base = new URL(options.endpoint);
+    const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    if (options.signing) {
+      if (!region) throw new WordIndexError(`signing requests to ${this.base.host} needs a region: set AWS_REGION`);
+      this.signer = new SignatureV4({ service: options.signing, region, credentials: defaultProvider(), sha256: Sha256 });
+    }
+  }
+
+  async write(version: WordVersion): Promise<void> {
+    await this.ensureIndex();
+    const action = { index: { _index: this.options.index, _id: wordDocumentId(version.documentId, version.seq) } };
+    await this.bulk([action, { documentId: version.documentId, seq: version.seq, text: version.text }]);
+  }
+
+  async remove(documentId: string, seqs: readonly string[]): Promise<void> {
+    if (seqs.length === 0) return;
+    await this.bulk(seqs.map((seq) => ({ delete: { _index: this.options.index, _id: wordDocumentId(documentId, seq) } })));
+  }
+
+  async search(query: string, size: number): Promise<WordHit[]> {
+    const body = { size, _source: ['documentId', 'seq'], query: { match: { text: { query } } } };
+    const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));
+    if (res.status === 404) return []; // no document was ever written: no index yet
+    const out = (await this.json(res)) as { hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> } };
+    return (out.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score }));
+  }
+
+  /** Creates the index with its mappings unless it exists (a concurrent creator's "already exists" is success). */
+  private ensureIndex(): Promise<void> {
+    this.indexReady ??= (async () => {
+      const path = `/${encodeURIComponent(this.options.index)}`;
+      const head = await this.request('HEAD', path);
+      if (head.status === 200) return;
+      const res = await this.request('PUT', path, JSON.stringify({ mappings: WORD_INDEX_MAPPINGS }));
+      if (res.ok) return;
+      const text = await res.text();
+      if (res.status === 400 && text.includes('resource_already_exists_exception')) return;
+      throw new WordIndexError(`cannot create the word index ${this.options.index}: ${res.status} ${text.slice(0, 300)}`, res.status);
+    })().catch((e) => {
+      this.indexReady = undefined; // the next write tries again
+      throw e;
+    });
+    return this.indexReady;
+  }
+
+  /** One `_bulk` request; an item's failure fails the call (a delete of a version with no words is not one). */
+  private async bulk(lines: readonly object[]): Promise<void> {
+    const body = lines.map((l) => JSON.stringify(l)).join('\n') + '\n';
+    const res = await this.request('POST', '/_bulk', body, 'application/x-ndjson');
+    const out = (await this.json(res)) as { errors?: boolean; items?: Array<Record<string, { status: number; error?: { type?: string; reason?: string } }>> };
+    if (!out.errors) return;
+    for (const item of out.items ?? []) {
+      const [op, result] = Object.entries(item)[0]!;
+      if (result.status < 300 || (op === 'delete' && result.status === 404)) continue;
+      throw new WordIndexError(`word index ${op} failed: ${result.status} ${result.error?.type ?? ''} ${result.error?.reason ?? ''}`.trim(), result.status);
+    }
+  }
+
+  private async json(res: Response): Promise<unknown> {
+    const text = await res.text();
+    if (!res.ok) throw new WordIndexError(`word index answered ${res.status}: ${text.slice(0, 300)}`, res.status);
+    return JSON.parse(text);
+  }
+
+  private async request(method: string, path: string, body?: string, contentType = 'application/json'): Promise<Response> {
+    const url = new URL(path, this.base);
+    for (let attempt = 1; ; attempt++) {
+      const headers = await this.headers(method, url, body, contentType);
+      const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000) });
+      if (!RETRYABLE.has(res.status) || attempt >= ATTEMPTS) return res;
+      await res.body?.cancel();
+      await new Promise((r) => setTimeout(r, 50 * 4 ** attempt * (0.5 + Math.random())));
+    }
+  }
+
+  private async headers(method: string, url: URL, body: string | undefined, contentType: string): Promise<Record<string, string>> {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': contentType };
+    if (!this.signer) return headers;
+    // OpenSearch Serverless wants the payload's hash as a header of its own, signed with the rest.
+    const payloadHash = createHash('sha256').update(body ?? '').digest('hex');
+    const request = new HttpRequest({
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      ...(url.port ? { port: Number(url.port) } : {}),
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      headers: { ...headers, host: url.host, 'x-amz-content-sha256': payloadHash },
+      body,
+    });
+    const { host: _host, ...signed } = (await this.signer.sign(request)).headers;
+    return signed;
+  }
+}

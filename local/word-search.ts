@@ -1,0 +1,205 @@
+/**
+ * The local stack's full-text engine: the part of OpenSearch's REST API that
+ * lambdas/words/opensearch.ts calls, over MiniSearch's BM25, bound to 127.0.0.1. So the
+ * same client code runs against it here and against OpenSearch Serverless on AWS.
+ *
+ *   HEAD /<index>            200, or 404 with no index
+ *   PUT  /<index>            creates it (400 resource_already_exists_exception if it is there)
+ *   POST /_bulk              NDJSON `index` (with `_id` and a source line) and `delete` actions;
+ *                            an index action creates a missing index, as OpenSearch does
+ *   POST /<index>/_search    `{ size, query: { match: { text: { query } } } }`: hits by BM25;
+ *                            `{ size, query: { match_all: {} } }`: every document, by id
+ *
+ * With a folder, every write is appended to a log there before it is answered and the log
+ * is replayed (and compacted) at start, so the words survive a crash or Ctrl-C as the
+ * tables and buckets do. Answers mirror OpenSearch's shapes, errors included.
+ */
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import MiniSearch from 'minisearch';
+
+interface StoredDocument {
+  readonly id: string;
+  readonly source: Record<string, unknown>;
+}
+
+type LogEntry = { op: 'create'; index: string } | { op: 'index'; index: string; id: string; source: Record<string, unknown> } | { op: 'delete'; index: string; id: string };
+
+/** One index: its documents' sources (what `_source` answers) and the BM25 index of their text. */
+class WordIndexState {
+  readonly sources = new Map<string, Record<string, unknown>>();
+  readonly search = new MiniSearch<StoredDocument>({
+    idField: 'id',
+    fields: ['text'],
+    extractField: (doc, field) => (field === 'id' ? doc.id : String(doc.source[field] ?? '')),
+  });
+
+  put(id: string, source: Record<string, unknown>): 'created' | 'updated' {
+    const existed = this.sources.has(id);
+    if (existed) this.search.discard(id);
+    this.sources.set(id, source);
+    this.search.add({ id, source });
+    return existed ? 'updated' : 'created';
+  }
+
+  delete(id: string): boolean {
+    if (!this.sources.delete(id)) return false;
+    this.search.discard(id);
+    return true;
+  }
+}
+
+export interface WordSearchServer {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 100 * 1024 * 1024;
+
+export async function startWordSearch({ dir }: { dir?: string } = {}): Promise<WordSearchServer> {
+  const indexes = new Map<string, WordIndexState>();
+  const logPath = dir ? join(dir, 'words.log') : undefined;
+  const apply = (entry: LogEntry) => {
+    if (entry.op === 'create') return void (indexes.has(entry.index) || indexes.set(entry.index, new WordIndexState()));
+    let state = indexes.get(entry.index);
+    if (!state) indexes.set(entry.index, (state = new WordIndexState()));
+    return entry.op === 'index' ? state.put(entry.id, entry.source) : state.delete(entry.id);
+  };
+  if (logPath) {
+    mkdirSync(dir!, { recursive: true });
+    if (existsSync(logPath)) replay(logPath, apply);
+    compact(logPath, indexes);
+  }
+  const record = (entry: LogEntry) => {
+    if (logPath) appendFileSync(logPath, JSON.stringify(entry) + '\n');
+    return apply(entry);
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res, indexes, record).catch((e: Error) => send(res, 500, { error: { type: 'exception', reason: e.message }, status: 500 }));
+  });
+  await new Promise<void>((resolve, reject) => server.listen(0, '127.0.0.1', resolve).on('error', reject));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    }),
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, indexes: Map<string, WordIndexState>, record: (e: LogEntry) => unknown): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  const parts = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  const body = await readBody(req);
+  if (body === undefined) return send(res, 413, { error: { type: 'content_too_long_exception', reason: `request body over ${MAX_BODY_BYTES} bytes` }, status: 413 });
+  const missing = (index: string) => send(res, 404, { error: { type: 'index_not_found_exception', reason: `no such index [${index}]`, index }, status: 404 });
+
+  if (parts.length === 1 && parts[0] === '_bulk' && req.method === 'POST') {
+    try {
+      return send(res, 200, bulk(body, record));
+    } catch (e) {
+      return send(res, 400, { error: { type: 'parsing_exception', reason: `malformed bulk request: ${(e as Error).message}` }, status: 400 });
+    }
+  }
+  if (parts.length === 1 && req.method === 'HEAD') return void res.writeHead(indexes.has(parts[0]!) ? 200 : 404).end();
+  if (parts.length === 1 && req.method === 'PUT') {
+    if (indexes.has(parts[0]!)) return send(res, 400, { error: { type: 'resource_already_exists_exception', reason: `index [${parts[0]}] already exists`, index: parts[0] }, status: 400 });
+    record({ op: 'create', index: parts[0]! });
+    return send(res, 200, { acknowledged: true, index: parts[0] });
+  }
+  if (parts.length === 2 && parts[1] === '_search' && (req.method === 'POST' || req.method === 'GET')) {
+    const state = indexes.get(parts[0]!);
+    if (!state) return missing(parts[0]!);
+    let query: string;
+    let size: number;
+    try {
+      const parsed = JSON.parse(body || '{}') as { size?: number; query?: { match?: { text?: { query?: string } | string }; match_all?: object } };
+      if (parsed.query?.match_all) {
+        const all = [...state.sources.keys()].sort().slice(0, parsed.size ?? 10);
+        return send(res, 200, { hits: { total: { value: state.sources.size, relation: 'eq' }, hits: all.map((id) => ({ _index: parts[0], _id: id, _score: 1, _source: pick(state.sources.get(id)!, ['documentId', 'seq']) })) } });
+      }
+      const match = parsed.query?.match?.text;
+      query = typeof match === 'string' ? match : (match?.query ?? '');
+      size = parsed.size ?? 10;
+      if (typeof query !== 'string' || !Number.isInteger(size) || size < 0) throw new Error('size must be a non-negative integer and query.match.text a string');
+    } catch (e) {
+      return send(res, 400, { error: { type: 'parsing_exception', reason: (e as Error).message }, status: 400 });
+    }
+    const hits = state.search.search(query, { combineWith: 'OR' }).slice(0, size);
+    return send(res, 200, {
+      hits: {
+        total: { value: hits.length, relation: 'eq' },
+        hits: hits.map((h) => ({ _index: parts[0], _id: h.id, _score: h.score, _source: pick(state.sources.get(h.id as string) ?? {}, ['documentId', 'seq']) })),
+      },
+    });
+  }
+  return send(res, 400, { error: { type: 'illegal_argument_exception', reason: `${req.method} ${url.pathname} is not something this engine answers` }, status: 400 });
+}
+
+/** `_bulk`: each action applied in order, each with its own result, as OpenSearch answers. */
+function bulk(body: string, record: (e: LogEntry) => unknown) {
+  const lines = body.split('\n').filter((l) => l.trim() !== '');
+  const items: object[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const action = JSON.parse(lines[i]!) as Record<string, { _index: string; _id: string }>;
+    const [op, meta] = Object.entries(action)[0]!;
+    if (op === 'index') {
+      const source = JSON.parse(lines[++i]!) as Record<string, unknown>;
+      const result = record({ op: 'index', index: meta._index, id: meta._id, source });
+      items.push({ index: { _index: meta._index, _id: meta._id, result, status: result === 'created' ? 201 : 200 } });
+    } else if (op === 'delete') {
+      const found = record({ op: 'delete', index: meta._index, id: meta._id });
+      items.push({ delete: { _index: meta._index, _id: meta._id, result: found ? 'deleted' : 'not_found', status: found ? 200 : 404 } });
+    } else {
+      items.push({ [op]: { _index: meta?._index, _id: meta?._id, status: 400, error: { type: 'illegal_argument_exception', reason: `bulk action ${op} is not supported here` } } });
+    }
+  }
+  // OpenSearch reports a delete of a missing document as not_found without an error.
+  const errors = items.some((item) => Object.values(item as Record<string, { status: number }>)[0]!.status >= 400 && !('delete' in item));
+  return { took: 0, errors, items };
+}
+
+function replay(path: string, apply: (e: LogEntry) => unknown): void {
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      apply(JSON.parse(line) as LogEntry);
+    } catch {
+      // A line cut short by a crash mid-append: everything before it was answered, it was not.
+    }
+  }
+}
+
+/** Rewrites the log as the live documents alone, atomically (a rename). */
+function compact(path: string, indexes: Map<string, WordIndexState>): void {
+  const lines: string[] = [];
+  for (const [index, state] of indexes) {
+    lines.push(JSON.stringify({ op: 'create', index }));
+    for (const [id, source] of state.sources) lines.push(JSON.stringify({ op: 'index', index, id, source }));
+  }
+  writeFileSync(`${path}.tmp`, lines.length ? lines.join('\n') + '\n' : '');
+  renameSync(`${path}.tmp`, path);
+}
+
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    req.on('data', (c: Buffer) => {
+      bytes += c.length;
+      if (bytes <= MAX_BODY_BYTES) chunks.push(c);
+    });
+    req.on('end', () => resolve(bytes > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: object): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+const pick = (source: Record<string, unknown>, fields: readonly string[]) => Object.fromEntries(fields.filter((f) => f in source).map((f) => [f, source[f]]));
