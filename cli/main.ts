@@ -11,10 +11,11 @@ import { parseCommand, usageError, type Command } from './command.js';
 import { extractCommand } from './extract.js';
 import { ingestCommand } from './ingest.js';
 import { modelsCommand } from './models.js';
+import { reindexCommand } from './reindex.js';
 import { searchCli } from './search.js';
 import { evalCommand, tagCommand } from './tag-eval.js';
 
-const COMMANDS: readonly Command[] = [extractCommand, ingestCommand, searchCli, tagCommand, evalCommand, modelsCommand];
+const COMMANDS: readonly Command[] = [extractCommand, ingestCommand, searchCli, tagCommand, evalCommand, modelsCommand, reindexCommand];
 
 const USAGE = `usage: nerve COMMAND [OPTIONS]   (nerve COMMAND --help for its options)
 
@@ -24,6 +25,7 @@ const USAGE = `usage: nerve COMMAND [OPTIONS]   (nerve COMMAND --help for its op
   tag --conll FILE    writes "token gold predicted" lines (conlleval's input)
   eval --conll FILE   entity-level precision, recall and F1 by conlleval's rules
   models import DIR   a Hugging Face token-classification export (Optimum) as a Nerve model folder
+  reindex             fills a new, empty index from a deployed stack's bucket (after a table replacement)
 
   -h, --help          this help;  --version  the version
 exit codes: 0 done, 1 failed, 2 usage error, 3 ingest: some documents failed`;

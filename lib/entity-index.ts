@@ -32,7 +32,13 @@ export class EntityIndex extends Construct {
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       deletionProtection: s.removalPolicy === RemovalPolicy.RETAIN,
       removalPolicy: s.removalPolicy,
-      localSecondaryIndexes: TABLE_KEYS.localIndexes.map((i) => ({ indexName: i.name, sortKey: attribute(i.sortKey) })),
+      globalSecondaryIndexes: TABLE_KEYS.globalIndexes.map((i) => ({
+        indexName: i.name,
+        partitionKey: attribute(i.partitionKey),
+        sortKey: attribute(i.sortKey),
+        projectionType: dynamodb.ProjectionType.INCLUDE,
+        nonKeyAttributes: [...i.nonKeyAttributes],
+      })),
     });
   }
 }

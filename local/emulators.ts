@@ -73,24 +73,24 @@ export async function startEmulators({ dataDir, bucketDir, wordsDir }: { dataDir
 
 /** The entity index table, keyed exactly as lib/entity-index.ts declares it. */
 export async function createIndexTable(dynamo: DynamoDBClient, tableName: string): Promise<void> {
-  const { partitionKey, sortKey, localIndexes } = TABLE_KEYS;
+  const { partitionKey, sortKey, globalIndexes } = TABLE_KEYS;
   try {
     await dynamo.send(
       new CreateTableCommand({
         TableName: tableName,
         BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [partitionKey, sortKey, ...localIndexes.map((i) => i.sortKey)].map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
+        AttributeDefinitions: [...new Map([partitionKey, sortKey, ...globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey])].map((k) => [k.name, k])).values()].map((k) => ({ AttributeName: k.name, AttributeType: k.type })),
         KeySchema: [
           { AttributeName: partitionKey.name, KeyType: 'HASH' },
           { AttributeName: sortKey.name, KeyType: 'RANGE' },
         ],
-        LocalSecondaryIndexes: localIndexes.map((i) => ({
+        GlobalSecondaryIndexes: globalIndexes.map((i) => ({
           IndexName: i.name,
           KeySchema: [
-            { AttributeName: partitionKey.name, KeyType: 'HASH' },
+            { AttributeName: i.partitionKey.name, KeyType: 'HASH' },
             { AttributeName: i.sortKey.name, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...i.nonKeyAttributes] },
         })),
       }),
     );

@@ -54,14 +54,14 @@ export interface ObjectEvent {
   readonly etag?: string;
 }
 
-export function s3EventMessage(e: ObjectEvent, sequencer = nextSequencer()): string {
+export function s3EventMessage(e: ObjectEvent, sequencer = nextSequencer(), region = LOCAL_REGION): string {
   const now = new Date().toISOString();
   return JSON.stringify({
     Records: [
       {
         eventVersion: '2.1',
         eventSource: 'aws:s3',
-        awsRegion: LOCAL_REGION,
+        awsRegion: region,
         eventTime: now,
         eventName: e.kind === 'created' ? 'ObjectCreated:Put' : 'ObjectRemoved:Delete',
         userIdentity: { principalId: 'local' },

@@ -6,7 +6,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
-import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
+import { entityKey, itemId, keys, parseKey, RANK_INDEX, RANK_INDEX_ATTRIBUTES, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
 
 export interface EntityRef {
   readonly type: string;
@@ -72,9 +72,9 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
           IndexName: RANK_INDEX,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': keys.postingPartition(entity.type, entity.key, shard) },
-          // What ranking, filters and facets read.
-          ProjectionExpression: 'documentId, s3Key, #line, #rank, #name, mentions, docEntities, docTerms',
-          ExpressionAttributeNames: { '#line': 'line', '#rank': 'rank', '#name': 'name' },
+          // What ranking, filters and facets read: all the index carries.
+          ProjectionExpression: ['rank', ...RANK_INDEX_ATTRIBUTES].map((a) => `#${a}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(['rank', ...RANK_INDEX_ATTRIBUTES].map((a) => [`#${a}`, a])),
           ScanIndexForward: false,
           Limit: depth,
         }),

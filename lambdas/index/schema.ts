@@ -7,8 +7,11 @@
  * - `DOC#<documentId>` / `ENT#<n>`: its resolved entities with mentions, in chunks kept
  *   far under DynamoDB's 400 KB item limit however many mentions a document has.
  * - `POST#<type>#<key>#<shard>` / `<documentId>`: a posting, with `rank` (salience) for the
- *   `byRank` local index, and the entity's first POSTING_MENTIONS mentions, so that a
- *   search page highlights its matches without reading the documents' entity chunks.
+ *   `byRank` index, and the entity's first POSTING_MENTIONS mentions, so that a search
+ *   page highlights its matches without reading the documents' entity chunks. `byRank`
+ *   is a global index (pk, rank) that projects what ranking reads and not the mentions: a
+ *   local one would cap each posting partition, with its copies, at 10 GB, which a hot
+ *   entity's partitions pass before 100M documents (docs/scale.md).
  *   A hot entity (a country in every third document) is spread over SHARDS partitions
  *   by a hash of the document id, and a search reads a bounded number of items from
  *   each: SHARDS queries, never a scan of every posting.
@@ -35,11 +38,13 @@ export const SHARDS = 4;
 /** Mentions (start, end, text) a posting carries; the count of all of them is beside. */
 export const POSTING_MENTIONS = 32;
 export const RANK_INDEX = 'byRank';
+/** What the `byRank` index carries beside its keys: what search reads to rank, filter and facet (lookups.ts topPostings). */
+export const RANK_INDEX_ATTRIBUTES = ['documentId', 's3Key', 'line', 'name', 'mentions', 'docEntities', 'docTerms'] as const;
 
 export const TABLE_KEYS = {
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
-  localIndexes: [{ name: RANK_INDEX, sortKey: { name: 'rank', type: 'N' } }],
+  globalIndexes: [{ name: RANK_INDEX, partitionKey: { name: 'pk', type: 'S' }, sortKey: { name: 'rank', type: 'N' }, nonKeyAttributes: RANK_INDEX_ATTRIBUTES }],
 } as const;
 
 export interface ItemKey {

@@ -14,15 +14,27 @@ beforeAll(() => {
 });
 
 describe('EntityIndex defaults', () => {
-  it('is one table, keyed pk / sk, with the byRank local index on rank', () => {
+  it('is one table, keyed pk / sk, with the byRank global index on (pk, rank) carrying what ranking reads, not the mentions', () => {
     template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      LocalSecondaryIndexes: [Match.objectLike({ IndexName: 'byRank', KeySchema: Match.arrayWith([{ AttributeName: 'rank', KeyType: 'RANGE' }]) })],
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byRank',
+          KeySchema: [
+            { AttributeName: 'pk', KeyType: 'HASH' },
+            { AttributeName: 'rank', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['documentId', 's3Key', 'line', 'name', 'mentions', 'docEntities', 'docTerms'] },
+        },
+      ],
     });
+    // A local index would cap each posting partition at 10 GB (docs/scale.md).
+    const table = Object.values(template.findResources('AWS::DynamoDB::GlobalTable'))[0]!;
+    expect(table.Properties.LocalSecondaryIndexes).toBeUndefined();
   });
 
   it('table: on-demand billing', () => {
