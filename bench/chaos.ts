@@ -60,6 +60,8 @@ for (const story of reutersStories(join(args.data, 'reuters21578'))) {
 const keyOf = (i: number) => `${PREFIX}${String(i).padStart(5, '0')}.txt`;
 
 const emulators = await startEmulators();
+/** The word index the faulty workers write (each through its own fault wrapper, counted with its DynamoDB writes). */
+const chaosWords = new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: 'chaos' });
 await createBucket(emulators.s3, BUCKET);
 await createIndexTable(emulators.dynamo, 'chaos');
 await createIndexTable(emulators.dynamo, 'clean');
@@ -111,9 +113,6 @@ for (const phase of phases) {
   await deliver(queue);
 }
 await deliver(late);
-
-/** The word index the faulty workers write (each through its own fault wrapper, counted with its DynamoDB writes). */
-const chaosWords = new OpenSearchWords({ endpoint: emulators.wordsEndpoint, index: 'chaos' });
 
 /** Concurrent workers take deliveries in random order; a failed delivery comes back later. */
 async function deliver(queue: S3Change[]): Promise<void> {

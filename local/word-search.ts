@@ -27,6 +27,17 @@ interface StoredDocument {
 
 type LogEntry = { op: 'create'; index: string } | { op: 'index'; index: string; id: string; source: Record<string, unknown> } | { op: 'delete'; index: string; id: string };
 
+/**
+ * Words as OpenSearch's standard analyzer cuts them: Unicode word boundaries (UAX #29, so
+ * "U.S." is one word and "don't" another), lower-cased.
+ */
+const segmenter = new Intl.Segmenter('en', { granularity: 'word' });
+const standardWords = (text: string): string[] => {
+  const words: string[] = [];
+  for (const s of segmenter.segment(text)) if (s.isWordLike) words.push(s.segment);
+  return words;
+};
+
 /** One index: its documents' sources (what `_source` answers) and the BM25 index of their text. */
 class WordIndexState {
   readonly sources = new Map<string, Record<string, unknown>>();
@@ -34,6 +45,8 @@ class WordIndexState {
     idField: 'id',
     fields: ['text'],
     extractField: (doc, field) => (field === 'id' ? doc.id : String(doc.source[field] ?? '')),
+    tokenize: standardWords,
+    searchOptions: { tokenize: standardWords },
   });
 
   put(id: string, source: Record<string, unknown>): 'created' | 'updated' {

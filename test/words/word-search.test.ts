@@ -42,6 +42,13 @@ describe('the word index over the local engine', () => {
     expect(await words.search('grain', 0)).toEqual([]);
   });
 
+  it('cuts words as OpenSearch\'s standard analyzer does: "U.S." is one word, not two letters', async () => {
+    const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
+    await words.write({ documentId: 'd1', seq: 'A1', text: 'The U.S. Treasury said so.' });
+    await words.write({ documentId: 'd2', seq: 'B1', text: 'Plan S, option U: neither.' });
+    expect((await words.search('U.S.', 10)).map((h) => h.documentId)).toEqual(['d1']);
+  });
+
   it('writing the same version twice leaves one document', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'Stars and Stripes' });
