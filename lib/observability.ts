@@ -126,6 +126,13 @@ export class Observability extends Construct {
     });
     const searchLatency = (statistic: string) => nerveMetric(SERVICES.search, 'latency', statistic, period).with({ label: `search latency ${statistic}` });
     alarm('SearchLatency', `Search's p99 latency stayed above ${s.searchLatencyP99Ms} ms for 15 minutes (dynamodbRequests shows whether the index reads grew).`, { metric: searchLatency('p99'), threshold: s.searchLatencyP99Ms, evaluationPeriods: 3, comparisonOperator: above });
+    // Emitted only where the stack has a word index (nerve:wordSearch): search then still answers, from the entities alone.
+    alarm('WordIndexUnavailable', 'Searches were answered without the word index for 15 minutes (it did not answer): see the search function\'s warnings and the OpenSearch Serverless collection.', {
+      metric: nerveMetric(SERVICES.search, 'wordIndexUnavailable', 'Sum', period),
+      threshold: 1,
+      evaluationPeriods: 3,
+      comparisonOperator: atLeast,
+    });
 
     // The batch path: queues backing up or stuck, failures, and GPU workers that never start.
     for (const q of props.queues) {
@@ -168,7 +175,7 @@ export class Observability extends Construct {
         ],
         [
           graph('POST /v1/search latency (ms)', [searchLatency('p50'), searchLatency('p99')]),
-          graph('Search: DynamoDB requests per query, errors', [nerveMetric(SERVICES.search, 'dynamodbRequests', 'Average', period), nerveMetric(SERVICES.search, 'serverErrors', 'Sum', period), props.search.metricThrottles({ period })]),
+          graph('Search: DynamoDB requests per query, errors', [nerveMetric(SERVICES.search, 'dynamodbRequests', 'Average', period), nerveMetric(SERVICES.search, 'serverErrors', 'Sum', period), nerveMetric(SERVICES.search, 'wordIndexUnavailable', 'Sum', period), props.search.metricThrottles({ period })]),
           graph('GET /v1/documents latency (ms)', [nerveMetric(SERVICES.documents, 'latency', 'p50', period), nerveMetric(SERVICES.documents, 'latency', 'p99', period)]),
         ],
         [

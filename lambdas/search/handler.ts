@@ -32,8 +32,12 @@ const limits = { maxBodyBytes: MAX_QUERY_CHARS * 6 + 4096, tooLargeHint: `Querie
 
 export const handler = httpHandler(tools, async (event, { logger, metrics }) => {
   const request = readSearchRequest(parseJsonObject(event, limits), { knownTypes, cursorSecret });
-  const { requests, nextOffset, ...response } = await search(store, model, request);
+  const { requests, nextOffset, wordsUnavailable, ...response } = await search(store, model, request);
   metrics.addMetric('dynamodbRequests', MetricUnit.Count, requests);
+  if (wordsUnavailable) {
+    metrics.addMetric('wordIndexUnavailable', MetricUnit.Count, 1);
+    logger.warn('the word index did not answer: results from the entity index alone');
+  }
   logger.info('search', { queryEntities: response.queryEntities.length, results: response.results.length, requests });
   return { ...response, ...(nextOffset !== undefined ? { nextCursor: encodeCursor(nextOffset, request, cursorSecret) } : {}) };
 });

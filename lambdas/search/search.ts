@@ -24,8 +24,9 @@
  * records and one or more (a page's matches, 100 a request) for its mentions, at once.
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
- * for), words.ts (the documents the word index finds for the query's words), evidence.ts (which vocabulary matches are entities), readings.ts (which to
- * follow), rank.ts (postings to ranked documents), facets.ts, then the page here.
+ * for), words.ts (the documents the word index finds for the query's words), evidence.ts
+ * (which vocabulary matches are entities), readings.ts (which to follow), rank.ts
+ * (postings to ranked documents), facets.ts, then the page here.
  */
 import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
@@ -84,6 +85,8 @@ export interface SearchResponse {
   readonly reason?: string;
   /** DynamoDB requests this search made (for the benchmark; not in the HTTP response). */
   readonly requests: number;
+  /** The word index was asked and did not answer (for the handler's log; not in the HTTP response). */
+  readonly wordsUnavailable?: boolean;
 }
 
 export async function search(store: IndexStore, model: NerModel, req: SearchRequest): Promise<SearchResponse> {
@@ -115,6 +118,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     ...(reasonOf(chosen.entities.length, ranking, req.filters !== undefined, words.unavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
+    ...(words.unavailable ? { wordsUnavailable: true } : {}),
   };
 }
 

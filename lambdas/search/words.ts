@@ -24,7 +24,7 @@ export interface WordCandidate {
 export interface WordCandidates {
   /** By document id, best first. */
   readonly documents: Map<string, WordCandidate>;
-  /** The word index was configured and did not answer. */
+  /** The word index was configured and did not answer (the handler logs it and counts it as a metric). */
   readonly unavailable: boolean;
 }
 

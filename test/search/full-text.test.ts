@@ -86,5 +86,7 @@ describe('search with the word index', () => {
     const out = await search({ ...ctx.store, words: down }, ctx.model, req({ query: 'Anna Kowalczyk' }));
     expect(keys(out)).toEqual(['incoming/anna.txt']);
     expect(out.reason).toMatch(/word index did not answer/);
+    expect(out.wordsUnavailable).toBe(true); // for the handler's warning and metric
+    expect((await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk' }))).wordsUnavailable).toBeUndefined();
   });
 });

@@ -38,7 +38,10 @@ describe('Observability', () => {
   it('without GPU workers: no GPU alarm and no GPU graph; one dashboard named after the stack', () => {
     const t = build();
     expect(descriptions(t).filter((d) => /GPU/.test(d))).toEqual([]);
-    expect(descriptions(t)).toHaveLength(9); // 4 API and search, 2 for the one queue, failed documents, batch errors, and the test's dead-letter alarm
+    expect(descriptions(t)).toHaveLength(10); // 5 API and search (the word index's included), 2 for the one queue, failed documents, batch errors, and the test's dead-letter alarm
+    const words = alarmLike(t, /without the word index/);
+    expect(words).toMatchObject({ Threshold: 1, EvaluationPeriods: 3, TreatMissingData: 'notBreaching' });
+    expect(JSON.stringify(words)).toMatch(/"wordIndexUnavailable"/);
     t.hasResourceProperties('AWS::CloudWatch::Dashboard', { DashboardName: 'Test' });
     expect(JSON.stringify(t.findResources('AWS::CloudWatch::Dashboard'))).not.toMatch(/GPU workers/);
   });
@@ -58,7 +61,7 @@ describe('Observability', () => {
     const topic = new sns.Topic(stack, 'Topic');
     new Observability(stack, 'Observability', { ...deps(stack), alarmActions: [new SnsAction(topic)] });
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms.length).toBe(9);
+    expect(alarms.length).toBe(10);
     for (const a of alarms) expect(a.Properties.AlarmActions, a.Properties.AlarmDescription).toEqual([{ Ref: expect.stringMatching(/^Topic/) }]);
   });
 
