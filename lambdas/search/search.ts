@@ -115,7 +115,8 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     queryTerms,
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
-    ...(reasonOf(chosen.entities.length, ranking, req.filters !== undefined, words.unavailable) ?? {}),
+    // Entities the query has, followed or not: "no indexed document mentions them" is then the truth, not "none found".
+    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, words.unavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
     ...(words.unavailable ? { wordsUnavailable: true } : {}),

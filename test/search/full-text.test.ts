@@ -47,6 +47,13 @@ describe('search with the word index', () => {
     expect(keys(without)).toEqual([]);
   });
 
+  it('says the query\'s entities match nothing, rather than that it has none, when only its words lead somewhere', async () => {
+    const out = await search(ctx.store, ctx.model, req({ query: 'Council session' }));
+    expect(out.queryEntities.length).toBeGreaterThan(0); // the tiny model tags it; no document has it as an entity
+    expect(keys(out)).toEqual(['incoming/long.txt']);
+    expect(out.reason).toMatch(/no indexed document mentions the query's entities: these results match its words/);
+  });
+
   it('ranks the entities\' documents first and adds the documents only the words lead to after them', async () => {
     const out = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk council session' }));
     expect(keys(out)).toEqual(['incoming/anna.txt', 'incoming/long.txt']);
