@@ -16,9 +16,8 @@
  * with the ensemble, dynalite on disk as `npm start` runs it); `--index DIR` names another
  * such folder. Without one, the first `--stories N` stories are indexed here with the
  * small model (the index's shape, not the batch model, is what latency depends on), in
- * the in-memory emulators: slower to read than the on-disk index `npm start` keeps
- * (p50 58 ms and p99 165 ms over all the stories, on a machine training on its other
- * core: bench/results' history), so the target is measured on the kept index.
+ * the in-memory emulators, which read slower than the on-disk index `npm start` keeps:
+ * the latency target is measured on the kept index.
  * Queries with one to three entities through the search Lambda's handler (API Gateway
  * events in, JSON out); p50, p99 and DynamoDB requests per query.
  */

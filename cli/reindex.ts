@@ -12,15 +12,14 @@
  * undoes a newer write, and running it twice only costs the second listing.
  */
 import { paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { INGEST_PREFIX } from '../lambdas/batch/settings.js';
-import { NerveError, UsageError } from '../lambdas/shared/errors.js';
-import { s3EventMessage } from '../local/s3-events.js';
+import { UsageError } from '../lambdas/shared/errors.js';
+import { queueS3Events } from '../local/s3-events.js';
 import type { Command } from './command.js';
 
 /** Orders before any sequencer S3 gives. */
 export const REINDEX_SEQUENCER = '0000000000000000';
-const SEND_ATTEMPTS = 5;
 
 export interface ReindexOptions {
   readonly bucket: string;
@@ -39,31 +38,11 @@ export async function reindex(o: ReindexOptions, progress: (queued: number) => v
   let queued = 0;
   for await (const page of paginateListObjectsV2({ client: s3 }, { Bucket: o.bucket, Prefix: o.prefix ?? INGEST_PREFIX })) {
     const objects = (page.Contents ?? []).filter((c) => c.Key && !c.Key.endsWith('/'));
-    for (let i = 0; i < objects.length; i += 10) {
-      const batch = objects.slice(i, i + 10).map((c, n) => ({
-        Id: String(n),
-        MessageBody: s3EventMessage({ kind: 'created', bucket: o.bucket, key: c.Key!, size: c.Size, etag: c.ETag }, REINDEX_SEQUENCER, region),
-      }));
-      await sendAll(sqs, o.queueUrl, batch);
-      queued += batch.length;
-      progress(queued);
-    }
+    await queueS3Events(sqs, o.queueUrl, objects.map((c) => ({ kind: 'created' as const, bucket: o.bucket, key: c.Key!, size: c.Size, etag: c.ETag })), { sequencer: REINDEX_SEQUENCER, region });
+    queued += objects.length;
+    progress(queued);
   }
   return queued;
-}
-
-/** SendMessageBatch, sending again the entries SQS did not take (with backoff); a sender's fault fails at once. */
-async function sendAll(sqs: SQSClient, queueUrl: string, entries: Array<{ Id: string; MessageBody: string }>): Promise<void> {
-  let pending = entries;
-  for (let attempt = 1; pending.length > 0; attempt++) {
-    const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-    const failed = out.Failed ?? [];
-    const fatal = failed.find((f) => f.SenderFault);
-    if (fatal) throw new NerveError('unreachable', `the queue refused an event: ${fatal.Code} ${fatal.Message ?? ''}`.trim());
-    pending = pending.filter((e) => failed.some((f) => f.Id === e.Id));
-    if (pending.length > 0 && attempt >= SEND_ATTEMPTS) throw new NerveError('unreachable', `the queue did not take ${pending.length} events after ${attempt} attempts`);
-    if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-  }
 }
 
 export const reindexCommand: Command = {

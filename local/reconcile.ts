@@ -20,11 +20,11 @@
  */
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteCommand, DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { compareSequencers, keys } from '../lambdas/index/schema.js';
 import { ENV, readIntEnv } from '../lambdas/shared/env.js';
-import { noteSequencer, s3EventMessage, sequencerAt, type ObjectEvent } from './s3-events.js';
+import { noteSequencer, queueS3Events, sequencerAt, type ObjectEvent } from './s3-events.js';
 
 export interface ReconcileOptions {
   readonly s3: S3Client;
@@ -111,12 +111,7 @@ export async function reconcileIndex(o: ReconcileOptions): Promise<ReconcileResu
   } while (start);
   for (const [key, object] of objects) if (!seen.has(key)) events.push({ kind: 'created', bucket: o.bucket, key, size: object.size, etag: object.etag });
 
-  for (let i = 0; i < events.length; i += 10) {
-    o.signal?.throwIfAborted();
-    const entries = events.slice(i, i + 10).map((e, j) => ({ Id: String(j), MessageBody: s3EventMessage(e) }));
-    const out = await o.sqs.send(new SendMessageBatchCommand({ QueueUrl: o.queueUrl, Entries: entries }));
-    if (out.Failed?.length) throw new Error(`could not queue ${out.Failed.length} reconciliation events: ${out.Failed[0]!.Message}`);
-  }
+  await queueS3Events(o.sqs, o.queueUrl, events, { signal: o.signal });
   return { created: events.filter((e) => e.kind === 'created').length, removed: events.filter((e) => e.kind === 'removed').length, leases };
 }
 

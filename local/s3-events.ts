@@ -12,7 +12,7 @@
  */
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_REGION } from './config.js';
 
 const hex16 = (n: bigint) => n.toString(16).toUpperCase().padStart(16, '0');
@@ -80,6 +80,28 @@ export function s3EventMessage(e: ObjectEvent, sequencer = nextSequencer(), regi
       },
     ],
   });
+}
+
+const SEND_ATTEMPTS = 5;
+
+/**
+ * Sends `events` to the queue as S3 would, ten to a SendMessageBatch, sending again what
+ * SQS did not take (with backoff); a sender's fault, or entries still refused after the
+ * attempts, is an error. For the start-up reconciliation and `nerve reindex`.
+ */
+export async function queueS3Events(sqs: SQSClient, queueUrl: string, events: readonly ObjectEvent[], o: { sequencer?: string; region?: string; signal?: AbortSignal } = {}): Promise<void> {
+  for (let i = 0; i < events.length; i += 10) {
+    o.signal?.throwIfAborted();
+    let pending = events.slice(i, i + 10).map((e, j) => ({ Id: String(j), MessageBody: s3EventMessage(e, o.sequencer ?? nextSequencer(), o.region) }));
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const failed = (await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }))).Failed ?? [];
+      const fatal = failed.find((f) => f.SenderFault);
+      if (fatal) throw new Error(`the queue refused an event: ${fatal.Code} ${fatal.Message ?? ''}`.trim());
+      pending = pending.filter((e) => failed.some((f) => f.Id === e.Id));
+      if (pending.length > 0 && attempt >= SEND_ATTEMPTS) throw new Error(`the queue did not take ${pending.length} events after ${attempt} attempts`);
+      if (pending.length > 0) await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+    }
+  }
 }
 
 type Target = { bucket: string; key: string; kind: 'created' | 'removed' } | { bucket: string; kind: 'batch-delete' };

@@ -64,8 +64,6 @@ export interface DocumentRecord extends DocumentVersion {
   readonly chunkCount: number;
   /** Which chunks hold this version's entities (`<seq>#<attempt>`): schema.ts chunkPrefix. */
   readonly chunkSet?: string;
-  /** This version's words are in the word index (lambdas/words), as `<documentId>#<seq>`. */
-  readonly words?: boolean;
   /** Lines of the documents of a multi-document file (JSON lines, JSON array); numbers, not ids, to stay small. */
   readonly childLines?: number[];
   /** Lines of earlier versions' documents still to remove. */

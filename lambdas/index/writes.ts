@@ -81,7 +81,6 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
       entityCount: entities.length,
       chunkCount: content.status === 'indexed' ? chunksOf(content, words).length : 0,
       ...(hasItems ? { chunkSet } : {}),
-      ...(words ? { words } : {}),
       ...(written.length > 0 ? { childLines: written } : {}),
       ...(partial ? { reason: partial.reason } : {}),
       ...(staleChildren.length > 0 ? { staleChildLines: staleChildren } : {}),
@@ -187,7 +186,8 @@ export async function cleanUp(store: IndexStore, record: DocumentRecord): Promis
     return { type, key };
   }));
   // Words of other versions, and of this version's abandoned attempts when this one has none (they share its id).
-  const staleWords = [...new Set([...sets].filter(([id, set]) => id !== record.chunkSet && set.words).map(([id]) => id.split('#')[0]!))].filter((s) => s !== seq || !record.words);
+  const mineHasWords = sets.get(record.chunkSet ?? '')?.words ?? false;
+  const staleWords = [...new Set([...sets].filter(([id, set]) => id !== record.chunkSet && set.words).map(([id]) => id.split('#')[0]!))].filter((s) => s !== seq || !mineHasWords);
   if (staleWords.length > 0) await store.words?.remove(record.documentId, staleWords);
   // Only now: until their postings are gone, the other sets' chunks are the list of them.
   const otherChunks = [...sets].filter(([id]) => id !== record.chunkSet).flatMap(([, set]) => set.items.map((Key): WriteRequest => ({ DeleteRequest: { Key } })));

@@ -100,14 +100,13 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
   const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
   const queryTerms = weighed.terms;
-  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (words.documents.size === 0 || req.types !== undefined)) {
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (!words.documents?.size || req.types !== undefined)) {
     const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
     return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const wordDocuments = store.words && !words.unavailable ? words.documents : undefined;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments, entitiesOnly: req.types !== undefined }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments: words.documents, entitiesOnly: req.types !== undefined }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   return {

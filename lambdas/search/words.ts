@@ -22,20 +22,20 @@ export interface WordCandidate {
 }
 
 export interface WordCandidates {
-  /** By document id, best first. */
-  readonly documents: Map<string, WordCandidate>;
+  /** By document id, best first; undefined without a word index, or when it did not answer. */
+  readonly documents?: Map<string, WordCandidate>;
   /** The word index was configured and did not answer (the handler logs it and counts it as a metric). */
   readonly unavailable: boolean;
 }
 
 export async function wordCandidates(store: IndexStore, query: string, counter: RequestCounter): Promise<WordCandidates> {
-  if (!store.words) return { documents: new Map(), unavailable: false };
+  if (!store.words) return { unavailable: false };
   let hits;
   try {
     counter.requests++;
     hits = await store.words.search(query, WORD_HITS);
   } catch {
-    return { documents: new Map(), unavailable: true };
+    return { unavailable: true };
   }
   const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), undefined, counter);
   const live = new Map(records.filter((r) => r.status === 'indexed').map((r) => [parseKey.document(r.pk as string), r]));
