@@ -120,6 +120,7 @@ const report = {
   stackCpuSecondsPerDocument: Number((cpuSeconds / docs).toFixed(4)),
   target: { seconds: 600, lost: 0 },
   costPerMillionDocumentsUsd: { nerve: nerveCost, comprehendAsync: comprehendUsdPerMillion(texts) },
+  costLeavesOut: 'the word index (OpenSearch Serverless): billed by capacity-unit hours, with a floor while the collection exists (docs/architecture.md), not per document',
 };
 console.log(JSON.stringify(report, null, 1));
 writeResult(`batch-${args.model.split('/').pop()}`, report);

@@ -13,8 +13,8 @@
  * Latency: the search path (model on the query, index lookups) over an index of the
  * Reuters-21578 stories. By default the one `npm run bench:batch` left in
  * bench/data/index-ensemble (all 19,043 stories, written by the local stack's batch path
- * with the ensemble, dynalite on disk as `npm start` runs it); `--index DIR` names another
- * such folder. Without one, the first `--stories N` stories are indexed here with the
+ * with the ensemble, dynalite on disk as `npm start` runs it), its emulators in a process
+ * of their own (lib/emulators-apart.ts); `--index DIR` names another such folder. Without one, the first `--stories N` stories are indexed here with the
  * small model (the index's shape, not the batch model, is what latency depends on), in
  * the in-memory emulators, which read slower than the on-disk index `npm start` keeps:
  * the latency target is measured on the kept index.
@@ -23,6 +23,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { processChange, type BatchContext } from '../lambdas/batch/process.js';
@@ -32,13 +33,14 @@ import { search } from '../lambdas/search/search.js';
 import { ENV } from '../lambdas/shared/env.js';
 import { OpenSearchWords } from '../lambdas/words/opensearch.js';
 import { DEFAULT_WORDS_INDEX } from '../lambdas/shared/contract.js';
-import { localAwsEnvironment, localConfigPath, readLocalConfig } from '../local/config.js';
+import { localAwsEnvironment, localClientConfig, localConfigPath, readLocalConfig } from '../local/config.js';
 import { createBucket, createIndexTable, startEmulators } from '../local/emulators.js';
 import { readConll, type ConllSentence } from '../tools/conll.js';
 import { httpApiEvent } from '../tools/http-events.js';
 import { benchDataDir } from '../tools/paths.js';
 import { reutersStories } from '../tools/reuters.js';
 import { machine, scriptArgs, writeResult } from '../tools/script.js';
+import { startEmulatorsApart } from './lib/emulators-apart.js';
 import { compareWithBm25, entityQueries, type LabelledDocument } from './lib/entity-retrieval.js';
 import { summarize } from './lib/stats.js';
 
@@ -115,11 +117,11 @@ let stopKept = async () => {};
 let reutersEndpoint = emulators.dynamoEndpoint;
 let wordsEndpoint = emulators.wordsEndpoint;
 if (existsSync(kept)) {
-  // The local stack's own index, opened as `npm start` opens it.
-  const kEmulators = await startEmulators({ dataDir: join(args.index, 'data'), wordsDir: join(args.index, 'words') });
+  // The local stack's own index, opened as `npm start` opens it, in a process of its own as AWS's services are.
+  const kEmulators = await startEmulatorsApart(args.index);
   reutersEndpoint = kEmulators.dynamoEndpoint;
   wordsEndpoint = kEmulators.wordsEndpoint;
-  const kDb = DynamoDBDocumentClient.from(kEmulators.dynamo, { marshallOptions: { removeUndefinedValues: true } });
+  const kDb = DynamoDBDocumentClient.from(new DynamoDBClient(localClientConfig(reutersEndpoint)), { marshallOptions: { removeUndefinedValues: true } });
   const table = readLocalConfig({ path: kept }).table;
   reutersStore = { client: kDb, table, words: withWords ? new OpenSearchWords({ endpoint: wordsEndpoint, index: DEFAULT_WORDS_INDEX }) : undefined };
   for await (const page of paginateScan({ client: kDb }, { TableName: reutersStore.table, Select: 'COUNT', FilterExpression: 'sk = :meta', ExpressionAttributeValues: { ':meta': 'META' } })) stories += page.Count ?? 0;

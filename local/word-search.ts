@@ -7,7 +7,8 @@
  *   PUT  /<index>            creates it (400 resource_already_exists_exception if it is there)
  *   POST /_bulk              NDJSON `index` (with `_id` and a source line) and `delete` actions;
  *                            an index action creates a missing index, as OpenSearch does
- *   POST /<index>/_search    `{ size, query: { match: { text: { query } } } }`: hits by BM25;
+ *   POST /<index>/_search    `{ size, query: { match: { text: { query } } }, aggs }`: hits by BM25,
+ *                            and `global` and `filter` (match) aggregations' doc counts;
  *                            `{ size, query: { match_all: {} } }`: every document, by id
  *
  * With a folder, every write is appended to a log there before it is answered and the log
@@ -128,28 +129,73 @@ async function handle(req: IncomingMessage, res: ServerResponse, indexes: Map<st
     if (!state) return missing(parts[0]!);
     let query: string;
     let size: number;
+    let aggs: Aggregations | undefined;
     try {
-      const parsed = JSON.parse(body || '{}') as { size?: number; query?: { match?: { text?: { query?: string } | string }; match_all?: object } };
+      const parsed = JSON.parse(body || '{}') as { size?: number; query?: { match?: MatchText; match_all?: object }; aggs?: Aggregations };
       if (parsed.query?.match_all) {
         const all = [...state.sources.keys()].sort().slice(0, parsed.size ?? 10);
         return send(res, 200, { hits: { total: { value: state.sources.size, relation: 'eq' }, hits: all.map((id) => ({ _index: parts[0], _id: id, _score: 1, _source: pick(state.sources.get(id)!, ['documentId', 'seq']) })) } });
       }
-      const match = parsed.query?.match?.text;
-      query = typeof match === 'string' ? match : (match?.query ?? '');
+      query = matchQuery(parsed.query?.match);
       size = parsed.size ?? 10;
-      if (typeof query !== 'string' || !Number.isInteger(size) || size < 0) throw new Error('size must be a non-negative integer and query.match.text a string');
+      aggs = parsed.aggs;
+      if (!Number.isInteger(size) || size < 0) throw new Error('size must be a non-negative integer');
     } catch (e) {
       return send(res, 400, { error: { type: 'parsing_exception', reason: (e as Error).message }, status: 400 });
     }
-    const hits = state.search.search(query, { combineWith: 'OR' }).slice(0, size);
+    const matched = state.search.search(query, { combineWith: 'OR' });
+    let aggregations;
+    try {
+      aggregations = aggs && aggregate(state, aggs, new Set(matched.map((h) => h.id as string)));
+    } catch (e) {
+      return send(res, 400, { error: { type: 'illegal_argument_exception', reason: (e as Error).message }, status: 400 });
+    }
+    const hits = matched.slice(0, size);
     return send(res, 200, {
       hits: {
-        total: { value: hits.length, relation: 'eq' },
+        total: { value: matched.length, relation: 'eq' },
         hits: hits.map((h) => ({ _index: parts[0], _id: h.id, _score: h.score, _source: pick(state.sources.get(h.id as string) ?? {}, ['documentId', 'seq']) })),
       },
+      ...(aggregations ? { aggregations } : {}),
     });
   }
   return send(res, 400, { error: { type: 'illegal_argument_exception', reason: `${req.method} ${url.pathname} is not something this engine answers` }, status: 400 });
+}
+
+type MatchText = { text?: { query?: unknown; operator?: unknown } | string };
+interface Aggregation {
+  readonly global?: object;
+  readonly filter?: { match?: MatchText };
+  readonly aggs?: Aggregations;
+}
+type Aggregations = Record<string, Aggregation>;
+
+/** A `match` query's text: `{ text: "…" }` or `{ text: { query: "…" } }`. */
+function matchQuery(match: MatchText | undefined): string {
+  const text = match?.text;
+  const query = typeof text === 'string' ? text : (text?.query ?? '');
+  if (typeof query !== 'string') throw new Error('query.match.text must be a string or { query: string }');
+  return query;
+}
+
+/**
+ * The aggregations search sends: `global` (its sub-aggregations count over every
+ * document) and `filter` with a `match` on the text (`operator: "and"` for every word),
+ * each answering `doc_count` within its parent's documents, as OpenSearch's do.
+ */
+function aggregate(state: WordIndexState, aggs: Aggregations, scope: ReadonlySet<string> | 'all'): Record<string, object> {
+  const out: Record<string, object> = {};
+  for (const [name, agg] of Object.entries(aggs)) {
+    let docs: string[];
+    if (agg.global) docs = [...state.sources.keys()];
+    else if (agg.filter?.match) {
+      const operator = typeof agg.filter.match.text === 'object' ? agg.filter.match.text.operator : undefined;
+      const ids = state.search.search(matchQuery(agg.filter.match), { combineWith: String(operator ?? 'or').toLowerCase() === 'and' ? 'AND' : 'OR' }).map((h) => h.id as string);
+      docs = scope === 'all' ? ids : ids.filter((id) => scope.has(id));
+    } else throw new Error(`aggregation [${name}]: this engine answers global and filter (match on text) aggregations only`);
+    out[name] = { doc_count: docs.length, ...(agg.aggs ? aggregate(state, agg.aggs, agg.global ? 'all' : new Set(docs)) : {}) };
+  }
+  return out;
 }
 
 /** `_bulk`: each action applied in order, each with its own result, as OpenSearch answers. */

@@ -56,8 +56,8 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
     }
   }
   const entities = content.status === 'indexed' ? content.entities : [];
-  const terms = content.status === 'indexed' ? (content.terms ?? []) : [];
   const words = store.words !== undefined && content.status === 'indexed' && (content.text ?? '') !== '';
+  const terms = content.status === 'indexed' ? postedTerms(store, content) : [];
   const hasItems = entities.length > 0 || terms.length > 0 || words;
   const children = content.status === 'indexed' ? (content.childLines ?? []) : [];
   const sameIntent = prev?.intent?.seq === seq ? prev.intent : undefined;
@@ -79,7 +79,7 @@ export async function writeVersion(store: IndexStore, version: DocumentVersion, 
       seq,
       settled,
       entityCount: entities.length,
-      chunkCount: content.status === 'indexed' ? chunksOf(content, words).length : 0,
+      chunkCount: content.status === 'indexed' ? chunksOf(store, content, words).length : 0,
       ...(hasItems ? { chunkSet } : {}),
       ...(written.length > 0 ? { childLines: written } : {}),
       ...(partial ? { reason: partial.reason } : {}),
@@ -123,6 +123,14 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 
 type IndexedContent = Extract<VersionContent, { status: 'indexed' }>;
 
+/**
+ * The terms posted as `~term` postings: only where there is no word index. With one, every
+ * word of the text is searchable there, with its document frequency (search/words.ts), so
+ * postings of a few salient words would only repeat it at a write unit each (most of a
+ * story's writes). The salient terms still ride on the entity postings (docTerms).
+ */
+const postedTerms = (store: IndexStore, content: IndexedContent) => (store.words === undefined ? (content.terms ?? []) : []);
+
 type Chunk = { entities: ResolvedEntity[]; terms?: string[]; words?: boolean };
 
 /**
@@ -130,9 +138,9 @@ type Chunk = { entities: ResolvedEntity[]; terms?: string[]; words?: boolean };
  * own when there are no entities), and on it too whether the attempt wrote words, so that
  * whoever cleans up after it knows to remove them.
  */
-function chunksOf(content: IndexedContent, words: boolean): Chunk[] {
+function chunksOf(store: IndexStore, content: IndexedContent, words: boolean): Chunk[] {
   const chunks: Chunk[] = chunkEntities(content.entities).map((entities) => ({ entities }));
-  const terms = (content.terms ?? []).map((t) => t.term);
+  const terms = postedTerms(store, content).map((t) => t.term);
   if (terms.length > 0 || words) chunks[0] = { entities: chunks[0]?.entities ?? [], ...(terms.length > 0 ? { terms } : {}), ...(words ? { words } : {}) };
   return chunks;
 }
@@ -149,12 +157,13 @@ const CONTEXT_TERMS = 16;
 /** Step 3: chunks, postings (entities' and terms'), readings, words. */
 async function writeItems(store: IndexStore, version: DocumentVersion, seq: string, chunkSet: string, content: IndexedContent, words: boolean): Promise<void> {
   const { documentId } = version;
-  const chunks: WriteRequest[] = chunksOf(content, words).map((chunk, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), ...chunk } } }));
+  const chunks: WriteRequest[] = chunksOf(store, content, words).map((chunk, n) => ({ PutRequest: { Item: { ...keys.entityChunk(documentId, chunkSet, n), ...chunk } } }));
   await batchWrite(store, chunks);
   const first = new Map<string, ResolvedEntity>();
   for (const e of content.entities) if (!first.has(entityKey(e))) first.set(entityKey(e), e);
   const ranked = [...first.values()].map((e) => ({ e, rank: salience(e, content.chars ?? 0, content.titleChars) }));
   const terms = content.terms ?? [];
+  const posted = postedTerms(store, content);
   const context = {
     docEntities: [...ranked].sort((a, b) => b.rank - a.rank || (entityKey(a.e) < entityKey(b.e) ? -1 : 1)).slice(0, CONTEXT_ENTITIES).map(({ e }) => entityKey(e)),
     docTerms: terms.slice(0, CONTEXT_TERMS).map((t) => t.term),
@@ -166,7 +175,7 @@ async function writeItems(store: IndexStore, version: DocumentVersion, seq: stri
       content: { ...common, rank, name: e.name, mentions: e.mentions.length, first: e.mentions[0]!.start, spans: e.mentions.slice(0, POSTING_MENTIONS).map((m): [number, number, string] => [m.start, m.end, m.text]) },
     })),
     // A term's posting says where it is salient; its mentions are not kept (matches highlight entities).
-    ...terms.map((t) => ({ entity: { type: TERM_TYPE, key: t.term }, content: { ...common, rank: t.rank, name: t.term, mentions: 1, first: 0, spans: [] } })),
+    ...posted.map((t) => ({ entity: { type: TERM_TYPE, key: t.term }, content: { ...common, rank: t.rank, name: t.term, mentions: 1, first: 0, spans: [] } })),
   ]);
   const readings = new Map<string, Set<string>>(); // name → the entities it stands for here
   for (const e of first.values()) for (const name of [e.key, ...e.aliases]) readings.set(name, (readings.get(name) ?? new Set()).add(entityKey(e)));

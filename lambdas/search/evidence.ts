@@ -4,17 +4,19 @@
  * person named Bill, "may" for a person, "china" for the country, as in "fine china"). A
  * one-word match the model did not find becomes a query entity only with evidence:
  *
- * - the share of the corpus's documents with that word among their salient terms in
- *   which the batch model tagged it as the entity: df(entity) / df(term), both exact
- *   counters of the index. "opec" is tagged in nearly every story that has the word;
- *   "bill" in one story of ten or fewer;
+ * - the share of the corpus's documents with that word in which the batch model tagged
+ *   it as the entity: df(entity) / df(word). The entity's frequency is the index's exact
+ *   counter; the word's is the word index's count of the documents that hold it (every
+ *   word, search/words.ts), or without a word index the counter of the documents with the
+ *   word among their salient terms. "opec" is tagged in nearly every story that has the
+ *   word; "bill" in one story of ten or fewer;
  * - agreement with the small model on the query (it tagged an overlapping span), which
  *   lowers the share needed;
  * - the user's capitals: "reagan trade Bill" (capitalized in a query that has lower-case
  *   words) asks for the name.
  *
- * A word without term counts (an index written before terms were) keeps the old
- * behaviour: the match stands. A rejected match's words join the query's other words,
+ * A word without a count (an index written before terms were, or a word index that did
+ * not answer) keeps the old behaviour: the match stands. A rejected match's words join the query's other words,
  * which rank documents as terms. Names of several words are kept: a phrase the batch
  * model tagged as a name is rarely a common phrase, and phrases have no term counts.
  */

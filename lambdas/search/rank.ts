@@ -6,8 +6,8 @@
  *   so "trade" in "reagan trade bill" reranks the Reagan stories with no request per
  *   document), then the sum of rarity × salience × type agreement, then the document id.
  * - Then documents that only the query's words lead to: the word index's BM25 hits
- *   (words.ts) where there is one; else term postings, read when the entities match
- *   nothing, or so few documents that a page could not fill from them (FILL_BELOW,
+ *   (words.ts) where there is one; without one, term postings, read when the entities
+ *   match nothing, or so few documents that a page could not fill from them (FILL_BELOW,
  *   decided by document frequencies, never by the page asked for). A document the
  *   entities lead to also gains its words' BM25 (WORDS_WEIGHT, scaled to the best hit).
  * - Filters keep the documents whose postings list a filter entity of every filter type.
@@ -76,8 +76,8 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   // Which words to read: decided by frequencies alone, so every page of the search reads the same.
   const entityDocs = chosen.entities.reduce((n, t) => n + df(t), 0);
   const wordDocs = input.wordDocuments;
-  // Term postings also stand in for documents the word index lacks (written before it was there): read while its hits are few.
-  const words = entityDocs >= FILL_BELOW || (wordDocs?.size ?? 0) >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
+  // Terms are posted only where there is no word index (index/writes.ts); its hits stand in for them.
+  const words = store.words || entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
   // With neither entities nor words to go by, the filters' own entities are the candidates.
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];

@@ -32,6 +32,7 @@ import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { documentFrequencies, documentSummaries, postingSpans, type EntityRef } from '../index/lookups.js';
 import { entityKey, itemId, keys } from '../index/schema.js';
+import { TERM_TYPE } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
 import { termOf, weighEvidence, wordsInside } from './evidence.js';
 import { facetsOf, type Facets } from './facets.js';
@@ -93,8 +94,10 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // The word index is asked at once, beside the model and the vocabulary.
   const [found, words] = await Promise.all([findCandidates(store, model, req.query, req.filters, counter), wordCandidates(store, req.query, counter)]);
-  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...found.words.map((w) => termOf(w.term))], counter);
-  const df = (e: EntityRef) => frequencies.get(entityKey(e)) ?? 0;
+  // Words' frequencies come from the word index where there is one (it holds every word; no term is posted, index/writes.ts), else from their DF# counters.
+  const termCounters = store.words ? [] : found.words.map((w) => termOf(w.term));
+  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...termCounters], counter);
+  const df = (e: EntityRef) => (e.type === TERM_TYPE && store.words ? words.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
@@ -126,7 +129,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
 function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean, wordsUnavailable: boolean): { reason: string } | undefined {
   const { documents, byWordsOnly } = ranking;
   const filters = filtered ? ' and the filters' : '';
-  if (wordsUnavailable) return { reason: "the word index did not answer: these results match the query's entities and the documents' salient terms only" };
+  if (wordsUnavailable) return { reason: "the word index did not answer: these results match the query's entities only, ranked by the documents' salient terms" };
   if (documents.length === 0) return { reason: entitiesFollowed > 0 ? `no indexed document mentions the query's entities or words${filters}` : `no entities found in the query, and no indexed document has its words${filters}` };
   if (byWordsOnly === documents.length) return { reason: entitiesFollowed > 0 ? "no indexed document mentions the query's entities: these results match its words" : 'no entities found in the query: these results match its words' };
   return undefined;

@@ -1,14 +1,16 @@
 /**
- * Step 1, beside the entities: the documents the query's words point to, from the word
- * index (lambdas/words), one request. A hit counts only where it is its document's live
- * version (the record's `seq`, indexed), checked by one BatchGet of the records: words a
- * crashed writer left, or a version the index has since replaced, never reach a result.
- * Without a word index, or when it does not answer, search goes on with the entities and
- * the documents' salient terms, and says so.
+ * Step 1, beside the entities: the documents the query's words point to, and how many
+ * documents hold each word, from the word index (lambdas/words), one request. A hit
+ * counts only where it is its document's live version (the record's `seq`, indexed),
+ * checked by one BatchGet of the records: words a crashed writer left, or a version the
+ * index has since replaced, never reach a result. Without a word index, search goes on
+ * with the entities and the term postings of the documents' salient terms; with one that
+ * does not answer, with the entities alone, and says so.
  */
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { batchGet } from '../index/dynamo.js';
 import { keys, parseKey } from '../index/schema.js';
+import { wordsOf } from '../index/terms.js';
 
 /** Word hits one search reads: as deep as a shard's postings (rank.ts DEPTH), so every page ranks the same candidates. */
 export const WORD_HITS = 50;
@@ -24,16 +26,18 @@ export interface WordCandidate {
 export interface WordCandidates {
   /** By document id, best first; undefined without a word index, or when it did not answer. */
   readonly documents?: Map<string, WordCandidate>;
+  /** Documents holding each of the query's words (terms.ts), from the same request; undefined as `documents` is. */
+  readonly frequencies?: ReadonlyMap<string, number>;
   /** The word index was configured and did not answer (the handler logs it and counts it as a metric). */
   readonly unavailable: boolean;
 }
 
 export async function wordCandidates(store: IndexStore, query: string, counter: RequestCounter): Promise<WordCandidates> {
   if (!store.words) return { unavailable: false };
-  let hits;
+  let hits, frequencies;
   try {
     counter.requests++;
-    hits = await store.words.search(query, WORD_HITS);
+    ({ hits, frequencies } = await store.words.search(query, WORD_HITS, [...new Set(wordsOf(query).map((w) => w.term))]));
   } catch {
     return { unavailable: true };
   }
@@ -45,5 +49,5 @@ export async function wordCandidates(store: IndexStore, query: string, counter: 
     if (!record || record.seq !== h.seq || documents.has(h.documentId)) continue;
     documents.set(h.documentId, { documentId: h.documentId, s3Key: record.key as string, ...(record.line !== undefined ? { line: record.line as number } : {}), score: h.score });
   }
-  return { documents, unavailable: false };
+  return { documents, frequencies, unavailable: false };
 }

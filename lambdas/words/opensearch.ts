@@ -1,18 +1,19 @@
 /**
  * The word index over OpenSearch's REST API, the few calls Nerve needs: create the index
  * (once a process, by the first writer), `_bulk` to write and remove versions' words,
- * `_search` with a `match` query (BM25, OpenSearch's default similarity). Requests to
- * OpenSearch Serverless ("aoss") or a domain ("es") are signed with SigV4 by the AWS SDK's
- * signer; the local engine takes them unsigned. Throttling and 5xx answers are retried
- * with backoff; anything else is an error the caller's retry (the change's redelivery)
- * handles.
+ * `_search` with a `match` query (BM25, OpenSearch's default similarity) that also
+ * counts the documents holding each query word (filter aggregations under a global one).
+ * Requests to OpenSearch Serverless ("aoss") or a domain ("es") are signed with SigV4 by
+ * the AWS SDK's signer; the local engine takes them unsigned. Throttling and 5xx answers
+ * are retried with backoff; anything else is an error the caller's retry (the change's
+ * redelivery) handles.
  */
 import { createHash } from 'node:crypto';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { Sha256 } from '@smithy/core/checksum';
 import { HttpRequest } from '@smithy/core/protocols';
 import { SignatureV4 } from '@smithy/signature-v4';
-import { wordDocumentId, type WordHit, type WordIndex, type WordVersion } from './words.js';
+import { wordDocumentId, type WordIndex, type WordSearch, type WordVersion } from './words.js';
 
 export interface OpenSearchOptions {
   /** https://<collection>.<region>.aoss.amazonaws.com, or the local engine's http://127.0.0.1:port */
@@ -30,6 +31,9 @@ export const WORD_INDEX_MAPPINGS = {
   _source: { excludes: ['text'] },
   properties: { documentId: { type: 'keyword' }, seq: { type: 'keyword' }, text: { type: 'text' } },
 } as const;
+
+/** The search's aggregation that holds the counted words' frequencies. */
+const FREQUENCIES = 'frequencies';
 
 const ATTEMPTS = 4;
 const RETRYABLE = new Set([429, 500, 502, 503, 504]);
@@ -66,12 +70,26 @@ export class OpenSearchWords implements WordIndex {
     await this.bulk(seqs.map((seq) => ({ delete: { _index: this.options.index, _id: wordDocumentId(documentId, seq) } })));
   }
 
-  async search(query: string, size: number): Promise<WordHit[]> {
-    const body = { size, _source: ['documentId', 'seq'], query: { match: { text: { query } } } };
+  async search(query: string, size: number, count: readonly string[] = []): Promise<WordSearch> {
+    // Each word's frequency is a filter aggregation under a global one: counted over the whole index, not the query's hits.
+    const counted = count.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
+    const body = {
+      size,
+      _source: ['documentId', 'seq'],
+      query: { match: { text: { query } } },
+      ...(counted.length > 0 ? { aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } } : {}),
+    };
     const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));
-    if (res.status === 404) return []; // no document was ever written: no index yet
-    const out = (await this.json(res)) as { hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> } };
-    return (out.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score }));
+    if (res.status === 404) return { hits: [], frequencies: new Map(count.map((w) => [w, 0])) }; // no document was ever written: no index yet
+    const out = (await this.json(res)) as {
+      hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> };
+      aggregations?: Record<string, Record<string, { doc_count?: number }>>;
+    };
+    const buckets = out.aggregations?.[FREQUENCIES] ?? {};
+    return {
+      hits: (out.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score })),
+      frequencies: new Map(count.map((word, i) => [word, buckets[`w${i}`]?.doc_count ?? 0])),
+    };
   }
 
   /** Creates the index with its mappings unless it exists (a concurrent creator's "already exists" is success). */

@@ -4,10 +4,11 @@
  * documents that failed, never reach a result; a word index that does not answer leaves
  * the entities' results, and the response says so.
  */
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
 import { documentIdOf, fenceOf } from '../../lambdas/index/schema.js';
-import { documentTerms } from '../../lambdas/index/terms.js';
+import { documentTerms, TERM_TYPE } from '../../lambdas/index/terms.js';
 import { readSearchRequest } from '../../lambdas/search/request.js';
 import { search } from '../../lambdas/search/search.js';
 import { OpenSearchWords } from '../../lambdas/words/opensearch.js';
@@ -47,6 +48,13 @@ describe('search with the word index', () => {
     expect(keys(without)).toEqual([]);
   });
 
+  it('posts no terms where the word index holds the words', async () => {
+    const items = await ctx.store.client.send(new ScanCommand({ TableName: ctx.store.table }));
+    const pks = (items.Items ?? []).map((i) => String(i.pk));
+    expect(pks.some((pk) => pk.startsWith('POST#PER#'))).toBe(true);
+    expect(pks.filter((pk) => pk.includes(TERM_TYPE))).toEqual([]);
+  });
+
   it('says the query\'s entities match nothing, rather than that it has none, when only its words lead somewhere', async () => {
     const out = await search(ctx.store, ctx.model, req({ query: 'Council session' }));
     expect(out.queryEntities.length).toBeGreaterThan(0); // the tiny model tags it; no document has it as an entity
@@ -69,7 +77,7 @@ describe('search with the word index', () => {
     const anna = 'anna';
     // Words a dead writer of an older version left behind.
     await words.write({ documentId: anna, seq: fenceOf('0001'), text: 'quixotic windmills' });
-    expect((await words.search('quixotic', 10)).map((h) => h.documentId)).toEqual([anna]);
+    expect((await words.search('quixotic', 10)).hits.map((h) => h.documentId)).toEqual([anna]);
     expect(keys(await search(ctx.store, ctx.model, req({ query: 'quixotic' })))).toEqual([]);
     // A document that failed keeps no words, and stray words of it are not a result either.
     const failed = await put(ctx, 'incoming/bad.txt', new Uint8Array([0xff, 0x00, 0xfe, 0x00, 0x01, 0x02, 0x00, 0x00]));
@@ -85,7 +93,7 @@ describe('search with the word index', () => {
     expect(keys(await search(ctx.store, ctx.model, req({ query: 'marmalade' })))).toEqual([]);
     expect(keys(await search(ctx.store, ctx.model, req({ query: 'lemonade' })))).toEqual(['incoming/v.txt']);
     const id = documentIdOf(BUCKET, 'incoming/v.txt');
-    expect((await ctx.store.words!.search('lemonade marmalade', 10)).filter((h) => h.documentId === id)).toHaveLength(1);
+    expect((await ctx.store.words!.search('lemonade marmalade', 10)).hits.filter((h) => h.documentId === id)).toHaveLength(1);
   });
 
   it('goes on without a word index that does not answer, and says so', async () => {

@@ -95,10 +95,11 @@ describe('search', () => {
     const page2 = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta', limit: 1, cursor }));
     expect(page2.results.map((r) => r.key)).toEqual(['incoming/2.txt']);
     expect(page2.nextOffset).toBeUndefined();
-    // One BatchGet of names, one of frequencies, the word index's search and one BatchGet of
-    // its hits' records, 4 shards × (2 entities + their 4 words, read as so few documents
-    // match the entities), one BatchGet for the page's records, one for its mentions.
-    expect(page1.requests).toBe(1 + 1 + 2 + (2 + MAX_TERMS_READ) * SHARDS + 2);
+    // One BatchGet of names, one of frequencies, the word index's search (which also counts
+    // the words) and one BatchGet of its hits' records, 4 shards × 2 entities (no term
+    // postings: the word index holds the words), one BatchGet for the page's records, one
+    // for its mentions.
+    expect(page1.requests).toBe(1 + 1 + 2 + 2 * SHARDS + 2);
   });
 
   it('keeps a long query with many entities to a bounded number of requests', async () => {

@@ -26,34 +26,47 @@ async function engine(dir?: string) {
 describe('the word index over the local engine', () => {
   it('finds a version by any of its words, best BM25 first, and forgets removed versions', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
-    expect(await words.search('anything', 10)).toEqual([]); // no index yet: no hits, no error
+    expect(await words.search('anything', 10, ['anything'])).toEqual({ hits: [], frequencies: new Map([['anything', 0]]) }); // no index yet: no hits, no error
     await words.write({ documentId: 'd1', seq: 'A1', text: 'Cardinal Wolsey met the king at Hampton Court' });
     await words.write({ documentId: 'd2', seq: 'B1', text: 'The king and the king again: a king among kings' });
     await words.write({ documentId: 'd3', seq: 'C1', text: 'Grain prices fell in Chicago' });
-    expect((await words.search('wolsey', 10)).map((h) => [h.documentId, h.seq])).toEqual([['d1', 'A1']]);
-    const king = await words.search('king', 10);
+    expect((await words.search('wolsey', 10)).hits.map((h) => [h.documentId, h.seq])).toEqual([['d1', 'A1']]);
+    const king = (await words.search('king', 10)).hits;
     expect(king.map((h) => h.documentId)).toEqual(['d2', 'd1']);
     expect(king[0]!.score).toBeGreaterThan(king[1]!.score);
     // A second version is a document of its own; removing the first leaves the second.
     await words.write({ documentId: 'd1', seq: 'A2', text: 'Cardinal Wolsey fell from favour' });
-    expect((await words.search('wolsey', 10)).map((h) => h.seq).sort()).toEqual(['A1', 'A2']);
+    expect((await words.search('wolsey', 10)).hits.map((h) => h.seq).sort()).toEqual(['A1', 'A2']);
     await words.remove('d1', ['A1', 'A0']); // A0 never existed: not an error
-    expect((await words.search('wolsey', 10)).map((h) => h.seq)).toEqual(['A2']);
-    expect(await words.search('grain', 0)).toEqual([]);
+    expect((await words.search('wolsey', 10)).hits.map((h) => h.seq)).toEqual(['A2']);
+    expect((await words.search('grain', 0)).hits).toEqual([]);
   });
 
   it('cuts words as OpenSearch\'s standard analyzer does: "U.S." is one word, not two letters', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'The U.S. Treasury said so.' });
     await words.write({ documentId: 'd2', seq: 'B1', text: 'Plan S, option U: neither.' });
-    expect((await words.search('U.S.', 10)).map((h) => h.documentId)).toEqual(['d1']);
+    expect((await words.search('U.S.', 10)).hits.map((h) => h.documentId)).toEqual(['d1']);
+  });
+
+  it('counts the documents that hold each word over the whole index, whatever the query matched or the page size', async () => {
+    const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
+    await words.write({ documentId: 'd1', seq: 'A1', text: 'The trade bill passed; trade talks go on' });
+    await words.write({ documentId: 'd2', seq: 'B1', text: 'Bill Gates spoke' });
+    await words.write({ documentId: 'd3', seq: 'C1', text: 'Grain trade fell' });
+    await words.write({ documentId: 'd4', seq: 'D1', text: 'Coca-Cola rose' });
+    const out = await words.search('bill', 1, ['trade', 'bill', 'grain', 'cola', 'absent']);
+    expect(out.hits).toHaveLength(1);
+    // "trade" and "grain" are in documents the query "bill" does not match: counted all the same.
+    expect(out.frequencies).toEqual(new Map([['trade', 2], ['bill', 2], ['grain', 1], ['cola', 1], ['absent', 0]]));
+    expect((await words.search('bill', 10)).frequencies).toEqual(new Map());
   });
 
   it('writing the same version twice leaves one document', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'Stars and Stripes' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'Stars and Stripes' });
-    expect(await words.search('stripes', 10)).toHaveLength(1);
+    expect((await words.search('stripes', 10)).hits).toHaveLength(1);
   });
 
   it('answers as OpenSearch does: bulk items with statuses, index_not_found, resource_already_exists, a 400 for a malformed bulk body', async () => {
@@ -87,7 +100,7 @@ describe('the word index over the local engine', () => {
     appendFileSync(join(dir, 'words.log'), '{"op":"index","index":"w","id":"d9#Z","sou'); // a crash mid-append
     const second = await engine(dir);
     const reopened = new OpenSearchWords({ endpoint: second.endpoint, index: 'w' });
-    expect((await reopened.search('belgian', 10)).map((h) => h.documentId)).toEqual(['d1']);
+    expect((await reopened.search('belgian', 10)).hits.map((h) => h.documentId)).toEqual(['d1']);
     // The log was compacted at start: the live documents only.
     expect(readFileSync(join(dir, 'words.log'), 'utf8').trim().split('\n')).toHaveLength(2);
   });
