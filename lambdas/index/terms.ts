@@ -16,10 +16,18 @@
  * from the terms' document frequencies.
  */
 import { tokenize } from '../engine/tokenize.js';
+import type { IndexStore } from './dynamo.js';
 import { normalizeName } from './normalize.js';
 
 /** The posting and frequency type of terms; model entity types are label names, never this. */
 export const TERM_TYPE = '~term';
+
+/**
+ * Whether the store posts terms: only without a word index. With one, every word is in the
+ * engine, which also counts the documents holding it (search/words.ts), so postings of a
+ * few salient words would only repeat it, at most of a story's write units.
+ */
+export const postsTerms = (store: IndexStore) => store.words === undefined;
 /**
  * Terms stored per document (each a posting and a counter: two transaction actions, so
  * 32 terms and a story's entities fit one transaction of 100). Each term is also a write

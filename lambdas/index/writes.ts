@@ -24,7 +24,7 @@ import { PutCommand, UpdateCommand, paginateQuery } from '@aws-sdk/lib-dynamodb'
 import { batchWrite, type IndexStore, type WriteRequest } from './dynamo.js';
 import { removePostings, SupersededError, writePostings } from './postings.js';
 import type { ResolvedEntity } from './resolve.js';
-import { TERM_TYPE } from './terms.js';
+import { postsTerms, TERM_TYPE } from './terms.js';
 import { compareSequencers, documentIdOf, ENTITY_CHUNK_PREFIX, entityKey, fenceOf, keys, POSTING_MENTIONS, splitEntityKey } from './schema.js';
 import { addReadings, chunkEntities, getDocument, salience, type DocumentRecord, type DocumentVersion, type VersionContent, type WriteIntent } from './store.js';
 
@@ -123,13 +123,8 @@ async function recordIntent(store: IndexStore, documentId: string, seq: string, 
 
 type IndexedContent = Extract<VersionContent, { status: 'indexed' }>;
 
-/**
- * The terms posted as `~term` postings: only where there is no word index. With one, every
- * word of the text is searchable there, with its document frequency (search/words.ts), so
- * postings of a few salient words would only repeat it at a write unit each (most of a
- * story's writes). The salient terms still ride on the entity postings (docTerms).
- */
-const postedTerms = (store: IndexStore, content: IndexedContent) => (store.words === undefined ? (content.terms ?? []) : []);
+/** The terms posted as `~term` postings (terms.ts postsTerms); they ride on the entity postings either way (docTerms). */
+const postedTerms = (store: IndexStore, content: IndexedContent) => (postsTerms(store) ? (content.terms ?? []) : []);
 
 type Chunk = { entities: ResolvedEntity[]; terms?: string[]; words?: boolean };
 

@@ -16,8 +16,8 @@
  *   words) asks for the name.
  *
  * A word without a count (an index written before terms were, or a word index that did
- * not answer) keeps the old behaviour: the match stands. A rejected match's words join the query's other words,
- * which rank documents as terms. Names of several words are kept: a phrase the batch
+ * not answer) keeps the old behaviour: the match stands. A rejected match's words join
+ * the query's other words, which rank documents as terms. Names of several words are kept: a phrase the batch
  * model tagged as a name is rarely a common phrase, and phrases have no term counts.
  */
 import { TERM_TYPE, type Word } from '../index/terms.js';

@@ -19,6 +19,7 @@
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { topPostings, type EntityRef, type Posting } from '../index/lookups.js';
 import { entityKey } from '../index/schema.js';
+import { postsTerms } from '../index/terms.js';
 import { termOf } from './evidence.js';
 import type { ChosenReadings } from './readings.js';
 import type { WordCandidate } from './words.js';
@@ -76,8 +77,8 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   // Which words to read: decided by frequencies alone, so every page of the search reads the same.
   const entityDocs = chosen.entities.reduce((n, t) => n + df(t), 0);
   const wordDocs = input.wordDocuments;
-  // Terms are posted only where there is no word index (index/writes.ts); its hits stand in for them.
-  const words = store.words || entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
+  // Where terms are not posted, the word index's hits stand in for them.
+  const words = !postsTerms(store) || entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
   // With neither entities nor words to go by, the filters' own entities are the candidates.
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];

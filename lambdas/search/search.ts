@@ -32,7 +32,7 @@ import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { documentFrequencies, documentSummaries, postingSpans, type EntityRef } from '../index/lookups.js';
 import { entityKey, itemId, keys } from '../index/schema.js';
-import { TERM_TYPE } from '../index/terms.js';
+import { postsTerms, TERM_TYPE } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
 import { termOf, weighEvidence, wordsInside } from './evidence.js';
 import { facetsOf, type Facets } from './facets.js';
@@ -94,10 +94,10 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // The word index is asked at once, beside the model and the vocabulary.
   const [found, words] = await Promise.all([findCandidates(store, model, req.query, req.filters, counter), wordCandidates(store, req.query, counter)]);
-  // Words' frequencies come from the word index where there is one (it holds every word; no term is posted, index/writes.ts), else from their DF# counters.
-  const termCounters = store.words ? [] : found.words.map((w) => termOf(w.term));
-  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...termCounters], counter);
-  const df = (e: EntityRef) => (e.type === TERM_TYPE && store.words ? words.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
+  const countedTerms = postsTerms(store);
+  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
+  const df = (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? words.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
