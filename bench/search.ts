@@ -15,8 +15,9 @@
  * bench/data/index-ensemble (all 19,043 stories, written by the local stack's batch path
  * with the ensemble, dynalite on disk as `npm start` runs it), its emulators in a process
  * of their own (lib/emulators-apart.ts); `--index DIR` names another such folder.
- * Without one, the first `--stories N` stories are indexed here with the small model (the index's shape, not the batch model, is what latency depends on), in
- * the in-memory emulators, which read slower than the on-disk index `npm start` keeps:
+ * Without one, the first `--stories N` stories are indexed here with the small model
+ * (the index's shape, not the batch model, is what latency depends on), in the in-memory
+ * emulators, which read slower than the on-disk index `npm start` keeps:
  * the latency target is measured on the kept index.
  * Queries with one to three entities through the search Lambda's handler (API Gateway
  * events in, JSON out); p50, p99 and DynamoDB requests per query.
