@@ -5,7 +5,8 @@
  * - table descriptions, read from LevelDB by every operation (each action of a
  *   transaction, each key of a BatchGetItem): kept in memory (`cacheTableDescriptions`);
  * - expressions, parsed by dynalite's PEG parsers on every request, though the batch path
- *   sends the same few thousands of times a minute: kept parsed (`cacheParsedExpressions`);
+ *   sends the same few (with new values) thousands of times a minute: kept parsed
+ *   (`cacheParsedExpressions`);
  * - LevelDB's defaults (a 4 MB write buffer, an 8 MB block cache), made for small
  *   embedded stores: a batch of stories writes tens of megabytes a minute, so the buffer
  *   and cache are larger (`LEVELDB_OPTIONS`), which means fewer, larger compactions.
@@ -45,20 +46,27 @@ export function cacheTableDescriptions(store: Store): void {
   }
 }
 
-type Context = { attrNames?: object; attrVals?: object; unusedAttrNames?: Record<string, boolean>; unusedAttrVals?: Record<string, boolean>; isKeyCondition?: boolean };
+type AttributeValue = Record<string, unknown>;
+type Context = { attrNames?: object; attrVals?: Record<string, AttributeValue>; unusedAttrNames?: Record<string, boolean>; unusedAttrVals?: Record<string, boolean>; isKeyCondition?: boolean };
 type Parser = { parse(text: string, options: { context: Context }): unknown };
 
 const KEPT = 10_000;
 const PARSERS = ['conditionParser', 'updateParser', 'projectionParser'];
+/** Where a parse reads a value's contents and not only its type: these are parsed every time. */
+const READS_CONTENTS = /\bbetween\b|\battribute_type\b/i;
+/** Stands, in a kept tree, for the request's value of that name (`:v`). */
+const VALUE = Symbol('expression attribute value');
 
 /**
- * A parse is a function of the expression and the request's attribute names and values,
- * so each result is kept under those (a bounded number) and handed out as a copy, since
- * dynalite's updates resolve values inside the tree they are given. What a parse also
- * does, marking the names and values the expression uses so that dynalite can refuse
- * unused ones, is redone on every hit from the expression's own `#name` and `:value`
- * tokens (the only places they can occur). An expression that does not parse is not
- * kept: its error comes from the parser each time.
+ * A parse is a function of the expression, the request's attribute names and its values'
+ * types (dynalite's parsers check types; only BETWEEN and attribute_type read a value
+ * itself, and those are never kept). The tree holds the request's value objects
+ * themselves, so a kept tree has a placeholder in their place, and each hit builds a new
+ * tree with that request's values: the batch path sends one expression with new values
+ * on every request. What a parse also does, marking the names and values the expression
+ * uses so that dynalite can refuse unused ones, is redone on every hit from the
+ * expression's own `#name` and `:value` tokens (the only places they can occur). An
+ * expression that does not parse is not kept: its error comes from the parser each time.
  */
 export function cacheParsedExpressions(): void {
   for (const name of PARSERS) {
@@ -67,28 +75,46 @@ export function cacheParsedExpressions(): void {
     const kept = new Map<string, unknown>();
     parser.parse = (text, options) => {
       const context = options.context;
-      const key = JSON.stringify([text, context.attrNames ?? null, context.attrVals ?? null, context.isKeyCondition === true]);
+      if (READS_CONTENTS.test(text)) return parse(text, options);
+      const values = context.attrVals ?? {};
+      const types = Object.fromEntries(Object.entries(values).map(([ref, value]) => [ref, Object.keys(value).sort().join()]));
+      const key = JSON.stringify([text, context.attrNames ?? null, types, context.isKeyCondition === true]);
       const known = kept.get(key);
       if (known === undefined) {
         const tree = parse(text, options);
         if (kept.size >= KEPT) kept.clear();
-        kept.set(key, copy(tree));
+        kept.set(key, template(tree, new Map(Object.entries(values).map(([ref, value]) => [value, ref]))));
         return tree;
       }
       for (const used of text.match(/#[0-9A-Za-z_]+/g) ?? []) delete context.unusedAttrNames?.[used];
       for (const used of text.match(/:[0-9A-Za-z_]+/g) ?? []) delete context.unusedAttrVals?.[used];
-      return copy(known);
+      return build(known, values);
     };
   }
 }
 
-/** A deep copy that keeps each object's prototype (dynalite's trees hold null-prototype maps). */
-function copy<T>(value: T): T {
-  if (typeof value !== 'object' || value === null) return value;
-  if (Array.isArray(value)) return value.map(copy) as T;
-  const out = Object.create(Object.getPrototypeOf(value)) as Record<string, unknown>;
-  for (const k of Object.keys(value)) out[k] = copy((value as Record<string, unknown>)[k]);
-  return out as T;
+/** A copy of a parsed tree with a placeholder for each of the request's value objects it holds. */
+function template(node: unknown, refs: Map<unknown, string>): unknown {
+  if (typeof node !== 'object' || node === null) return node;
+  const ref = refs.get(node);
+  if (ref !== undefined) return { [VALUE]: ref };
+  if (Array.isArray(node)) return node.map((n) => template(n, refs));
+  return mapObject(node, (n) => template(n, refs));
+}
+
+/** A new tree from a template, holding this request's value objects where the placeholders are. */
+function build(node: unknown, values: Record<string, AttributeValue>): unknown {
+  if (typeof node !== 'object' || node === null) return node;
+  if (VALUE in node) return values[(node as { [VALUE]: string })[VALUE]];
+  if (Array.isArray(node)) return node.map((n) => build(n, values));
+  return mapObject(node, (n) => build(n, values));
+}
+
+/** An object's own properties mapped, its prototype kept (dynalite's trees hold null-prototype maps). */
+function mapObject(node: object, map: (value: unknown) => unknown): object {
+  const out = Object.create(Object.getPrototypeOf(node)) as Record<string, unknown>;
+  for (const k of Object.keys(node)) out[k] = map((node as Record<string, unknown>)[k]);
+  return out;
 }
 
 /** LevelDB options for the local index (classic-level passes them to LevelDB's open). */

@@ -1,0 +1,59 @@
+/**
+ * The local stack's kept expression parses (local/dynalite-tuning.ts) change nothing a
+ * request means: the same expression sent with new values is evaluated with those values,
+ * with values of another type it is checked again, and what only a fresh parse can refuse
+ * (an unused or undefined value, a BETWEEN out of order) is still refused.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIndexTable, startEmulators, type Emulators } from '../../local/emulators.js';
+
+const TABLE = 'tuning';
+let emulators: Emulators;
+let client: DynamoDBDocumentClient;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  await createIndexTable(emulators.dynamo, TABLE);
+  client = DynamoDBDocumentClient.from(emulators.dynamo);
+});
+afterAll(async () => {
+  await emulators?.stop();
+});
+
+const key = { pk: 'item', sk: 'one' };
+const fencedPut = (seq: number) =>
+  client.send(new PutCommand({ TableName: TABLE, Item: { ...key, seq }, ConditionExpression: 'attribute_not_exists(#seq) OR #seq < :seq', ExpressionAttributeNames: { '#seq': 'seq' }, ExpressionAttributeValues: { ':seq': seq } }));
+const set = (values: Record<string, unknown>, expression = 'SET v = :v') => client.send(new UpdateCommand({ TableName: TABLE, Key: key, UpdateExpression: expression, ExpressionAttributeValues: values }));
+const read = async () => (await client.send(new GetCommand({ TableName: TABLE, Key: key, ConsistentRead: true }))).Item;
+
+describe('kept expression parses', () => {
+  it('evaluate each request with its own values', async () => {
+    await fencedPut(5);
+    await fencedPut(7);
+    await expect(fencedPut(6)).rejects.toBeInstanceOf(ConditionalCheckFailedException);
+    expect((await read())?.seq).toBe(7);
+    for (const v of ['a', 'b', 'c']) await set({ ':v': v });
+    expect((await read())?.v).toBe('c');
+    await set({ ':v': { nested: ['x'] } });
+    await set({ ':v': { nested: ['y', 'z'] } });
+    expect((await read())?.v).toEqual({ nested: ['y', 'z'] });
+  });
+
+  it('check values of another type again', async () => {
+    await set({ ':v': 1 }, 'SET n = :v');
+    await set({ ':x': 2 }, 'SET n = n + :x');
+    await expect(set({ ':x': 'two' }, 'SET n = n + :x')).rejects.toThrow(/Incorrect operand type/);
+    expect((await read())?.n).toBe(3);
+  });
+
+  it('still refuse what only a parse with the request can refuse', async () => {
+    await expect(set({ ':v': 'a', ':unused': 'b' })).rejects.toThrow(/unused in expressions/);
+    await expect(set({ ':w': 'a' })).rejects.toThrow(/not defined/);
+    const between = (low: number, high: number) =>
+      client.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': 'item', ':low': String(low), ':high': String(high) } }));
+    await expect(between(1, 5)).resolves.toBeDefined();
+    await expect(between(5, 1)).rejects.toThrow(/upper bound to be greater than or equal to lower bound/);
+  });
+});
