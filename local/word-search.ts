@@ -42,28 +42,58 @@ const standardWords = (text: string): string[] => {
 /** One index: its documents' sources (what `_source` answers) and the BM25 index of their text. */
 class WordIndexState {
   readonly sources = new Map<string, Record<string, unknown>>();
+  /** Documents holding each term, kept as they come and go: what a one-word `filter` counts over the index. */
+  private readonly holding = new Map<string, number>();
+  /** The words of the text being added, so that MiniSearch does not cut them a second time. */
+  private adding?: { text: string; words: string[] };
   readonly search = new MiniSearch<StoredDocument>({
     idField: 'id',
     fields: ['text'],
-    extractField: (doc, field) => (field === 'id' ? doc.id : String(doc.source[field] ?? '')),
-    tokenize: standardWords,
+    extractField: (doc, field) => (field === 'id' ? doc.id : textOf(doc.source)),
+    tokenize: (text) => (this.adding?.text === text ? this.adding.words : standardWords(text)),
     searchOptions: { tokenize: standardWords },
   });
 
   put(id: string, source: Record<string, unknown>): 'created' | 'updated' {
-    const existed = this.sources.has(id);
-    if (existed) this.search.discard(id);
+    const existed = this.delete(id);
+    const text = textOf(source);
+    this.adding = { text, words: standardWords(text) };
     this.sources.set(id, source);
     this.search.add({ id, source });
+    this.count(this.adding.words, +1);
+    this.adding = undefined;
     return existed ? 'updated' : 'created';
   }
 
   delete(id: string): boolean {
-    if (!this.sources.delete(id)) return false;
+    const source = this.sources.get(id);
+    if (!source) return false;
+    this.sources.delete(id);
     this.search.discard(id);
+    this.count(standardWords(textOf(source)), -1);
     return true;
   }
+
+  /** How many documents hold every word of `text`, where that is one term (else undefined: search for them). */
+  holdingOne(text: string): number | undefined {
+    const terms = new Set(standardWords(text).map(termOf));
+    if (terms.size > 1) return undefined;
+    const [term] = terms;
+    return term === undefined ? 0 : (this.holding.get(term) ?? 0);
+  }
+
+  private count(words: readonly string[], delta: 1 | -1): void {
+    for (const term of new Set(words.map(termOf))) {
+      const n = (this.holding.get(term) ?? 0) + delta;
+      if (n > 0) this.holding.set(term, n);
+      else this.holding.delete(term);
+    }
+  }
 }
+
+const textOf = (source: Record<string, unknown>) => String(source.text ?? '');
+/** A word as MiniSearch indexes it (its default processTerm). */
+const termOf = (word: string) => word.toLowerCase();
 
 export interface WordSearchServer {
   readonly endpoint: string;
@@ -154,7 +184,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, indexes: Map<st
     const matched = state.search.search(query, { combineWith: 'OR' });
     let aggregations;
     try {
-      aggregations = aggs && aggregate(state, aggs, new Set(matched.map((h) => h.id as string)));
+      aggregations = aggs && aggregate(state, aggs, once(() => new Set(matched.map((h) => h.id as string))));
     } catch (e) {
       return send(res, 400, { error: { type: 'illegal_argument_exception', reason: (e as Error).message }, status: 400 });
     }
@@ -191,19 +221,34 @@ function matchQuery(match: MatchText | undefined): string {
  * document) and `filter` with a `match` on the text (`operator: "and"` for every word),
  * each answering `doc_count` within its parent's documents, as OpenSearch's do.
  */
-function aggregate(state: WordIndexState, aggs: Aggregations, scope: ReadonlySet<string> | 'all'): Record<string, object> {
+function aggregate(state: WordIndexState, aggs: Aggregations, scope: (() => ReadonlySet<string>) | 'all'): Record<string, object> {
   const out: Record<string, object> = {};
   for (const [name, agg] of Object.entries(aggs)) {
-    let docs: string[];
-    if (agg.global) docs = [...state.sources.keys()];
-    else if (agg.filter?.match) {
-      const operator = typeof agg.filter.match.text === 'object' ? agg.filter.match.text.operator : undefined;
-      const ids = state.search.search(matchQuery(agg.filter.match), { combineWith: String(operator ?? 'or').toLowerCase() === 'and' ? 'AND' : 'OR' }).map((h) => h.id as string);
-      docs = scope === 'all' ? ids : ids.filter((id) => scope.has(id));
-    } else throw new Error(`aggregation [${name}]: this engine answers global and filter (match on text) aggregations only`);
-    out[name] = { doc_count: docs.length, ...(agg.aggs ? aggregate(state, agg.aggs, agg.global ? 'all' : new Set(docs)) : {}) };
+    if (agg.global) {
+      out[name] = { doc_count: state.sources.size, ...(agg.aggs ? aggregate(state, agg.aggs, 'all') : {}) };
+      continue;
+    }
+    if (!agg.filter?.match) throw new Error(`aggregation [${name}]: this engine answers global and filter (match on text) aggregations only`);
+    const text = matchQuery(agg.filter.match);
+    // Over every document, one word's count is kept as documents come and go: no search needed.
+    const counted = scope === 'all' && !agg.aggs ? state.holdingOne(text) : undefined;
+    if (counted !== undefined) {
+      out[name] = { doc_count: counted };
+      continue;
+    }
+    const operator = typeof agg.filter.match.text === 'object' ? agg.filter.match.text.operator : undefined;
+    const ids = state.search.search(text, { combineWith: String(operator ?? 'or').toLowerCase() === 'and' ? 'AND' : 'OR' }).map((h) => h.id as string);
+    const within = scope === 'all' ? undefined : scope();
+    const docs = within ? ids.filter((id) => within.has(id)) : ids;
+    out[name] = { doc_count: docs.length, ...(agg.aggs ? aggregate(state, agg.aggs, once(() => new Set(docs))) : {}) };
   }
   return out;
+}
+
+/** A value computed the first time it is asked for. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
 }
 
 /** `_bulk`: each action applied in order, each with its own result, as OpenSearch answers. */

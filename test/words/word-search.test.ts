@@ -62,6 +62,24 @@ describe('the word index over the local engine', () => {
     expect((await words.search('bill', 10)).frequencies).toEqual(new Map());
   });
 
+  it('keeps those counts as versions are rewritten and removed, and across a restart, equal to what a search finds', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nerve-words-'));
+    const first = await engine(dir);
+    const words = new OpenSearchWords({ endpoint: first.endpoint, index: 'w' });
+    await words.write({ documentId: 'd1', seq: 'A1', text: 'Trade talks; TRADE deficit' });
+    await words.write({ documentId: 'd2', seq: 'B1', text: 'Grain trade' });
+    await words.write({ documentId: 'd3', seq: 'C1', text: 'Grain prices' });
+    await words.write({ documentId: 'd2', seq: 'B1', text: 'Grain prices fell' }); // the same id rewritten: no more trade
+    await words.remove('d3', ['C1']);
+    const expected = new Map([['trade', 1], ['grain', 1], ['prices', 1], ['talks', 1], ['fell', 1], ['chicago', 0]]);
+    expect((await words.search('grain', 10, [...expected.keys()])).frequencies).toEqual(expected);
+    for (const [word, n] of expected) expect((await words.search(word, 10)).hits).toHaveLength(n);
+    await first.stop();
+    running.splice(running.indexOf(first), 1);
+    const again = new OpenSearchWords({ endpoint: (await engine(dir)).endpoint, index: 'w' });
+    expect((await again.search('grain', 10, [...expected.keys()])).frequencies).toEqual(expected);
+  });
+
   it('writing the same version twice leaves one document', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'Stars and Stripes' });
