@@ -37,13 +37,13 @@ export async function batchWrite(store: IndexStore, requests: readonly WriteRequ
   }
 }
 
-/** Items for `wanted` keys that exist, in no particular order. */
-export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], projection?: string, counter?: RequestCounter): Promise<Record<string, unknown>[]> {
+/** Items for `wanted` keys that exist, in no particular order; with `attributes`, only those of each item. */
+export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], attributes?: readonly string[], counter?: RequestCounter): Promise<Record<string, unknown>[]> {
   const found: Record<string, unknown>[] = [];
   const unique = [...new Map(wanted.map((k) => [itemId(k), k])).values()];
   for (let i = 0; i < unique.length; i += 100) {
-    let request: Record<string, { Keys: Record<string, unknown>[]; ProjectionExpression?: string }> | undefined = {
-      [store.table]: { Keys: unique.slice(i, i + 100) as unknown as Record<string, unknown>[], ...(projection ? { ProjectionExpression: projection } : {}) },
+    let request: Record<string, { Keys: Record<string, unknown>[] } & Projection> | undefined = {
+      [store.table]: { Keys: unique.slice(i, i + 100) as unknown as Record<string, unknown>[], ...projectionOf(attributes) },
     };
     for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new UnprocessedItemsError(`DynamoDB left keys unprocessed after ${attempt} attempts`);
@@ -55,6 +55,14 @@ export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], pr
     }
   }
   return found;
+}
+
+type Projection = { ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> };
+
+/** A projection of attribute names, each by a placeholder: many (status, key, count) are DynamoDB reserved words. */
+function projectionOf(attributes: readonly string[] | undefined): Projection {
+  if (!attributes) return {};
+  return { ProjectionExpression: attributes.map((_, i) => `#p${i}`).join(', '), ExpressionAttributeNames: Object.fromEntries(attributes.map((a, i) => [`#p${i}`, a])) };
 }
 
 /** Run `fn` over `items`, at most `limit` at a time. */

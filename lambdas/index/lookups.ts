@@ -33,7 +33,7 @@ export type Spans = Array<[number, number, string]>;
 
 /** The entities each name stands for (sorted), for the names the index knows. */
 export async function nameReadings(store: IndexStore, names: readonly string[], counter?: RequestCounter): Promise<Map<string, EntityRef[]>> {
-  const items = await batchGet(store, names.map(keys.name), 'pk, readings', counter);
+  const items = await batchGet(store, names.map(keys.name), ['pk', 'readings'], counter);
   return new Map(
     items.map((i) => [parseKey.name(i.pk as string), [...((i.readings as Set<string> | undefined) ?? [])].sort().map((k) => {
       const [type, key] = splitEntityKey(k);
@@ -49,7 +49,7 @@ export async function nameReadings(store: IndexStore, names: readonly string[], 
 export async function documentFrequencies(store: IndexStore, entities: readonly EntityRef[], counter?: RequestCounter): Promise<Map<string, number>> {
   const counters = entities.flatMap((e) => keys.frequencies(e.type, e.key).map((k) => ({ k, entity: entityKey(e) })));
   const entityOf = new Map(counters.map(({ k, entity }) => [itemId(k), entity]));
-  const items = await batchGet(store, counters.map(({ k }) => k), undefined, counter);
+  const items = await batchGet(store, counters.map(({ k }) => k), ['pk', 'sk', 'count'], counter);
   const sums = new Map<string, number>();
   for (const i of items) {
     const entity = entityOf.get(itemId(i as unknown as ItemKey))!;
@@ -98,12 +98,12 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
 
 /** Titles and snippets of documents, by id. */
 export async function documentSummaries(store: IndexStore, documentIds: readonly string[], counter?: RequestCounter): Promise<Map<string, { title?: string; snippet?: string }>> {
-  const items = await batchGet(store, documentIds.map(keys.document), 'pk, title, snippet', counter);
+  const items = await batchGet(store, documentIds.map(keys.document), ['pk', 'title', 'snippet'], counter);
   return new Map(items.map((i) => [parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined }]));
 }
 
 /** Mentions of entities in documents (entityKey → documentId → spans), to highlight a page: one BatchGet per 100. */
 export async function postingSpans(store: IndexStore, wanted: ReadonlyArray<{ entity: EntityRef; documentId: string }>, counter?: RequestCounter): Promise<Map<string, Spans>> {
-  const items = await batchGet(store, wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId)), 'pk, sk, spans', counter);
+  const items = await batchGet(store, wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId)), ['pk', 'sk', 'spans'], counter);
   return new Map(items.map((i) => [itemId({ pk: i.pk as string, sk: i.sk as string }), (i.spans as Spans | undefined) ?? []]));
 }

@@ -102,7 +102,7 @@ async function inRounds(store: IndexStore, seq: string, targets: readonly Target
   for (let round = 0; pending.length > 0; round++) {
     if (round >= MAX_ROUNDS) throw new ContendedWriteError(`postings of ${pending[0]!.documentId} kept changing under the writer for ${round} rounds`, { documentId: pending[0]!.documentId });
     if (round > 0) await pause(round);
-    const found = new Map((await batchGet(store, pending.map(keyOf), 'pk, sk, seq')).map((i) => [itemId(i as unknown as ItemKey), i.seq as string]));
+    const found = new Map((await batchGet(store, pending.map(keyOf), ['pk', 'sk', 'seq'])).map((i) => [itemId(i as unknown as ItemKey), i.seq as string]));
     const groups: Array<{ targets: Target[]; actions: Action[] }> = [];
     for (const t of pending) {
       const seen = found.get(itemId(keyOf(t)));

@@ -159,7 +159,7 @@ export function salience(entity: ResolvedEntity, chars: number, titleChars: numb
  * once a corpus has been seen: most names recur).
  */
 export async function addReadings(store: IndexStore, readings: Map<string, Set<string>>): Promise<void> {
-  const known = new Map((await batchGet(store, [...readings.keys()].map(keys.name), 'pk, readings')).map((i) => [i.pk as string, (i.readings as Set<string> | undefined) ?? new Set<string>()]));
+  const known = new Map((await batchGet(store, [...readings.keys()].map(keys.name), ['pk', 'readings'])).map((i) => [i.pk as string, (i.readings as Set<string> | undefined) ?? new Set<string>()]));
   const missing = [...readings].map(([name, wanted]) => [name, [...wanted].filter((r) => !known.get(keys.name(name).pk)?.has(r))] as const).filter(([, add]) => add.length > 0);
   await mapLimit(missing, 8, async ([name, add]) => {
     await store.client

@@ -92,11 +92,16 @@ export interface SearchResponse {
 
 export async function search(store: IndexStore, model: NerModel, req: SearchRequest): Promise<SearchResponse> {
   const counter: RequestCounter = { requests: 0 };
-  // The word index is asked at once, beside the model and the vocabulary.
-  const [found, words] = await Promise.all([findCandidates(store, model, req.query, req.filters, counter), wordCandidates(store, req.query, counter)]);
   // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
   const countedTerms = postsTerms(store);
-  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
+  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to.
+  const [{ found, frequencies }, words] = await Promise.all([
+    findCandidates(store, model, req.query, req.filters, counter).then(async (found) => ({
+      found,
+      frequencies: await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter),
+    })),
+    wordCandidates(store, req.query, counter),
+  ]);
   const df = (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? words.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;

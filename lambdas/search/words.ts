@@ -41,7 +41,7 @@ export async function wordCandidates(store: IndexStore, query: string, counter: 
   } catch {
     return { unavailable: true };
   }
-  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), undefined, counter);
+  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), ['pk', 'status', 'seq', 'key', 'line'], counter);
   const live = new Map(records.filter((r) => r.status === 'indexed').map((r) => [parseKey.document(r.pk as string), r]));
   const documents = new Map<string, WordCandidate>();
   for (const h of hits) {
