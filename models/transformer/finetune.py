@@ -25,31 +25,8 @@ from optimum.exporters.onnx import main_export
 from transformers import AutoModelForTokenClassification, AutoTokenizer, get_linear_schedule_with_warmup
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def conll_sentences(path: Path) -> list[tuple[list[str], list[str]]]:
-    """Sentences of a CoNLL file (first column the word, last the tag; -DOCSTART- and blank lines break)."""
-    sentences, words, tags = [], [], []
-    for line in path.read_text(encoding='utf-8-sig').splitlines() + ['']:
-        cols = line.split()
-        if not cols or cols[0] == '-DOCSTART-':
-            if words:
-                sentences.append((words, iob2(tags)))
-            words, tags = [], []
-        else:
-            words.append(cols[0])
-            tags.append(cols[-1])
-    return sentences
-
-
-def iob2(tags: list[str]) -> list[str]:
-    """IOB1 (an I- that begins an entity) rewritten as IOB2; IOB2 unchanged."""
-    out = []
-    for i, tag in enumerate(tags):
-        if tag.startswith('I-') and (i == 0 or out[-1] == 'O' or out[-1][2:] != tag[2:]):
-            tag = 'B-' + tag[2:]
-        out.append(tag)
-    return out
+sys.path.insert(0, str(ROOT / 'tools' / 'hf'))
+from conll_words import conll_sentences, first_subtoken_labels, iob2  # noqa: E402
 
 
 def spans(tags: list[str]) -> set[tuple[int, int, str]]:
@@ -64,26 +41,11 @@ def spans(tags: list[str]) -> set[tuple[int, int, str]]:
 
 
 def encode(tokenizer, sentences, label_id, max_length: int):
-    """Each sentence as the engine reads it (its words joined by spaces): ids, and the label of each word's first sub-token."""
+    """Each sentence as the engine reads it: ids, and the label of each word's first sub-token (conll_words.py)."""
     examples = []
     for words, tags in sentences:
-        text, starts = '', []
-        for w in words:
-            starts.append(len(text) + (1 if text else 0))
-            text = f'{text} {w}' if text else w
-        enc = tokenizer(text, truncation=True, max_length=max_length, return_offsets_mapping=True, return_special_tokens_mask=True)
-        labels, firsts, seen, w = [], [], set(), 0
-        for t, ((s, e), special) in enumerate(zip(enc['offset_mapping'], enc['special_tokens_mask'])):
-            while w + 1 < len(starts) and starts[w + 1] <= s:
-                w += 1
-            word = w if not special and e > s else None
-            if word is not None and word not in seen:
-                seen.add(word)
-                labels.append(label_id[tags[word]])
-                firsts.append(t)
-            else:
-                labels.append(-100)
-        examples.append({'ids': enc['input_ids'], 'labels': labels, 'firsts': firsts, 'words': len(words), 'tags': tags})
+        ids, labels, firsts = first_subtoken_labels(tokenizer, words, tags, label_id, max_length)
+        examples.append({'ids': ids, 'labels': labels, 'firsts': firsts, 'words': len(words), 'tags': tags})
     return examples
 
 

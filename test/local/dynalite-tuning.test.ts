@@ -5,18 +5,19 @@
  * (an unused or undefined value, a BETWEEN out of order) is still refused.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createIndexTable, startEmulators, type Emulators } from '../../local/emulators.js';
+import type { Emulators } from '../../local/emulators.js';
+import { indexEnvironment } from '../helpers/batch.js';
 
 const TABLE = 'tuning';
 let emulators: Emulators;
 let client: DynamoDBDocumentClient;
 
 beforeAll(async () => {
-  emulators = await startEmulators();
-  await createIndexTable(emulators.dynamo, TABLE);
-  client = DynamoDBDocumentClient.from(emulators.dynamo);
+  let store;
+  ({ emulators, store } = await indexEnvironment(TABLE));
+  client = store.client;
 });
 afterAll(async () => {
   await emulators?.stop();

@@ -34,6 +34,7 @@ from transformers import (AutoModelForTokenClassification, AutoTokenizer, BertCo
                           RobertaConfig, RobertaTokenizerFast, XLMRobertaConfig, XLMRobertaTokenizerFast, pipeline)
 from transformers.pipelines.token_classification import AggregationStrategy
 
+from conll_words import conll_sentences, first_subtoken_labels
 from golden_texts import golden_texts
 
 # The window is short so that ordinary paragraphs already need several windows.
@@ -54,20 +55,6 @@ def reuters_bodies(data: Path, files: int) -> list[str]:
         sgml = path.read_text(encoding='latin-1')
         bodies += [html.unescape(b) for b in re.findall(r'<BODY>(.*?)</BODY>', sgml, re.S)]
     return bodies
-
-
-def conll_sentences(path: Path) -> list[tuple[list[str], list[str]]]:
-    sentences, words, tags = [], [], []
-    for line in path.read_text(encoding='utf-8').splitlines() + ['']:
-        cols = line.split()
-        if not cols or cols[0] == '-DOCSTART-':
-            if words:
-                sentences.append((words, tags))
-            words, tags = [], []
-        else:
-            words.append(cols[0])
-            tags.append(cols[-1])
-    return sentences
 
 
 def wordpiece(corpus):
@@ -113,21 +100,7 @@ MODELS = {'bert-wordpiece': wordpiece, 'roberta-bpe': byte_level_bpe, 'xlmr-unig
 def training_examples(fast, sentences):
     """Sentences as the engine sees them (words joined by spaces), each word's tag on its first sub-token only."""
     label_id = {l: i for i, l in enumerate(LABELS)}
-    examples = []
-    for words, tags in sentences:
-        text, starts = '', []
-        for w in words:
-            starts.append(len(text) + (1 if text else 0))
-            text = f'{text} {w}' if text else w
-        enc = fast(text, truncation=True, return_offsets_mapping=True, return_special_tokens_mask=True)
-        labels, seen = [], set()
-        for (s, e), special in zip(enc['offset_mapping'], enc['special_tokens_mask']):
-            word = max((i for i, ws in enumerate(starts) if ws <= s), default=None) if not special and e > s else None
-            labels.append(-100 if word is None or word in seen else label_id[tags[word]])
-            if word is not None:
-                seen.add(word)
-        examples.append((enc['input_ids'], labels))
-    return examples
+    return [first_subtoken_labels(fast, words, tags, label_id)[:2] for words, tags in sentences]
 
 
 def train(model, fast, sentences, epochs: int, seed: int):
