@@ -2,7 +2,7 @@
  * The index's reads for search, each a bounded number of requests: the readings of
  * candidate names (BatchGet), entities' document frequencies (BatchGet), the top
  * postings of an entity by rank (SHARDS queries on the rank index), and the titles and
- * snippets of a page of documents (BatchGet).
+ * snippets of a page of documents with its matches' mentions (BatchGet).
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
@@ -60,7 +60,7 @@ export async function documentFrequencies(store: IndexStore, entities: readonly 
 
 /**
  * The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at
- * once. Without their mentions, which only a page's documents need (postingSpans).
+ * once. Without their mentions, which only a page's documents need (pageRecords).
  */
 export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter): Promise<Posting[]> {
   const shards = await Promise.all(
@@ -96,14 +96,30 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
   return shards.flat();
 }
 
-/** Titles and snippets of documents, by id. */
-export async function documentSummaries(store: IndexStore, documentIds: readonly string[], counter?: RequestCounter): Promise<Map<string, { title?: string; snippet?: string }>> {
-  const items = await batchGet(store, documentIds.map(keys.document), ['pk', 'title', 'snippet'], counter);
-  return new Map(items.map((i) => [parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined }]));
+/** What a page of results shows: its documents' titles and snippets, and its matches' mentions. */
+export interface PageRecords {
+  /** documentId → title and snippet. */
+  readonly summaries: Map<string, { title?: string; snippet?: string }>;
+  /** itemId of a posting → its mentions (spans). */
+  readonly spans: Map<string, Spans>;
 }
 
-/** Mentions of entities in documents (entityKey → documentId → spans), to highlight a page: one BatchGet per 100. */
-export async function postingSpans(store: IndexStore, wanted: ReadonlyArray<{ entity: EntityRef; documentId: string }>, counter?: RequestCounter): Promise<Map<string, Spans>> {
-  const items = await batchGet(store, wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId)), ['pk', 'sk', 'spans'], counter);
-  return new Map(items.map((i) => [itemId({ pk: i.pk as string, sk: i.sk as string }), (i.spans as Spans | undefined) ?? []]));
+/**
+ * A page's document records and the postings of its matches, in one BatchGet (per 100
+ * keys): a page of 10 with a match or two each fits in one request, where two lookups
+ * would cost two.
+ */
+export async function pageRecords(store: IndexStore, documentIds: readonly string[], wanted: ReadonlyArray<{ entity: EntityRef; documentId: string }>, counter?: RequestCounter): Promise<PageRecords> {
+  const documents = documentIds.map(keys.document);
+  const documentItems = new Set(documents.map(itemId));
+  const postings = wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId));
+  const items = await batchGet(store, [...documents, ...postings], ['pk', 'sk', 'title', 'snippet', 'spans'], counter);
+  const summaries = new Map<string, { title?: string; snippet?: string }>();
+  const spans = new Map<string, Spans>();
+  for (const i of items) {
+    const id = itemId({ pk: i.pk as string, sk: i.sk as string });
+    if (documentItems.has(id)) summaries.set(parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined });
+    else spans.set(id, (i.spans as Spans | undefined) ?? []);
+  }
+  return { summaries, spans };
 }

@@ -21,7 +21,7 @@
  * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
  * DEPTH items; with a word index, one search of it (WORD_HITS hits, beside the first
  * BatchGet) and one BatchGet of its hits' records; then one BatchGet for the page's
- * records and one or more (a page's matches, 100 a request) for its mentions, at once.
+ * records and its matches' mentions (one per 100 keys: one for a page of ten).
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
  * for), words.ts (the documents the word index finds for the query's words), evidence.ts
@@ -30,7 +30,7 @@
  */
 import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
-import { documentFrequencies, documentSummaries, postingSpans, type EntityRef } from '../index/lookups.js';
+import { documentFrequencies, pageRecords, type EntityRef } from '../index/lookups.js';
 import { entityKey, itemId, keys } from '../index/schema.js';
 import { postsTerms, TERM_TYPE } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
@@ -140,10 +140,10 @@ function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean,
   return undefined;
 }
 
-/** Step 5: titles and snippets of the page's documents (one BatchGet) and their matches' mentions (one per 100 matches), at once. */
+/** Step 5: titles and snippets of the page's documents and their matches' mentions, in one BatchGet (per 100 keys). */
 async function fillPage(store: IndexStore, page: readonly RankedDocument[], counter: RequestCounter): Promise<SearchResult[]> {
   const wanted = page.flatMap((r) => r.matches.map((m) => ({ entity: m, documentId: r.documentId })));
-  const [summaries, spans] = await Promise.all([documentSummaries(store, page.map((r) => r.documentId), counter), postingSpans(store, wanted, counter)]);
+  const { summaries, spans } = await pageRecords(store, page.map((r) => r.documentId), wanted, counter);
   return page.map((r): SearchResult => {
     const summary = summaries.get(r.documentId);
     return {
