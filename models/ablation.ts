@@ -41,6 +41,18 @@ await ensemble.release();
 writeResult('ablation-ensemble', { model: ensemble.model, measuredWith: 'npm run eval:ensemble', rows });
 
 const table = rows.map((r) => `| ${r.system} | ${r.dev.toFixed(2)} | ${r.devLower.toFixed(2)} | ${r.test.toFixed(2)} | ${r.testLower.toFixed(2)} |`).join('\n');
+/** What the members are, as their manifests say: one recipe with several seeds, or taggers that differ in more. */
+function kindOfMembers(): string {
+  const taggers = ensemble.members.filter((m): m is Tagger => m instanceof Tagger);
+  const others = ensemble.members.length - taggers.length;
+  const recipes = new Set(taggers.map((m) => {
+    const { hyperparameters: { seed: _seed, ...recipe }, training } = m.manifest as TrainedManifest;
+    return JSON.stringify({ recipe, train: training.train });
+  }));
+  const kind = recipes.size === 1 && taggers.length > 1 ? 'CRF taggers of one recipe and training data, each with its own seed' : "CRF taggers that differ in more than their seed (width, training data or features: each member's settings are listed below)";
+  return others === 0 ? kind : `members: ${taggers.length} ${kind}, and ${others} Hugging Face transformer${others > 1 ? 's' : ''}`;
+}
+
 const members = ensemble.members
   .map((m) => {
     if (!(m instanceof Tagger)) return `- **${m.model.name}**: a Hugging Face transformer (${m.folder.dir}), aggregation ${m.aggregation}.`;
@@ -52,8 +64,7 @@ writeFileSync(
   join('models', 'ensemble', 'README.md'),
   `# Model card: ensemble ${ensemble.model.version}
 
-The batch path's model: ${ensemble.members.length} BiLSTM-CNN-CRF taggers that differ in more than their seed
-(width, training data or features: each member's settings are listed below), combined in the TypeScript engine
+The batch path's model: ${ensemble.members.length} ${kindOfMembers()}, combined in the TypeScript engine
 (\`lambdas/engine/ensemble.ts\`): ${ensemble.manifest.combination}.
 
 ## Ablation (F1, TypeScript engine, conlleval rules, CoNLL-2003)
@@ -71,9 +82,9 @@ Members were selected (best epoch) on dev; document consistency's thresholds and
 ${members}
 
 Self-training in rounds: the first round's taggers learned from CoNLL-2003 alone
-(\`models/train/ensemble.sh\`); every later student from CoNLL-2003 plus silver Reuters-21578
-sentences that the previous round's ensemble labelled (\`npm run silver\`), on this machine's
-CPU. Every command is in \`models/README.md\`; each member reproduces PyTorch within
+(\`models/train/ensemble.sh\`); every later student from CoNLL-2003 plus silver sentences
+(Reuters-21578, and Slate from round 7) that the previous round's ensemble labelled
+(\`npm run silver\`; round 9's teacher had a transformer member), on this machine's CPU. Every command is in \`models/README.md\`; each member reproduces PyTorch within
 1e-4 (its \`parity.json\`, checked by the tests).
 `,
 );
