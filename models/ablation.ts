@@ -83,8 +83,8 @@ ${members}
 
 Self-training in rounds: the first round's taggers learned from CoNLL-2003 alone
 (\`models/train/ensemble.sh\`); every later student from CoNLL-2003 plus silver sentences
-(Reuters-21578, and Slate from round 7) that the previous round's ensemble labelled
-(\`npm run silver\`; round 9's teacher had a transformer member), on this machine's CPU. Every command is in \`models/README.md\`; each member reproduces PyTorch within
+(Reuters-21578, later Slate too) that the previous round's teacher labelled (\`npm run silver\`),
+on this machine's CPU. Every command, and each round's teacher, is in \`models/README.md\`; each member reproduces PyTorch within
 1e-4 (its \`parity.json\`, checked by the tests).
 `,
 );
