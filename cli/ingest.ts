@@ -55,10 +55,21 @@ function target(o: IngestOptions): Target {
   };
 }
 
-/** The records of these documents that exist. */
+/** What the wait reads of a record: enough to tell it is the upload's and settled, and to report it. */
+const RECORD_FIELDS = ['documentId', 'bucket', 'key', 'line', 'status', 'reason', 'versionId', 'sequencer', 'entityCount', 'childLines'] satisfies Array<keyof DocumentRecord>;
+
+/** The records of these documents that exist (RECORD_FIELDS of each). */
 async function documentRecords(index: IndexStore, ids: readonly string[]): Promise<DocumentRecord[]> {
-  return (await batchGet(index, ids.map((id) => keys.document(id)))) as unknown as DocumentRecord[];
+  return (await batchGet(index, ids.map((id) => keys.document(id)), RECORD_FIELDS)) as unknown as DocumentRecord[];
 }
+
+/**
+ * The pause between two rounds of the wait. A round reads every pending record (thousands
+ * of BatchGets for a large upload), and those reads come out of the index's capacity, which
+ * the batch path is writing with: the pause grows with the round, so that the wait spends at
+ * most a fifth of its time reading, and a small upload is still seen done within a second.
+ */
+export const waitPauseMs = (roundMs: number) => Math.min(10_000, Math.max(500, 4 * roundMs));
 
 function collect(paths: string[]): Array<{ path: string; key: string }> {
   const out: Array<{ path: string; key: string }> = [];
@@ -144,6 +155,7 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   const results = new Map<string, DocumentRecord>();
   while (pending.size > 0) {
     if (elapsed() > timeoutSeconds) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${timeoutSeconds} s`);
+    const roundStarted = performance.now();
     for (const r of await documentRecords(t.index, [...pending.keys()])) {
       const upload = pending.get(r.documentId);
       if (upload && isSettledUpload(r, upload)) {
@@ -153,7 +165,7 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
     }
     const failedSoFar = [...results.values()].filter((r) => r.status === 'failed').length;
     progress(`indexing  ${bar(results.size, files.length)} ${results.size - failedSoFar} indexed, ${failedSoFar} failed, ${pending.size} waiting`);
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, 500));
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, waitPauseMs(performance.now() - roundStarted)));
   }
 
   // Count documents, not files: a JSON-lines file's documents report their own status.

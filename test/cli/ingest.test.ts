@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isSettledUpload } from '../../cli/ingest.js';
+import { isSettledUpload, waitPauseMs } from '../../cli/ingest.js';
 import { documentIdOf } from '../../lambdas/index/schema.js';
 import { startLocalStack, type RunningStack } from '../../tools/local-stack.js';
 import { fixtures } from '../helpers/paths.js';
@@ -79,5 +79,14 @@ describe('when an upload counts as indexed', () => {
     expect(isSettledUpload(record('indexed', '00A1'), { key: 'k', sequencerBefore: '00A1' })).toBe(false);
     expect(isSettledUpload(record('indexed', '00A2'), { key: 'k', sequencerBefore: '00A1' })).toBe(true);
     expect(isSettledUpload(record('indexed', '00A1'), { key: 'k' })).toBe(true); // no record before: the first one is the upload's
+  });
+});
+
+describe('how often the wait reads the records', () => {
+  it('a round that takes long pauses four times as long (at most 10 s), so reading takes at most a fifth of a large upload\'s wait; a quick one pauses 0.5 s', () => {
+    expect(waitPauseMs(20)).toBe(500);
+    expect(waitPauseMs(1500)).toBe(6000);
+    expect(waitPauseMs(1500) / (1500 + waitPauseMs(1500))).toBeCloseTo(0.8);
+    expect(waitPauseMs(60_000)).toBe(10_000);
   });
 });
