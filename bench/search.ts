@@ -13,8 +13,9 @@
  * Latency: the search path (model on the query, index lookups) over an index of the
  * Reuters-21578 stories. By default the one `npm run bench:batch` left in
  * bench/data/index-ensemble (all 19,043 stories, written by the local stack's batch path
- * with the ensemble, dynalite on disk as `npm start` runs it), its emulators in a process
- * of their own (lib/emulators-apart.ts); `--index DIR` names another such folder.
+ * with the ensemble, dynalite on disk as `npm start` runs it), DynamoDB's and the word
+ * index's emulators each in a process of its own, as the two services are on AWS
+ * (lib/emulators-apart.ts); `--index DIR` names another such folder.
  * Without one, the first `--stories N` stories are indexed here with the small model
  * (the index's shape, not the batch model, is what latency depends on), in the in-memory
  * emulators, which read slower than the on-disk index `npm start` keeps:

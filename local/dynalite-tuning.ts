@@ -10,9 +10,13 @@
  * - LevelDB's defaults (a 4 MB write buffer, an 8 MB block cache), made for small
  *   embedded stores: a batch of stories writes tens of megabytes a minute, so the buffer
  *   and cache are larger (`LEVELDB_OPTIONS`), which means fewer, larger compactions.
+ * - the x-amz-crc32 checksum of every response body, computed a byte at a time in
+ *   JavaScript (buffer-crc32): Node's native zlib.crc32, the same checksum, where Node has it
+ *   (`nativeResponseChecksums`).
  * Installed by local/dynamo-transactions.ts, the one place that loads dynalite.
  */
 import { createRequire } from 'node:module';
+import zlib from 'node:zlib';
 
 const require = createRequire(import.meta.url);
 type Callback = (err: unknown, data?: unknown) => void;
@@ -127,4 +131,12 @@ export function tuneLevelDb(): void {
   ClassicLevel.prototype._open = function (options: object) {
     return open.call(this, { ...LEVELDB_OPTIONS, ...options });
   };
+}
+
+/** dynalite's response checksums (x-amz-crc32) by zlib.crc32 (Node 20.15 and later): the same CRC-32 of the body's UTF-8, natively. */
+export function nativeResponseChecksums(): void {
+  const native = (zlib as { crc32?: (data: string | Uint8Array) => number }).crc32;
+  if (!native) return;
+  const checksum = createRequire(require.resolve('dynalite'))('buffer-crc32') as { unsigned: (data: string | Uint8Array) => number };
+  checksum.unsigned = (data) => native(data);
 }

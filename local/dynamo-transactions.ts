@@ -28,7 +28,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { cacheParsedExpressions, cacheTableDescriptions, tuneLevelDb } from './dynalite-tuning.js';
+import { cacheParsedExpressions, cacheTableDescriptions, nativeResponseChecksums, tuneLevelDb } from './dynalite-tuning.js';
 
 const require = createRequire(import.meta.url);
 type Callback = (err: unknown, data?: unknown) => void;
@@ -73,6 +73,7 @@ let created: Store | undefined;
 const create = db.create;
 db.create = (options) => (created = create(options));
 cacheParsedExpressions();
+nativeResponseChecksums();
 tuneLevelDb();
 const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
 

@@ -37,13 +37,17 @@ export async function batchWrite(store: IndexStore, requests: readonly WriteRequ
   }
 }
 
+/** BatchGets of one call in flight at once: a search's frequencies (hundreds of keys) cost one round trip, not one per 100 keys. */
+const GETS_IN_FLIGHT = 4;
+
 /** Items for `wanted` keys that exist, in no particular order; with `attributes`, only those of each item. */
 export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], attributes?: readonly string[], counter?: RequestCounter): Promise<Record<string, unknown>[]> {
   const found: Record<string, unknown>[] = [];
   const unique = [...new Map(wanted.map((k) => [itemId(k), k])).values()];
-  for (let i = 0; i < unique.length; i += 100) {
+  const groups = Array.from({ length: Math.ceil(unique.length / 100) }, (_, g) => unique.slice(g * 100, g * 100 + 100));
+  await mapLimit(groups, GETS_IN_FLIGHT, async (group) => {
     let request: Record<string, { Keys: Record<string, unknown>[] } & Projection> | undefined = {
-      [store.table]: { Keys: unique.slice(i, i + 100) as unknown as Record<string, unknown>[], ...projectionOf(attributes) },
+      [store.table]: { Keys: group as unknown as Record<string, unknown>[], ...projectionOf(attributes) },
     };
     for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS) throw new UnprocessedItemsError(`DynamoDB left keys unprocessed after ${attempt} attempts`);
@@ -53,7 +57,7 @@ export async function batchGet(store: IndexStore, wanted: readonly ItemKey[], at
       found.push(...(out.Responses?.[store.table] ?? []));
       request = out.UnprocessedKeys as typeof request;
     }
-  }
+  });
   return found;
 }
 

@@ -18,7 +18,7 @@
  */
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { topPostings, type EntityRef, type Posting } from '../index/lookups.js';
-import { entityKey } from '../index/schema.js';
+import { entityKey, SHARDS } from '../index/schema.js';
 import { postsTerms } from '../index/terms.js';
 import { termOf } from './evidence.js';
 import type { ChosenReadings } from './readings.js';
@@ -26,6 +26,16 @@ import type { WordCandidate } from './words.js';
 
 /** Postings read from each shard of an entity or term: every page ranks the same candidates. */
 export const DEPTH = 50;
+/**
+ * Postings one search reads in all, shared by the entities and terms it follows: one or two
+ * read DEPTH from each shard, three about two thirds of that. What a search reads is what it
+ * costs (read units on AWS; the emulator's time locally, bench/results/search.json), and a
+ * first page of a three-entity query comes from documents that rank high for all three.
+ * Decided by what is followed, never by the page asked for, so pages stay one ranking.
+ */
+export const POSTINGS_BUDGET = 8 * DEPTH;
+/** How deep each shard of each of `followed` entities or terms is read. */
+export const depthFor = (followed: number) => Math.max(1, Math.min(DEPTH, Math.floor(POSTINGS_BUDGET / (Math.max(1, followed) * SHARDS))));
 /** Below this many documents matching the query's entities (by their frequencies), the query's words are read too. */
 export const FILL_BELOW = 50;
 /** Words (rarest first) whose postings one search reads; each costs SHARDS requests. */
@@ -58,8 +68,11 @@ export interface RankInput {
   readonly df: (e: EntityRef) => number;
   /** The request restricts entity types: documents must match a query entity (or a term), not only words. */
   readonly entitiesOnly?: boolean;
-  /** The word index's hits, live versions only (words.ts); undefined without one, or when it did not answer. */
-  readonly wordDocuments?: ReadonlyMap<string, WordCandidate>;
+  /**
+   * The word index's hits, live versions only (words.ts); undefined without one, or when it
+   * did not answer. A promise, read beside the postings.
+   */
+  readonly wordDocuments?: Promise<ReadonlyMap<string, WordCandidate> | undefined>;
 }
 
 export interface Ranking {
@@ -76,13 +89,14 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const filterEntities = [...(input.filters?.values() ?? [])].flat().filter((e) => df(e) > 0);
   // Which words to read: decided by frequencies alone, so every page of the search reads the same.
   const entityDocs = chosen.entities.reduce((n, t) => n + df(t), 0);
-  const wordDocs = input.wordDocuments;
   // Where terms are not posted, the word index's hits stand in for them.
   const words = !postsTerms(store) || entityDocs >= FILL_BELOW ? [] : [...new Set([...input.terms, ...input.entityWords])].filter((w) => df(termOf(w)) > 0).sort((a, b) => df(termOf(a)) - df(termOf(b)) || (a < b ? -1 : 1)).slice(0, MAX_TERMS_READ);
   // With neither entities nor words to go by, the filters' own entities are the candidates.
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];
-  const postings = new Map<string, Posting[]>(await Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, DEPTH, counter)] as const)));
+  const depth = depthFor(read.length);
+  const [postingLists, wordDocs] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter)] as const)), input.wordDocuments]);
+  const postings = new Map<string, Posting[]>(postingLists);
 
   const passes = passFilters(input.filters);
   const queryWords = new Set(input.terms);

@@ -19,8 +19,10 @@
  * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
  * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
  * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
- * DEPTH items; with a word index, one search of it (WORD_HITS hits, beside the first
- * BatchGet) and one BatchGet of its hits' records; then one BatchGet for the page's
+ * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, one search of it
+ * (WORD_HITS hits, beside the first BatchGet) and one BatchGet of its hits' records
+ * (beside the postings queries, which need the word index's frequencies but not its
+ * hits' records); then one BatchGet for the page's
  * records and its matches' mentions (one per 100 keys: one for a page of ten).
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
@@ -39,7 +41,7 @@ import { facetsOf, type Facets } from './facets.js';
 import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
-import { wordCandidates } from './words.js';
+import { searchWords } from './words.js';
 
 export interface QueryEntity {
   readonly text: string;
@@ -94,27 +96,28 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
   const countedTerms = postsTerms(store);
-  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to.
-  const [{ found, frequencies }, words] = await Promise.all([
+  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to;
+  // the liveness of its hits is read beside the postings (words.ts).
+  const [{ found, frequencies }, wordSearch] = await Promise.all([
     findCandidates(store, model, req.query, req.filters, counter).then(async (found) => ({
       found,
       frequencies: await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter),
     })),
-    wordCandidates(store, req.query, counter),
+    searchWords(store, req.query, counter),
   ]);
-  const df = (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? words.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  const df = (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? wordSearch.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
   const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
   const queryTerms = weighed.terms;
-  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (!words.documents?.size || req.types !== undefined)) {
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (req.types !== undefined || !(await wordSearch.candidates).documents?.size)) {
     const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
     return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments: words.documents, entitiesOnly: req.types !== undefined }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments: wordSearch.candidates.then((c) => c.documents), entitiesOnly: req.types !== undefined }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   return {
@@ -123,10 +126,10 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
     // Entities the query has, followed or not: "no indexed document mentions them" is then the truth, not "none found".
-    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, words.unavailable) ?? {}),
+    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, wordSearch.unavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
-    ...(words.unavailable ? { wordsUnavailable: true } : {}),
+    ...(wordSearch.unavailable ? { wordsUnavailable: true } : {}),
   };
 }
 

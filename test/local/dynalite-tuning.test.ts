@@ -6,6 +6,7 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulators } from '../../local/emulators.js';
 import { indexEnvironment } from '../helpers/batch.js';
@@ -56,5 +57,28 @@ describe('kept expression parses', () => {
       client.send(new QueryCommand({ TableName: TABLE, KeyConditionExpression: 'pk = :pk AND sk BETWEEN :low AND :high', ExpressionAttributeValues: { ':pk': 'item', ':low': String(low), ':high': String(high) } }));
     await expect(between(1, 5)).resolves.toBeDefined();
     await expect(between(5, 1)).rejects.toThrow(/upper bound to be greater than or equal to lower bound/);
+  });
+});
+
+describe('response checksums', () => {
+  it("x-amz-crc32 is still the CRC-32 of the body's UTF-8 bytes, as buffer-crc32 computes it, for text beyond ASCII", async () => {
+    await client.send(new PutCommand({ TableName: TABLE, Item: { pk: 'crc', sk: 'one', name: 'Société Générale 東京 😀' } }));
+    const res = await fetch(emulators.dynamoEndpoint, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': 'DynamoDB_20120810.GetItem',
+        // dynalite reads the credential scope, not the signature
+        authorization: 'AWS4-HMAC-SHA256 Credential=local/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host, Signature=0',
+        'x-amz-date': '20260101T000000Z',
+      },
+      body: JSON.stringify({ TableName: TABLE, Key: { pk: { S: 'crc' }, sk: { S: 'one' } } }),
+    });
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(res.status).toBe(200);
+    expect(body.toString('utf8')).toContain('Société Générale 東京 😀');
+    // buffer-crc32's own loop (its signed form, which the tuning leaves as it is)
+    const reference = createRequire(createRequire(import.meta.url).resolve('dynalite'))('buffer-crc32') as { signed(data: Buffer): number };
+    expect(Number(res.headers.get('x-amz-crc32'))).toBe(reference.signed(body) >>> 0);
   });
 });

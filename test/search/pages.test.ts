@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchContext } from '../../lambdas/batch/process.js';
 import { SHARDS } from '../../lambdas/index/schema.js';
-import { DEPTH } from '../../lambdas/search/rank.js';
+import { DEPTH, depthFor, POSTINGS_BUDGET } from '../../lambdas/search/rank.js';
 import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
 import { search } from '../../lambdas/search/search.js';
 import type { Emulators } from '../../local/emulators.js';
@@ -60,7 +60,36 @@ describe('pages', () => {
       expect(ids).toEqual((await walk(query, 50)).map((r) => r.documentId));
       // Ties straddle page boundaries: a page's last score equals the next page's first.
       expect(byPages[6]!.score).toBe(byPages[7]!.score);
-      expect(ids.length).toBeGreaterThanOrEqual(Math.min(DOCUMENTS, SHARDS * DEPTH) * 0.9);
+      expect(ids.length).toBeGreaterThanOrEqual(Math.min(DOCUMENTS, SHARDS * depthFor(entities)) * 0.9);
     });
   }
+});
+
+describe('what a search reads', () => {
+  it('one or two entities: DEPTH postings from each shard; three: the budget shared, never more than POSTINGS_BUDGET in all', async () => {
+    expect([1, 2, 3, 4].map(depthFor)).toEqual([DEPTH, DEPTH, Math.floor(POSTINGS_BUDGET / (3 * SHARDS)), Math.floor(POSTINGS_BUDGET / (4 * SHARDS))]);
+    let postings = 0;
+    const counting = 'count postings read';
+    ctx.store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const out = await next(args);
+        if (context.commandName === 'QueryCommand') postings += ((out.output as { Items?: unknown[] }).Items ?? []).length;
+        return out;
+      },
+      { step: 'initialize', name: counting },
+    );
+    try {
+      const read = async (query: string) => {
+        postings = 0;
+        await search(ctx.store, ctx.model, req({ query, limit: 10 }));
+        return postings;
+      };
+      // Every document has Zora Quint (more than the shards' reads hold), half Lio Varga, a third Pim Oakes.
+      expect(await read('Zora Quint')).toBe(SHARDS * DEPTH);
+      expect(await read(NAMES.join(' and '))).toBeLessThanOrEqual(POSTINGS_BUDGET);
+      expect(await read(NAMES.join(' and '))).toBeGreaterThan(2 * SHARDS * depthFor(3));
+    } finally {
+      ctx.store.client.middlewareStack.remove(counting);
+    }
+  });
 });
