@@ -64,12 +64,18 @@ async function documentRecords(index: IndexStore, ids: readonly string[]): Promi
 }
 
 /**
- * The pause between two rounds of the wait. A round reads every pending record (thousands
- * of BatchGets for a large upload), and those reads come out of the index's capacity, which
- * the batch path is writing with: the pause grows with the round, so that the wait spends at
- * most a fifth of its time reading, and a small upload is still seen done within a second.
+ * What one round of the wait reads: the records of the oldest uploads still pending, so that
+ * a round costs the same for ten files or a million (the records come in roughly in upload
+ * order; a stuck one holds a place in the window, not the window).
  */
-export const waitPauseMs = (roundMs: number) => Math.min(10_000, Math.max(500, 4 * roundMs));
+export const WAIT_WINDOW = 500;
+/**
+ * Records the wait reads a second, at most: its reads come out of the index's capacity,
+ * which the batch path is writing with (bench:batch, profiled, once spent most of the local
+ * DynamoDB's time on them). A small upload is still seen done within half a second.
+ */
+const READS_PER_SECOND = 250;
+export const waitPauseMs = (recordsRead: number) => Math.max(500, (1000 * recordsRead) / READS_PER_SECOND);
 
 function collect(paths: string[]): Array<{ path: string; key: string }> {
   const out: Array<{ path: string; key: string }> = [];
@@ -155,8 +161,8 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
   const results = new Map<string, DocumentRecord>();
   while (pending.size > 0) {
     if (elapsed() > timeoutSeconds) throw new NerveError('timeout', `${pending.size} documents were not indexed within ${timeoutSeconds} s`);
-    const roundStarted = performance.now();
-    for (const r of await documentRecords(t.index, [...pending.keys()])) {
+    const window = [...pending.keys()].slice(0, WAIT_WINDOW);
+    for (const r of await documentRecords(t.index, window)) {
       const upload = pending.get(r.documentId);
       if (upload && isSettledUpload(r, upload)) {
         results.set(r.documentId, r);
@@ -165,7 +171,7 @@ export async function ingest(o: IngestOptions, out: NodeJS.WriteStream = process
     }
     const failedSoFar = [...results.values()].filter((r) => r.status === 'failed').length;
     progress(`indexing  ${bar(results.size, files.length)} ${results.size - failedSoFar} indexed, ${failedSoFar} failed, ${pending.size} waiting`);
-    if (pending.size > 0) await new Promise((r) => setTimeout(r, waitPauseMs(performance.now() - roundStarted)));
+    if (pending.size > 0) await new Promise((r) => setTimeout(r, waitPauseMs(window.length)));
   }
 
   // Count documents, not files: a JSON-lines file's documents report their own status.

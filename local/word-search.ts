@@ -9,6 +9,7 @@
  *                            an index action creates a missing index, as OpenSearch does
  *   POST /<index>/_search    `{ size, query: { match: { text: { query } } }, aggs }`: hits by BM25,
  *                            and `global` and `filter` (match) aggregations' doc counts;
+ *                            `{ size: 0, query: { match_none: {} }, aggs }`: the counts alone;
  *                            `{ size, query: { match_all: {} } }`: every document, by id
  *
  * With a folder, every write is appended to a log there before it is answered and the log
@@ -169,19 +170,20 @@ async function handle(req: IncomingMessage, res: ServerResponse, indexes: Map<st
     let size: number;
     let aggs: Aggregations | undefined;
     try {
-      const parsed = JSON.parse(body || '{}') as { size?: number; query?: { match?: MatchText; match_all?: object }; aggs?: Aggregations };
+      const parsed = JSON.parse(body || '{}') as { size?: number; query?: { match?: MatchText; match_all?: object; match_none?: object }; aggs?: Aggregations };
       if (parsed.query?.match_all) {
         const all = [...state.sources.keys()].sort().slice(0, parsed.size ?? 10);
         return send(res, 200, { hits: { total: { value: state.sources.size, relation: 'eq' }, hits: all.map((id) => ({ _index: parts[0], _id: id, _score: 1, _source: pick(state.sources.get(id)!, ['documentId', 'seq']) })) } });
       }
-      query = matchQuery(parsed.query?.match);
+      query = parsed.query?.match_none ? '' : matchQuery(parsed.query?.match);
       size = parsed.size ?? 10;
       aggs = parsed.aggs;
       if (!Number.isInteger(size) || size < 0) throw new Error('size must be a non-negative integer');
     } catch (e) {
       return send(res, 400, { error: { type: 'parsing_exception', reason: (e as Error).message }, status: 400 });
     }
-    const matched = state.search.search(query, { combineWith: 'OR' });
+    // match_none, or a query with no words, matches nothing (as OpenSearch's match does): no search to run.
+    const matched = query === '' ? [] : state.search.search(query, { combineWith: 'OR' });
     let aggregations;
     try {
       aggregations = aggs && aggregate(state, aggs, once(() => new Set(matched.map((h) => h.id as string))));

@@ -64,9 +64,15 @@ const insideAny = (w: Word, entities: readonly FoundEntity[]) => entities.some((
 /** The distinct terms of the words inside these query entities. */
 export const wordsInside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => insideAny(w, entities)).map((w) => w.term))];
 
+/** Whether a match is weighed on evidence: a one-word match of the vocabulary alone. */
+const needsEvidence = (q: FoundEntity) => q.foundBy === 'vocabulary' && !q.normalized.includes(' ');
+
+/** Whether the evidence step reads words' counts for these candidates: only for a match it weighs. */
+export const needsWordCounts = (found: Candidates) => found.queryEntities.some(needsEvidence);
+
 /** The evidence share of a one-word vocabulary-only match; undefined when it needs none or none can be measured. */
 function taggedShare(q: FoundEntity, targets: readonly Target[], df: (e: { type: string; key: string }) => number): number | undefined {
-  if (q.foundBy !== 'vocabulary' || q.normalized.includes(' ')) return undefined;
+  if (!needsEvidence(q)) return undefined;
   const asTerm = df(termOf(q.normalized));
   if (asTerm === 0) return undefined;
   // Its most frequent reading: the documents in which the word (or the alias) was tagged as that entity.

@@ -65,14 +65,16 @@ export interface RankInput {
   readonly entityWords: readonly string[];
   /** Each filter type's entities; a document needs one of each type. */
   readonly filters?: ReadonlyMap<string, readonly EntityRef[]>;
+  /** Document frequencies from the index's counters: entities, and terms where terms are posted. */
   readonly df: (e: EntityRef) => number;
   /** The request restricts entity types: documents must match a query entity (or a term), not only words. */
   readonly entitiesOnly?: boolean;
   /**
-   * The word index's hits, live versions only (words.ts); undefined without one, or when it
-   * did not answer. A promise, read beside the postings.
+   * The word index's answer, awaited beside the postings: its hits, live versions only
+   * (words.ts; undefined without a word index, or when it did not answer), and `df` with its
+   * words' counts (the query's terms' frequencies where terms are not posted).
    */
-  readonly wordDocuments?: Promise<ReadonlyMap<string, WordCandidate> | undefined>;
+  readonly wordIndex: Promise<{ readonly df: (e: EntityRef) => number; readonly documents?: ReadonlyMap<string, WordCandidate> }>;
 }
 
 export interface Ranking {
@@ -95,7 +97,8 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];
   const depth = depthFor(read.length);
-  const [postingLists, wordDocs] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter)] as const)), input.wordDocuments]);
+  const [postingLists, wordIndex] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter)] as const)), input.wordIndex]);
+  const wordDocs = wordIndex.documents;
   const postings = new Map<string, Posting[]>(postingLists);
 
   const passes = passFilters(input.filters);
@@ -124,7 +127,7 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const documents = [...docs.entries()].map(([documentId, d]): RankedDocument => {
     const terms = d.p.docTerms.filter((t) => queryWords.has(t));
     const entityScore = [...d.matched.values()].reduce((a, b) => a + b, 0);
-    const termScore = terms.reduce((a, t) => a + rarity(df(termOf(t))), 0);
+    const termScore = terms.reduce((a, t) => a + rarity(wordIndex.df(termOf(t))), 0);
     // The words' own postings rank only the documents that no entity led to.
     const score = d.matched.size > 0 ? entityScore + termScore + WORDS_WEIGHT * bm25(documentId) : termScore + d.wordScore + bm25(documentId);
     return { documentId, key: d.p.s3Key, line: d.p.line, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };

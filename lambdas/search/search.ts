@@ -36,12 +36,12 @@ import { documentFrequencies, pageRecords, type EntityRef } from '../index/looku
 import { entityKey, itemId, keys } from '../index/schema.js';
 import { postsTerms, TERM_TYPE } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
-import { termOf, weighEvidence, wordsInside } from './evidence.js';
+import { needsWordCounts, termOf, weighEvidence, wordsInside } from './evidence.js';
 import { facetsOf, type Facets } from './facets.js';
 import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
-import { searchWords } from './words.js';
+import { searchWords, type WordSearch } from './words.js';
 
 export interface QueryEntity {
   readonly text: string;
@@ -96,40 +96,44 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
   const countedTerms = postsTerms(store);
-  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to;
-  // the liveness of its hits is read beside the postings (words.ts).
-  const [{ found, frequencies }, wordSearch] = await Promise.all([
-    findCandidates(store, model, req.query, req.filters, counter).then(async (found) => ({
-      found,
-      frequencies: await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter),
-    })),
-    searchWords(store, req.query, counter),
-  ]);
-  const df = (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? wordSearch.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to.
+  const asked = searchWords(store, req.query, counter);
+  const { found, frequencies } = await findCandidates(store, model, req.query, req.filters, counter).then(async (found) => ({
+    found,
+    frequencies: await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter),
+  }));
+  // Its counts weigh one-word vocabulary matches alone (evidence.ts): a query without one chooses
+  // its readings and reads their postings without waiting for the word index, whose hits and
+  // counts join the ranking (words.ts reads the hits' records beside the postings).
+  const wordSearch = needsWordCounts(found) ? await asked : undefined;
+  const dfWith = (words: WordSearch | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? words?.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  const df = dfWith(wordSearch);
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
   const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
   const queryTerms = weighed.terms;
-  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (req.types !== undefined || !(await wordSearch.candidates).documents?.size)) {
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (req.types !== undefined || !(await (await asked).candidates).documents?.size)) {
     const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
     return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordDocuments: wordSearch.candidates.then((c) => c.documents), entitiesOnly: req.types !== undefined }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: asked.then(async (w) => ({ df: dfWith(w), documents: (await w.candidates).documents })), entitiesOnly: req.types !== undefined }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
+  const answered = await asked; // and its hits, which the ranking read
+  const wordsUnavailable = answered.unavailable || (await answered.candidates).unavailable;
   return {
     queryEntities,
     queryTerms,
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
     // Entities the query has, followed or not: "no indexed document mentions them" is then the truth, not "none found".
-    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, wordSearch.unavailable) ?? {}),
+    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, wordsUnavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
-    ...(wordSearch.unavailable ? { wordsUnavailable: true } : {}),
+    ...(wordsUnavailable ? { wordsUnavailable: true } : {}),
   };
 }
 

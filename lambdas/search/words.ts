@@ -1,11 +1,13 @@
 /**
  * Step 1, beside the entities: the documents the query's words point to, and how many
- * documents hold each word, from the word index (lambdas/words), one request. A hit
- * counts only where it is its document's live version (the record's `seq`, indexed),
- * checked by one BatchGet of the records, which runs beside the postings reads: words a crashed writer left, or a version the
- * index has since replaced, never reach a result. Without a word index, search goes on
- * with the entities and the term postings of the documents' salient terms; with one that
- * does not answer, with the entities alone, and says so.
+ * documents hold each word, from the word index (lambdas/words): two requests at once, the
+ * counts (quick: the evidence step waits for them) and the hits (BM25, for the ranking). A
+ * hit counts only where it is its document's live version (the record's `seq`, indexed),
+ * checked by one BatchGet of the records, which runs beside the postings reads: words a
+ * crashed writer left, or a version the index has since replaced, never reach a result.
+ * Without a word index, search goes on with the entities and the term postings of the
+ * documents' salient terms; with one that does not answer, with the entities alone, and
+ * says so.
  */
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { batchGet } from '../index/dynamo.js';
@@ -26,37 +28,39 @@ export interface WordCandidate {
 export interface WordCandidates {
   /** By document id, best first; undefined without a word index, or when it did not answer. */
   readonly documents?: Map<string, WordCandidate>;
-  /** Documents holding each of the query's words (terms.ts), from the same request; undefined as `documents` is. */
-  readonly frequencies?: ReadonlyMap<string, number>;
   /** The word index was configured and did not answer (the handler logs it and counts it as a metric). */
   readonly unavailable: boolean;
 }
 
 /**
- * The word index's answer: its hits and the words' frequencies at once (what the evidence
- * step needs), and the hits' live documents behind a promise of their own, so that the
- * postings reads start without waiting for the records' BatchGet.
+ * The word index asked twice at once: for the query's words' counts (what the evidence step
+ * needs before the postings are chosen; the engine runs no search for them), and for its
+ * hits, whose live documents (their records' BatchGet) the ranking awaits beside the postings.
  */
 export interface WordSearch {
+  /** Documents holding each of the query's words (terms.ts); undefined as `documents` is, or when the counts did not come. */
   readonly frequencies?: ReadonlyMap<string, number>;
+  /** The counts did not come: the word index was configured and did not answer. */
   readonly unavailable: boolean;
-  /** The live hits (`documents` of WordCandidates), once their records are read. */
+  /** The live hits, once their records are read. */
   readonly candidates: Promise<WordCandidates>;
 }
 
 export async function searchWords(store: IndexStore, query: string, counter: RequestCounter): Promise<WordSearch> {
-  const none = (unavailable: boolean): WordSearch => ({ unavailable, candidates: Promise.resolve({ unavailable }) });
-  if (!store.words) return none(false);
-  let hits, frequencies;
+  if (!store.words) return { unavailable: false, candidates: Promise.resolve({ unavailable: false }) };
+  const words = store.words;
+  const terms = [...new Set(wordsOf(query).map((w) => w.term))];
+  counter.requests += terms.length > 0 ? 2 : 1;
+  const candidates = words.search(query, WORD_HITS).then(
+    async ({ hits }): Promise<WordCandidates> => ({ documents: await liveHits(store, hits, counter), unavailable: false }),
+    (): WordCandidates => ({ unavailable: true }),
+  );
+  candidates.catch(() => {}); // awaited by the ranking; a DynamoDB failure surfaces there, not as an unhandled rejection
   try {
-    counter.requests++;
-    ({ hits, frequencies } = await store.words.search(query, WORD_HITS, [...new Set(wordsOf(query).map((w) => w.term))]));
+    return { frequencies: terms.length > 0 ? await words.count(terms) : new Map(), unavailable: false, candidates };
   } catch {
-    return none(true);
+    return { unavailable: true, candidates };
   }
-  const candidates = liveHits(store, hits, counter).then((documents) => ({ documents, frequencies, unavailable: false }));
-  candidates.catch(() => {}); // awaited by the ranking; a failure surfaces there, not as an unhandled rejection
-  return { frequencies, unavailable: false, candidates };
 }
 
 /** Hits whose document's record is indexed at the hit's very version, best first, by document id. */

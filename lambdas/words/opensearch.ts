@@ -71,12 +71,21 @@ export class OpenSearchWords implements WordIndex {
   }
 
   async search(query: string, size: number, count: readonly string[] = []): Promise<WordSearch> {
+    return this.searchWith({ match: { text: { query } } }, size, count);
+  }
+
+  /** Each word's count alone: a query that matches nothing (`match_none`) under the counts, so the engine runs no search. */
+  async count(words: readonly string[]): Promise<Map<string, number>> {
+    return (await this.searchWith({ match_none: {} }, 0, words)).frequencies;
+  }
+
+  private async searchWith(query: object, size: number, count: readonly string[]): Promise<WordSearch> {
     // Each word's frequency is a filter aggregation under a global one: counted over the whole index, not the query's hits.
     const counted = count.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
     const body = {
       size,
-      _source: ['documentId', 'seq'],
-      query: { match: { text: { query } } },
+      ...(size === 0 ? { track_total_hits: false } : { _source: ['documentId', 'seq'] }),
+      query,
       ...(counted.length > 0 ? { aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } } : {}),
     };
     const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));

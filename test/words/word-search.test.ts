@@ -42,6 +42,17 @@ describe('the word index over the local engine', () => {
     expect((await words.search('grain', 0)).hits).toEqual([]);
   });
 
+  it('counts words alone (match_none under the counts) as the search counts them, over the whole index; with no index yet, zeros', async () => {
+    const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
+    expect(await words.count(['king'])).toEqual(new Map([['king', 0]]));
+    await words.write({ documentId: 'd1', seq: 'A1', text: 'Cardinal Wolsey met the king at Hampton Court' });
+    await words.write({ documentId: 'd2', seq: 'B1', text: 'The king and the king again' });
+    await words.write({ documentId: 'd3', seq: 'C1', text: 'Grain prices fell' });
+    const counted = ['king', 'grain', 'wolsey', 'absent'];
+    expect(await words.count(counted)).toEqual(new Map([['king', 2], ['grain', 1], ['wolsey', 1], ['absent', 0]]));
+    expect(await words.count(counted)).toEqual((await words.search('wolsey grain', 10, counted)).frequencies);
+  });
+
   it('cuts words as OpenSearch\'s standard analyzer does: "U.S." is one word, not two letters', async () => {
     const words = new OpenSearchWords({ endpoint: (await engine()).endpoint, index: 'w' });
     await words.write({ documentId: 'd1', seq: 'A1', text: 'The U.S. Treasury said so.' });
