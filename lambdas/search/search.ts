@@ -19,11 +19,11 @@
  * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
  * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
  * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
- * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, one search of it
- * (WORD_HITS hits, beside the first BatchGet) and one BatchGet of its hits' records
- * (beside the postings queries, which need the word index's frequencies but not its
- * hits' records); then one BatchGet for the page's
- * records and its matches' mentions (one per 100 keys: one for a page of ten).
+ * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, two requests of it
+ * at once, its words' counts and its WORD_HITS hits (beside the first BatchGet), and one
+ * BatchGet of its hits' records (beside the postings queries, which need the counts at
+ * most, never the hits); then one BatchGet for the page's records and its matches'
+ * mentions (one per 100 keys: one for a page of ten).
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
  * for), words.ts (the documents the word index finds for the query's words), evidence.ts
