@@ -58,11 +58,21 @@ export async function documentFrequencies(store: IndexStore, entities: readonly 
   return sums;
 }
 
+/** What of a posting's document context a search reads: its entities (for filters and facets), its terms (for the query's words). */
+export interface PostingContext {
+  readonly entities: boolean;
+  readonly terms: boolean;
+}
+
 /**
  * The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at
- * once. Without their mentions, which only a page's documents need (pageRecords).
+ * once. Without their mentions, which only a page's documents need (pageRecords), and
+ * without the parts of the document context `context` leaves out (they are most of a
+ * posting's bytes): those come back empty.
  */
-export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter): Promise<Posting[]> {
+export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter, context: PostingContext = { entities: true, terms: true }): Promise<Posting[]> {
+  // What ranking, filters and facets read: all the index carries, or less.
+  const attributes = ['rank', ...RANK_INDEX_ATTRIBUTES.filter((a) => (a !== 'docEntities' || context.entities) && (a !== 'docTerms' || context.terms))];
   const shards = await Promise.all(
     Array.from({ length: SHARDS }, async (_, shard) => {
       if (counter) counter.requests++;
@@ -72,9 +82,8 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
           IndexName: RANK_INDEX,
           KeyConditionExpression: 'pk = :pk',
           ExpressionAttributeValues: { ':pk': keys.postingPartition(entity.type, entity.key, shard) },
-          // What ranking, filters and facets read: all the index carries.
-          ProjectionExpression: ['rank', ...RANK_INDEX_ATTRIBUTES].map((a) => `#${a}`).join(', '),
-          ExpressionAttributeNames: Object.fromEntries(['rank', ...RANK_INDEX_ATTRIBUTES].map((a) => [`#${a}`, a])),
+          ProjectionExpression: attributes.map((a) => `#${a}`).join(', '),
+          ExpressionAttributeNames: Object.fromEntries(attributes.map((a) => [`#${a}`, a])),
           ScanIndexForward: false,
           Limit: depth,
         }),

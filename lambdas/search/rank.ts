@@ -69,6 +69,8 @@ export interface RankInput {
   readonly df: (e: EntityRef) => number;
   /** The request restricts entity types: documents must match a query entity (or a term), not only words. */
   readonly entitiesOnly?: boolean;
+  /** The request asks for facets: the documents' entities are read for them. */
+  readonly facets?: boolean;
   /**
    * The word index's answer, awaited beside the postings: its hits, live versions only
    * (words.ts; undefined without a word index, or when it did not answer), and `df` with its
@@ -97,7 +99,9 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const fromFilters = chosen.entities.length === 0 && words.length === 0 ? filterEntities.slice(0, 3) : [];
   const read = [...chosen.entities, ...words.map(termOf), ...fromFilters];
   const depth = depthFor(read.length);
-  const [postingLists, wordIndex] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter)] as const)), input.wordIndex]);
+  // A posting's document context is read only where it is used: its entities by filters and facets, its terms by the query's words.
+  const context = { entities: (input.filters?.size ?? 0) > 0 || input.facets === true, terms: input.terms.length > 0 };
+  const [postingLists, wordIndex] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter, context)] as const)), input.wordIndex]);
   const wordDocs = wordIndex.documents;
   const postings = new Map<string, Posting[]>(postingLists);
 

@@ -119,7 +119,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: asked.then(async (w) => ({ df: dfWith(w), documents: (await w.candidates).documents })), entitiesOnly: req.types !== undefined }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: asked.then(async (w) => ({ df: dfWith(w), documents: (await w.candidates).documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   const answered = await asked; // and its hits, which the ranking read

@@ -93,3 +93,38 @@ describe('what a search reads', () => {
     }
   });
 });
+
+describe('what of a posting a search reads', () => {
+  it("a document's entities only for filters or facets, its terms only for a query with words of its own", async () => {
+    let read: string[][] = [];
+    const watching = 'posting attributes read';
+    ctx.store.client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'QueryCommand') read.push(Object.values((args.input as { ExpressionAttributeNames?: Record<string, string> }).ExpressionAttributeNames ?? {}));
+        return next(args);
+      },
+      { step: 'initialize', name: watching },
+    );
+    try {
+      const contextRead = async (body: Record<string, unknown>) => {
+        read = [];
+        const res = await search(ctx.store, ctx.model, req({ limit: 10, ...body }));
+        expect(read.length).toBeGreaterThan(0);
+        return { res, attributes: [...new Set(read.flat())].filter((a) => a === 'docEntities' || a === 'docTerms').sort() };
+      };
+      const plain = await contextRead({ query: 'Zora Quint' });
+      expect(plain.attributes).toEqual([]);
+      const faceted = await contextRead({ query: 'Zora Quint', facets: true });
+      expect(faceted.attributes).toEqual(['docEntities']);
+      expect(faceted.res.facets?.PER?.map((f) => f.value)).toContain('lio varga'); // read, and counted
+      expect((await contextRead({ query: 'Zora Quint', filters: { PER: ['pim oakes'] } })).attributes).toEqual(['docEntities']);
+      const worded = await contextRead({ query: 'meetings with Zora Quint' });
+      expect(worded.res.queryTerms).toEqual(['meetings']);
+      expect(worded.attributes).toEqual(['docTerms']);
+      // The same ranking whatever is read beside it.
+      expect(faceted.res.results.map((r) => r.documentId)).toEqual(plain.res.results.map((r) => r.documentId));
+    } finally {
+      ctx.store.client.middlewareStack.remove(watching);
+    }
+  });
+});
