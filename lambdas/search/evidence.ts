@@ -55,11 +55,14 @@ export function weighEvidence(found: Candidates, df: (e: { type: string; key: st
   const queryEntities = keptIndexes.map((i) => found.queryEntities[i]!);
   const targets = found.targets.filter((t) => renumber.has(t.queryIndex)).map((t) => ({ ...t, queryIndex: renumber.get(t.queryIndex)! }));
   const entityWords = wordsInside(found.words, queryEntities);
-  const terms = [...new Set(found.words.filter((w) => !insideAny(w, queryEntities)).map((w) => w.term))];
+  const terms = wordsOutside(found.words, queryEntities);
   return { queryEntities, targets, terms, entityWords, rejected };
 }
 
 const insideAny = (w: Word, entities: readonly FoundEntity[]) => entities.some((q) => q.start <= w.start && w.end <= q.end);
+
+/** The distinct terms of the words outside these query entities: the query's terms. */
+export const wordsOutside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => !insideAny(w, entities)).map((w) => w.term))];
 
 /** The distinct terms of the words inside these query entities. */
 export const wordsInside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => insideAny(w, entities)).map((w) => w.term))];
@@ -68,7 +71,7 @@ export const wordsInside = (words: readonly Word[], entities: readonly FoundEnti
 const needsEvidence = (q: FoundEntity) => q.foundBy === 'vocabulary' && !q.normalized.includes(' ');
 
 /** Whether the evidence step reads words' counts for these candidates: only for a match it weighs. */
-export const needsWordCounts = (found: Candidates) => found.queryEntities.some(needsEvidence);
+export const weighsWords = (found: Candidates) => found.queryEntities.some(needsEvidence);
 
 /** The evidence share of a one-word vocabulary-only match; undefined when it needs none or none can be measured. */
 function taggedShare(q: FoundEntity, targets: readonly Target[], df: (e: { type: string; key: string }) => number): number | undefined {

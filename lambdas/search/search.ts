@@ -19,11 +19,11 @@
  * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
  * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
  * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
- * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, two requests of it
- * at once, its words' counts and its WORD_HITS hits (beside the first BatchGet), and one
- * BatchGet of its hits' records (beside the postings queries, which need the counts at
- * most, never the hits); then one BatchGet for the page's records and its matches'
- * mentions (one per 100 keys: one for a page of ten).
+ * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, its WORD_HITS hits
+ * (asked at once) and one BatchGet of their records (beside the postings queries), and the
+ * counts of the query's words where something weighs them (beside the frequencies); then
+ * one BatchGet for the page's records and its matches' mentions (one per 100 keys: one for
+ * a page of ten).
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
  * for), words.ts (the documents the word index finds for the query's words), evidence.ts
@@ -36,12 +36,12 @@ import { documentFrequencies, pageRecords, type EntityRef } from '../index/looku
 import { entityKey, itemId, keys } from '../index/schema.js';
 import { postsTerms, TERM_TYPE } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
-import { needsWordCounts, termOf, weighEvidence, wordsInside } from './evidence.js';
+import { termOf, weighEvidence, weighsWords, wordsInside, wordsOutside } from './evidence.js';
 import { facetsOf, type Facets } from './facets.js';
 import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
-import { searchWords, type WordSearch } from './words.js';
+import { wordCounts, wordHits, type WordCounts } from './words.js';
 
 export interface QueryEntity {
   readonly text: string;
@@ -96,34 +96,32 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
   const countedTerms = postsTerms(store);
-  // The word index is asked at once, beside the model, the vocabulary and the frequencies it leads to.
-  const asked = searchWords(store, req.query, counter);
-  const { found, frequencies } = await findCandidates(store, model, req.query, req.filters, counter).then(async (found) => ({
-    found,
-    frequencies: await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter),
-  }));
-  // Its counts weigh one-word vocabulary matches alone (evidence.ts): a query without one chooses
-  // its readings and reads their postings without waiting for the word index, whose hits and
-  // counts join the ranking (words.ts reads the hits' records beside the postings).
-  const wordSearch = needsWordCounts(found) ? await asked : undefined;
-  const dfWith = (words: WordSearch | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? words?.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
-  const df = dfWith(wordSearch);
+  // The word index's hits are asked at once, beside the model, the vocabulary and the frequencies they lead to.
+  const hits = wordHits(store, req.query, counter);
+  const found = await findCandidates(store, model, req.query, req.filters, counter);
+  // Its counts of the query's words weigh one-word vocabulary matches (evidence.ts) and the
+  // query's other words (rank.ts): asked beside the frequencies, when the query has either.
+  // A query with no such match chooses and reads its postings without waiting for them.
+  const weighing = weighsWords(found);
+  const counting = !countedTerms && (weighing || wordsOutside(found.words, found.queryEntities).length > 0) ? wordCounts(store, [...new Set(found.words.map((w) => w.term))], counter) : Promise.resolve<WordCounts>({ unavailable: false });
+  const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
+  const dfWith = (counts: WordCounts | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? counts?.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  const df = dfWith(weighing ? await counting : undefined);
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
   const chosen = chooseReadings(weighed.queryEntities, typed, df);
   const queryEntities = chosen.queryEntities.map(({ text, type, normalized, foundBy, start, end }): QueryEntity => ({ text, type, normalized, foundBy, start, end }));
   const queryTerms = weighed.terms;
-  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (req.types !== undefined || !(await (await asked).candidates).documents?.size)) {
+  if (chosen.entities.length === 0 && queryTerms.length === 0 && weighed.entityWords.length === 0 && found.filterTargets.size === 0 && (req.types !== undefined || !(await hits).documents?.size)) {
     const reason = weighed.queryEntities.length === 0 ? 'no entities found in the query, by the model or in the index vocabulary, and no other words to search by' : 'no query entity has one of the requested types';
     return { queryEntities, queryTerms, results: [], reason, requests: counter.requests, ...(req.facets ? { facets: {} } : {}) };
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: asked.then(async (w) => ({ df: dfWith(w), documents: (await w.candidates).documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: Promise.all([counting, hits]).then(([counts, live]) => ({ df: dfWith(counts), documents: live.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
-  const answered = await asked; // and its hits, which the ranking read
-  const wordsUnavailable = answered.unavailable || (await answered.candidates).unavailable;
+  const wordsUnavailable = (await counting).unavailable || (await hits).unavailable; // both read by the ranking
   return {
     queryEntities,
     queryTerms,

@@ -1,7 +1,7 @@
 /**
  * Step 1, beside the entities: the documents the query's words point to, and how many
- * documents hold each word, from the word index (lambdas/words): two requests at once, the
- * counts (quick: the evidence step waits for them) and the hits (BM25, for the ranking). A
+ * documents hold each word, from the word index (lambdas/words): the hits (BM25, for the
+ * ranking), asked at once, and the counts (quick), asked when something weighs them. A
  * hit counts only where it is its document's live version (the record's `seq`, indexed),
  * checked by one BatchGet of the records, which runs beside the postings reads: words a
  * crashed writer left, or a version the index has since replaced, never reach a result.
@@ -12,7 +12,6 @@
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { batchGet } from '../index/dynamo.js';
 import { keys, parseKey } from '../index/schema.js';
-import { wordsOf } from '../index/terms.js';
 
 /** Word hits one search reads: as deep as a shard's postings (rank.ts DEPTH), so every page ranks the same candidates. */
 export const WORD_HITS = 50;
@@ -33,33 +32,35 @@ export interface WordCandidates {
 }
 
 /**
- * The word index asked twice at once: for the query's words' counts (what the evidence step
- * needs before the postings are chosen; the engine runs no search for them), and for its
- * hits, whose live documents (their records' BatchGet) the ranking awaits beside the postings.
+ * The documents the query's words point to, from the word index's hits (BM25), asked at
+ * once; their live documents (the records' BatchGet) are what the ranking awaits, beside
+ * the postings.
  */
-export interface WordSearch {
-  /** Documents holding each of the query's words (terms.ts); undefined as `documents` is, or when the counts did not come. */
-  readonly frequencies?: ReadonlyMap<string, number>;
-  /** The counts did not come: the word index was configured and did not answer. */
-  readonly unavailable: boolean;
-  /** The live hits, once their records are read. */
-  readonly candidates: Promise<WordCandidates>;
-}
-
-export async function searchWords(store: IndexStore, query: string, counter: RequestCounter): Promise<WordSearch> {
-  if (!store.words) return { unavailable: false, candidates: Promise.resolve({ unavailable: false }) };
-  const words = store.words;
-  const terms = [...new Set(wordsOf(query).map((w) => w.term))];
-  counter.requests += terms.length > 0 ? 2 : 1;
-  const candidates = words.search(query, WORD_HITS).then(
+export function wordHits(store: IndexStore, query: string, counter: RequestCounter): Promise<WordCandidates> {
+  if (!store.words) return Promise.resolve({ unavailable: false });
+  counter.requests++;
+  const candidates = store.words.search(query, WORD_HITS).then(
     async ({ hits }): Promise<WordCandidates> => ({ documents: await liveHits(store, hits, counter), unavailable: false }),
     (): WordCandidates => ({ unavailable: true }),
   );
   candidates.catch(() => {}); // awaited by the ranking; a DynamoDB failure surfaces there, not as an unhandled rejection
+  return candidates;
+}
+
+export interface WordCounts {
+  /** Documents holding each word (terms.ts); undefined without a word index, or when it did not answer. */
+  readonly frequencies?: ReadonlyMap<string, number>;
+  readonly unavailable: boolean;
+}
+
+/** How many documents hold each word, over the whole word index: one request, which runs no search. */
+export async function wordCounts(store: IndexStore, words: readonly string[], counter: RequestCounter): Promise<WordCounts> {
+  if (!store.words || words.length === 0) return { unavailable: false };
+  counter.requests++;
   try {
-    return { frequencies: terms.length > 0 ? await words.count(terms) : new Map(), unavailable: false, candidates };
+    return { frequencies: await store.words.count(words), unavailable: false };
   } catch {
-    return { unavailable: true, candidates };
+    return { unavailable: true };
   }
 }
 
