@@ -55,7 +55,7 @@ export interface WordCounts {
 
 /** How many documents hold each word, over the whole word index: one request, which runs no search. */
 export async function wordCounts(store: IndexStore, words: readonly string[], counter: RequestCounter): Promise<WordCounts> {
-  if (!store.words || words.length === 0) return { unavailable: false };
+  if (!store.words) return { unavailable: false };
   counter.requests++;
   try {
     return { frequencies: await store.words.count(words), unavailable: false };

@@ -70,34 +70,28 @@ export class OpenSearchWords implements WordIndex {
     await this.bulk(seqs.map((seq) => ({ delete: { _index: this.options.index, _id: wordDocumentId(documentId, seq) } })));
   }
 
-  async search(query: string, size: number, count: readonly string[] = []): Promise<WordSearch> {
-    return this.searchWith({ match: { text: { query } } }, size, count);
+  async search(query: string, size: number): Promise<WordSearch> {
+    const out = await this.searchRequest({ size, _source: ['documentId', 'seq'], query: { match: { text: { query } } } });
+    return { hits: (out?.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score })) };
   }
 
-  /** Each word's count alone: a query that matches nothing (`match_none`) under the counts, so the engine runs no search. */
   async count(words: readonly string[]): Promise<Map<string, number>> {
-    return (await this.searchWith({ match_none: {} }, 0, words)).frequencies;
+    if (words.length === 0) return new Map();
+    // Each word's frequency is a filter aggregation under a global one: counted over the whole
+    // index, under a query that matches nothing (`match_none`), so the engine runs no search.
+    const counted = words.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
+    const out = await this.searchRequest({ size: 0, track_total_hits: false, query: { match_none: {} }, aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } });
+    const buckets = out?.aggregations?.[FREQUENCIES] ?? {};
+    return new Map(words.map((word, i) => [word, buckets[`w${i}`]?.doc_count ?? 0]));
   }
 
-  private async searchWith(query: object, size: number, count: readonly string[]): Promise<WordSearch> {
-    // Each word's frequency is a filter aggregation under a global one: counted over the whole index, not the query's hits.
-    const counted = count.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
-    const body = {
-      size,
-      ...(size === 0 ? { track_total_hits: false } : { _source: ['documentId', 'seq'] }),
-      query,
-      ...(counted.length > 0 ? { aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } } : {}),
-    };
+  /** One `_search`; undefined when no document was ever written (no index yet). */
+  private async searchRequest(body: object) {
     const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));
-    if (res.status === 404) return { hits: [], frequencies: new Map(count.map((w) => [w, 0])) }; // no document was ever written: no index yet
-    const out = (await this.json(res)) as {
+    if (res.status === 404) return undefined;
+    return (await this.json(res)) as {
       hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> };
       aggregations?: Record<string, Record<string, { doc_count?: number }>>;
-    };
-    const buckets = out.aggregations?.[FREQUENCIES] ?? {};
-    return {
-      hits: (out.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score })),
-      frequencies: new Map(count.map((word, i) => [word, buckets[`w${i}`]?.doc_count ?? 0])),
     };
   }
 

@@ -36,20 +36,18 @@ export interface WordIndex {
   write(version: WordVersion): Promise<void>;
   /** Removes versions' words; a version with none is not an error. */
   remove(documentId: string, seqs: readonly string[]): Promise<void>;
+  /** The best `size` documents for the query's words, best first. */
+  search(query: string, size: number): Promise<WordSearch>;
   /**
-   * The best `size` documents for the query's words, best first, and for each of `count`
-   * (words as terms.ts makes them) the number of documents, over the whole index, that
-   * hold it: what search weighs words and vocabulary matches by (search/evidence.ts).
+   * For each word (as terms.ts makes them), the number of documents over the whole index
+   * that hold it (versions not yet cleaned up count too: a frequency, not a result): what
+   * search weighs words and vocabulary matches by (search/evidence.ts). It runs no search.
    */
-  search(query: string, size: number, count?: readonly string[]): Promise<WordSearch>;
-  /** The counts of `search` alone, without its search: quicker, for a caller that needs them before the hits. */
   count(words: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface WordSearch {
   readonly hits: WordHit[];
-  /** Documents holding each counted word (versions not yet cleaned up count too: a frequency, not a result). */
-  readonly frequencies: Map<string, number>;
 }
 
 export const wordDocumentId = (documentId: string, seq: string) => `${documentId}#${seq}`;
