@@ -6,11 +6,12 @@
  * consistency, on CoNLL-2003 dev and test, as written and lower-cased. Writes
  * bench/results/ablation-ensemble.json and models/ensemble/README.md.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { Ensemble } from '../lambdas/engine/ensemble.js';
 import type { NerModel } from '../lambdas/engine/model.js';
 import { Tagger } from '../lambdas/engine/tagger.js';
+import type { TransformerModel } from '../lambdas/engine/transformer/model.js';
 import { readConll } from '../tools/conll.js';
 import { scriptArgs, writeResult } from '../tools/script.js';
 import type { TrainedManifest } from './card.js';
@@ -53,9 +54,29 @@ function kindOfMembers(): string {
   return others === 0 ? kind : `members: ${taggers.length} ${kind}, and ${others} Hugging Face transformer${others > 1 ? 's' : ''}`;
 }
 
+/** A transformer member: where it lies, how it reads, whether it sits behind the gate, and its fine-tuning where recorded. */
+function transformerLine(m: TransformerModel): string {
+  const entry = ensemble.manifest.members[ensemble.members.indexOf(m)]!;
+  const gate = entry.gated ? `; behind the gate: it reads only the sentences some word of which gets no label with probability ${ensemble.manifest.gate!.confidentAbove} from the other members' mixture` : '';
+  const trainingFile = join(m.folder.dir, 'training.json');
+  const t = existsSync(trainingFile) ? (JSON.parse(readFileSync(trainingFile, 'utf8')) as FineTuning) : undefined;
+  const training = t ? `; fine-tuned from ${t.base} by \`${t.command}\` (seed ${t.seed}, ${t.minutes} min, torch ${t.torch}), best dev F1 ${t.bestDevF1} by the script's own first-sub-token reading` : '';
+  return `a Hugging Face transformer (\`${relative(process.cwd(), m.folder.dir)}\`, ${basename(m.folder.onnxPath)}), aggregation ${m.aggregation}, weight ${entry.weight}${gate}${training}.`;
+}
+
+/** What models/transformer/finetune.py records beside its export. */
+interface FineTuning {
+  readonly command: string;
+  readonly base: string;
+  readonly seed: number;
+  readonly minutes: number;
+  readonly torch: string;
+  readonly bestDevF1: number;
+}
+
 const members = ensemble.members
   .map((m) => {
-    if (!(m instanceof Tagger)) return `- **${m.model.name}**: a Hugging Face transformer (${m.folder.dir}), aggregation ${m.aggregation}.`;
+    if (!(m instanceof Tagger)) return `- **${m.model.name}**: ${transformerLine(m)}`;
     const { hyperparameters, training: t } = m.manifest as TrainedManifest;
     return `- **${m.model.name}**: trained on ${t.train}; ${Object.entries(hyperparameters).map(([k, v]) => `${k}=${v}`).join(', ')}; ${t.minutes} min on ${t.machine}; best epoch ${t.bestEpoch}.`;
   })

@@ -14,6 +14,11 @@
  * - An entity's score is the mixture's probability of the exact span: the weighted mean
  *   of the members' probabilities of that span.
  *
+ * - A cascade (the manifest's `gate`): members marked `gated` (a costly transformer) read
+ *   only the sentences the other members are unsure of, those where some word's most
+ *   probable label under the others' mixture falls below `confidentAbove`; the others'
+ *   mixture alone labels the rest. The costly member then costs in proportion to the doubt.
+ *
  * Members must name the same entity types (in any order, in any scheme): a member with
  * other types is refused at load, by name. The ensemble's labels are its first member's.
  */
@@ -42,7 +47,9 @@ export interface EnsembleManifest {
    * Member folders (taggers or transformers) relative to the ensemble's folder, with their
    * weights; a transformer's `aggregation` may be set here (else its folder's default).
    */
-  readonly members: Array<{ readonly path: string; readonly weight: number; readonly aggregation?: Aggregation }>;
+  readonly members: Array<{ readonly path: string; readonly weight: number; readonly aggregation?: Aggregation; readonly gated?: boolean }>;
+  /** Where the `gated` members read: only sentences some word of which the others give no label with at least this probability. */
+  readonly gate?: { readonly confidentAbove: number };
   readonly combination: string;
   readonly metrics?: Record<string, unknown>;
 }
@@ -65,14 +72,40 @@ export function readEnsembleManifest(dir: string): EnsembleManifest | undefined 
   if (!Array.isArray(raw.members) || raw.members.length === 0) fail('manifest.json "members" must be a non-empty array');
   for (const m of raw.members) {
     if (typeof m?.path !== 'string' || !(typeof m.weight === 'number' && m.weight > 0)) fail('each member needs a "path" and a positive "weight"');
+    if (m.gated !== undefined && typeof m.gated !== 'boolean') fail('a member\'s "gated" must be true or false');
   }
+  const gated = raw.members.filter((m: any) => m.gated === true).length;
+  if (raw.gate !== undefined) {
+    const above = raw.gate?.confidentAbove;
+    if (!(typeof above === 'number' && above > 0 && above <= 1)) fail('"gate" needs a "confidentAbove" probability in (0, 1]');
+  }
+  if (gated > 0 && raw.gate === undefined) fail('members marked "gated" need the manifest\'s "gate"');
+  if (gated === raw.members.length) fail('a gate needs at least one member that is not gated, to read every sentence');
   return raw as EnsembleManifest;
+}
+
+/** One member's reading of a sentence, with the member's weight. */
+interface Voice {
+  readonly reading: MemberReading;
+  readonly weight: number;
+}
+
+/** How much of what it was given the gate let the gated members read. */
+export interface GateCounts {
+  sentences: number;
+  tokens: number;
+  gatedSentences: number;
+  gatedTokens: number;
 }
 
 export class Ensemble extends SentenceModel {
   readonly family: ModelFamily = 'ensemble';
   private readonly constraint: CrfDecoder;
-  private readonly totalWeight: number;
+  /** Members by index: those that read every sentence, and those behind the gate. */
+  private readonly everySentence: readonly number[];
+  private readonly behindGate: readonly number[];
+  /** Counted since load, in this process (a worker thread counts its own). */
+  readonly gateCounts: GateCounts = { sentences: 0, tokens: 0, gatedSentences: 0, gatedTokens: 0 };
 
   private constructor(
     readonly manifest: EnsembleManifest,
@@ -86,7 +119,9 @@ export class Ensemble extends SentenceModel {
     const zeros = Array.from({ length: k }, () => 0);
     // Transitions of 0 (allowed) or forbidden: Viterbi over log marginals under BIO alone.
     this.constraint = new CrfDecoder(labels, zeros.map(() => zeros), zeros, zeros);
-    this.totalWeight = weights.reduce((a, b) => a + b, 0);
+    const gated = manifest.members.map((m) => m.gated === true);
+    this.everySentence = gated.flatMap((g, i) => (g ? [] : [i]));
+    this.behindGate = gated.flatMap((g, i) => (g ? [i] : []));
   }
 
   static async load(ref: string, given: ModelOptions = {}): Promise<Ensemble> {
@@ -120,29 +155,61 @@ export class Ensemble extends SentenceModel {
     return this.memberships.map((m) => m.model);
   }
 
-  /** Every member's reading of a batch: [member][sentence]. */
-  private async readings(batch: Sentences): Promise<MemberReading[][]> {
-    const out: MemberReading[][] = [];
-    for (const member of this.memberships) out.push(await member.read(batch));
-    return out;
+  /** The readings of each sentence of a batch, [sentence][member]: every member's, or behind a gate only where the others doubt. */
+  private async readings(batch: Sentences): Promise<Voice[][]> {
+    const voices: Voice[][] = batch.map(() => []);
+    const hear = async (members: readonly number[], sentences: readonly number[]) => {
+      for (const i of members) {
+        const read = await this.memberships[i]!.read(sentences.map((s) => batch[s]!));
+        read.forEach((reading, j) => voices[sentences[j]!]!.push({ reading: remembered(reading), weight: this.weights[i]! }));
+      }
+    };
+    const all = batch.map((_, s) => s);
+    await hear(this.everySentence, all);
+    if (this.behindGate.length === 0) return voices;
+    const doubtful = all.filter((s) => this.doubts(voices[s]!, batch[s]!.length));
+    const counts = this.gateCounts;
+    counts.sentences += batch.length;
+    counts.tokens += batch.reduce((n, words) => n + words.length, 0);
+    counts.gatedSentences += doubtful.length;
+    counts.gatedTokens += doubtful.reduce((n, s) => n + batch[s]!.length, 0);
+    if (doubtful.length > 0) await hear(this.behindGate, doubtful);
+    return voices;
   }
 
-  /** Log of the weighted mean of the members' distributions, as emissions for the constraint decoder. */
-  private combined(readings: MemberReading[][], s: number, n: number): Float32Array {
+  /** Whether some word's most probable label has less than the gate's probability under these members' mixture. */
+  private doubts(voices: readonly Voice[], n: number): boolean {
     const k = this.constraint.size;
-    const mean = new Float64Array(n * k);
-    readings.forEach((reading, i) => {
-      const marg = reading[s]!.marginals();
-      const w = this.weights[i]! / this.totalWeight;
+    const mean = this.mixture(voices, n);
+    for (let t = 0; t < n; t++) {
+      let top = 0;
+      for (let j = t * k; j < (t + 1) * k; j++) top = Math.max(top, mean[j]!);
+      if (top < this.manifest.gate!.confidentAbove) return true;
+    }
+    return false;
+  }
+
+  /** The weighted mean of the voices' distributions, n x k. */
+  private mixture(voices: readonly Voice[], n: number): Float64Array {
+    const mean = new Float64Array(n * this.constraint.size);
+    const total = voices.reduce((a, v) => a + v.weight, 0);
+    for (const { reading, weight } of voices) {
+      const marg = reading.marginals();
+      const w = weight / total;
       for (let j = 0; j < mean.length; j++) mean[j] = mean[j]! + w * marg[j]!;
-    });
-    return Float32Array.from(mean, (p) => Math.log(Math.max(p, 1e-12)));
+    }
+    return mean;
+  }
+
+  /** Log of the mixture, as emissions for the constraint decoder. */
+  private combined(voices: readonly Voice[], n: number): Float32Array {
+    return Float32Array.from(this.mixture(voices, n), (p) => Math.log(Math.max(p, 1e-12)));
   }
 
   /** Viterbi over the combined distributions alone, without span probabilities. */
   override async labelSentences(batch: Sentences): Promise<string[][]> {
     const readings = await this.readings(batch);
-    return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(readings, s, tokens.length), tokens.length), (y) => this.labels[y]!));
+    return batch.map((tokens, s) => Array.from(this.constraint.viterbi(this.combined(readings[s]!, tokens.length), tokens.length), (y) => this.labels[y]!));
   }
 
   async spanSentences(batch: Sentences): Promise<ScoredSpan[][]> {
@@ -150,12 +217,13 @@ export class Ensemble extends SentenceModel {
     return batch.map((tokens, s) => {
       const n = tokens.length;
       if (n === 0) return [];
-      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(readings, s, n), n));
+      const voices = readings[s]!;
+      const spans = this.constraint.spans(this.constraint.viterbi(this.combined(voices, n), n));
       const scores = new Float64Array(spans.length);
-      readings.forEach((reading, i) => {
-        const p = reading[s]!.spanProbabilities(spans);
-        p.forEach((v, j) => (scores[j] = scores[j]! + (v * this.weights[i]!) / this.totalWeight));
-      });
+      const total = voices.reduce((a, v) => a + v.weight, 0);
+      for (const { reading, weight } of voices) {
+        reading.spanProbabilities(spans).forEach((v, j) => (scores[j] = scores[j]! + (v * weight) / total));
+      }
       return spans.map((span, j) => ({ ...span, score: Math.min(1, scores[j]!) }));
     });
   }
@@ -163,4 +231,10 @@ export class Ensemble extends SentenceModel {
   async release(): Promise<void> {
     await Promise.all(this.members.map((m) => m.release()));
   }
+}
+
+/** A reading whose marginals are computed once, however often the gate and the decoder ask. */
+function remembered(reading: MemberReading): MemberReading {
+  let marginals: Float64Array | undefined;
+  return { marginals: () => (marginals ??= reading.marginals()), spanProbabilities: (spans) => reading.spanProbabilities(spans) };
 }

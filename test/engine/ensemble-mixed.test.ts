@@ -20,11 +20,11 @@ import { fixtures, repoRoot, smallModel } from '../helpers/paths.js';
 const bert = join(fixtures, 'hf', 'bert-wordpiece');
 const target = ['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER'];
 
-/** An ensemble folder naming `members` (absolute folders) with their weights. */
-function ensembleOf(members: Array<{ dir: string; weight: number; aggregation?: string }>): string {
+/** An ensemble folder naming `members` (absolute folders) with their weights, and a gate if given. */
+function ensembleOf(members: Array<{ dir: string; weight: number; aggregation?: string; gated?: boolean }>, gate?: { confidentAbove: number }): string {
   const dir = mkdtempSync(join(tmpdir(), 'nerve-mixed-'));
   const entries = members.map(({ dir: member, ...rest }) => ({ path: relative(dir, member), ...rest }));
-  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: 'mixed', version: '1', format: 'nerve-ensemble/1', members: entries, combination: 'test' }));
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: 'mixed', version: '1', format: 'nerve-ensemble/1', members: entries, combination: 'test', ...(gate ? { gate } : {}) }));
   return dir;
 }
 
@@ -182,5 +182,57 @@ describe('an ensemble of a BiLSTM-CRF tagger and a transformer', () => {
     } finally {
       await threads.release();
     }
+  });
+
+  describe('behind a gate (a cascade)', () => {
+    const sentences = [words, ['He', 'said', 'so', '.'], text.split(' '), ['Reuters', 'said', 'on', 'Tuesday', '.'], [], ['Anna', 'Kowalczyk', 'spoke', '.']];
+    const gatedAt = (confidentAbove: number) => loadModel(ensembleOf([{ dir: smallModel, weight: 1 }, { dir: bert, weight: 3, gated: true }], { confidentAbove })) as Promise<Ensemble>;
+
+    it("lets the gated member read only the sentences the others doubt, and takes the others' reading alone for the rest", async () => {
+      const gated = await gatedAt(0.9);
+      const alone = (await loadModel(ensembleOf([{ dir: smallModel, weight: 1 }]))) as Ensemble;
+      try {
+        const emissions = await tagger.emissions(sentences);
+        const k = target.length;
+        const doubted = sentences.map((tokens, s) => {
+          const marginals = tagger.decoder.marginals(emissions[s]!, tokens.length);
+          return tokens.some((_, t) => Math.max(...marginals.subarray(t * k, (t + 1) * k)) < 0.9);
+        });
+        expect(doubted).toContain(true);
+        expect(doubted).toContain(false);
+        const [got, both, one] = await Promise.all([gated.spanSentences(sentences), mixed.spanSentences(sentences), alone.spanSentences(sentences)]);
+        sentences.forEach((_, s) => expect(got[s]).toEqual(doubted[s] ? both[s] : one[s]));
+        const read = sentences.filter((_, s) => doubted[s]);
+        expect(gated.gateCounts).toEqual({
+          sentences: sentences.length,
+          tokens: sentences.flat().length,
+          gatedSentences: read.length,
+          gatedTokens: read.flat().length,
+        });
+      } finally {
+        await Promise.all([gated.release(), alone.release()]);
+      }
+    });
+
+    it('reads every sentence with words at a gate of 1, and none at a gate no probability is under', async () => {
+      const always = await gatedAt(1);
+      const never = await gatedAt(1e-9);
+      const alone = (await loadModel(ensembleOf([{ dir: smallModel, weight: 1 }]))) as Ensemble;
+      try {
+        expect(await always.labelSentences(sentences)).toEqual(await mixed.labelSentences(sentences));
+        expect(always.gateCounts.gatedSentences).toBe(sentences.filter((w) => w.length > 0).length);
+        expect(await never.spanSentences(sentences)).toEqual(await alone.spanSentences(sentences));
+        expect(never.gateCounts.gatedSentences).toBe(0);
+      } finally {
+        await Promise.all([always.release(), never.release(), alone.release()]);
+      }
+    });
+
+    it('refuses a manifest whose gate cannot work, saying why', async () => {
+      const refused = (members: Parameters<typeof ensembleOf>[0], gate?: { confidentAbove: number }) => loadModel(ensembleOf(members, gate));
+      await expect(refused([{ dir: smallModel, weight: 1 }, { dir: bert, weight: 3, gated: true }])).rejects.toThrow(/members marked "gated" need the manifest's "gate"/);
+      await expect(refused([{ dir: bert, weight: 3, gated: true }], { confidentAbove: 0.9 })).rejects.toThrow(/at least one member that is not gated/);
+      await expect(refused([{ dir: smallModel, weight: 1 }, { dir: bert, weight: 3, gated: true }], { confidentAbove: 1.5 })).rejects.toThrow(/"confidentAbove" probability in \(0, 1\]/);
+    });
   });
 });

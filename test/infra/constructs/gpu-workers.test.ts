@@ -194,8 +194,13 @@ describe('GpuWorkers defaults', () => {
     const dockerfile = readFileSync(join(repoRoot, 'Dockerfile.worker'), 'utf8');
     expect(dockerfile.match(/^COPY .*models.*$/gm)).toEqual(['COPY models ./models']);
     const members = (JSON.parse(readFileSync(join(repoRoot, 'models', 'ensemble', 'manifest.json'), 'utf8')) as { members: Array<{ path: string }> }).members.map((m) => m.path).sort();
-    // A member's path is relative to the ensemble's folder and may leave it (../small).
-    expect(filesUnder(join(image.directory, 'models'))).toEqual(['ensemble/manifest.json', ...members.flatMap((m) => [posix.join('ensemble', m, 'manifest.json'), posix.join('ensemble', m, 'model.onnx')])].sort());
+    // A member's path is relative to the ensemble's folder and may leave it (../small). A tagger
+    // loads its manifest and ONNX file; an imported transformer those, its tokenizer and its configs.
+    const loads = (member: string) =>
+      existsSync(join(repoRoot, 'models', 'ensemble', member, 'tokenizer.json'))
+        ? ['manifest.json', 'model.onnx', 'tokenizer.json', 'config.json', 'tokenizer_config.json']
+        : ['manifest.json', 'model.onnx'];
+    expect(filesUnder(join(image.directory, 'models'))).toEqual(['ensemble/manifest.json', ...members.flatMap((m) => loads(m).map((f) => posix.join('ensemble', m, f)))].sort());
     expect(filesUnder(image.directory).filter((f) => !f.startsWith('lambdas/') && !f.startsWith('models/')).sort()).toEqual(['.npmrc', 'Dockerfile.worker', 'package-lock.json', 'package.json']);
     expect(existsSync(join(image.directory, 'lambdas', 'batch', 'worker.ts'))).toBe(true);
   });
