@@ -20,13 +20,24 @@ describe('models/ensemble', () => {
     const transformers = members.filter((m) => isTransformerFolder(join(dir, m.path)));
     expect(taggers.length).toBeGreaterThanOrEqual(2);
     for (const m of taggers) await expectParity(join(dir, m.path));
-    // A transformer is checked against transformers' own outputs by test/engine/transformer-conformance.test.ts;
-    // here: the shipped one loads with its checksum verified, names the same types, and sits behind the gate.
+    // A transformer: loads with its checksum verified, names the same types, sits behind the gate,
+    // and gives each word the distribution Hugging Face's tokenizer and ONNX Runtime's Python
+    // package gave (its parity.json, written by tools/hf/member_parity.py) within 1e-4.
+    expect(transformers.length).toBeGreaterThanOrEqual(1);
     for (const m of transformers) {
       expect(m.gated).toBe(true);
       const model = await TransformerModel.load(join(dir, m.path), { verifyChecksum: true });
       try {
         expect(entityTypesOf(model.labels).sort()).toEqual(['LOC', 'MISC', 'ORG', 'PER']);
+        const parity = JSON.parse(readFileSync(join(dir, m.path, 'parity.json'), 'utf8')) as { sentences: Array<{ words: string[]; probabilities: number[][] }> };
+        // One sentence a call, as the parity file was made: an int8 export quantizes its activations
+        // with one scale per tensor, so a sentence's numbers move with the batch it shares.
+        const got = await Promise.all(parity.sentences.map(async (x) => (await model.wordProbabilities([x.words], 'first'))[0]!));
+        parity.sentences.forEach(({ probabilities }, s) => {
+          const flat = probabilities.flat();
+          expect(got[s]!.length).toBe(flat.length);
+          flat.forEach((p, j) => expect(Math.abs(got[s]![j]! - p)).toBeLessThan(1e-4));
+        });
       } finally {
         await model.release();
       }
