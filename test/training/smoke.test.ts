@@ -33,4 +33,25 @@ describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
     expect(manifest.hyperparameters.encoder).toBe(encoder);
     await expectParity(out);
   }, 300_000);
+
+  it('goes on training a checkpoint with --init: its shape and vocabulary, a record of where it started', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nerve-train-'));
+    const train = (out: string, ...extra: string[]) =>
+      spawnSync(PYTHON, ['-m', 'nerve_train.train', '--data', tinyConll, '--out', out, '--epochs', '1', '--max-train-sentences', '200', '--threads', '1', ...extra], {
+        cwd: join(repoRoot, 'models', 'train'),
+        encoding: 'utf8',
+        timeout: 300_000,
+      });
+    const first = train(join(dir, 'first'), '--hidden', '16', '--word-dim', '16', '--max-words', '300', '--seed', '3');
+    expect(first.status, first.stderr).toBe(0);
+    // A shape option beside --init is the checkpoint's to decide, not the command line's.
+    const more = train(join(dir, 'more'), '--init', join(dir, 'first'), '--hidden', '99', '--seed', '4');
+    expect(more.status, more.stderr).toBe(0);
+    const parent = JSON.parse(readFileSync(join(dir, 'first', 'manifest.json'), 'utf8'));
+    const manifest = JSON.parse(readFileSync(join(dir, 'more', 'manifest.json'), 'utf8'));
+    expect(manifest.hyperparameters).toMatchObject({ hidden: 16, word_dim: 16, max_words: 300, seed: 4 });
+    expect(manifest.training.initializedFrom).toMatchObject({ name: 'first', seed: 3 });
+    expect(manifest.inputs.words).toEqual(parent.inputs.words);
+    await expectParity(join(dir, 'more'));
+  }, 300_000);
 });

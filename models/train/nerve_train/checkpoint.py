@@ -22,6 +22,9 @@ from .model import CRF, Tagger
 
 HYPERPARAMETERS = ("seed", "epochs", "batch", "lr", "hidden", "layers", "word_dim", "char_filters", "char_width",
                    "max_words", "dropout", "lowercase_prob", "pretrain_epochs", "encoder", "iterations")
+# The ones a checkpoint fixes: a run that goes on from one (train.py --init) takes them from it.
+ARCHITECTURE = ("hidden", "layers", "word_dim", "char_filters", "char_width", "max_words", "dropout",
+                "pretrain_epochs", "encoder", "iterations")
 
 
 def save_checkpoint(out: Path, tagger: Tagger, crf: CRF, meta: dict) -> None:

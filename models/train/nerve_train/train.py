@@ -22,7 +22,7 @@ import torch
 from . import datasets, unlabeled
 from .embeddings import train_skipgram
 from .encode import batch_tensors, build_vocab
-from .checkpoint import HYPERPARAMETERS, finish, save_checkpoint
+from .checkpoint import ARCHITECTURE, HYPERPARAMETERS, finish, load_checkpoint, save_checkpoint
 from .features import CASING, normalize_word
 from .metrics import f1
 from .model import CRF, Tagger
@@ -61,6 +61,8 @@ def parse_args(argv=None):
     p.add_argument("--char-width", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", default="cpu", help="cpu, or cuda where PyTorch has it (same code, same seeds; not bit-identical)")
+    p.add_argument("--init", help="go on training a model folder's checkpoint (its vocabulary, shape and word vectors; "
+                                  "--pretrain and the shape's options are then ignored): more epochs, new silver, a fresh schedule")
     p.add_argument("--no-export", action="store_true", help="write only the checkpoint; export later with nerve_train.checkpoint")
     return p.parse_args(argv)
 
@@ -118,21 +120,30 @@ def main(argv=None):
     label_index = {l: i for i, l in enumerate(labels)}
     log(f"{len(train)} train / {len(dev)} dev sentences; labels {labels}")
 
+    parent = None
     pretrain_sents: list[list[str]] = []
     extra = None
-    if args.pretrain:
+    if args.init:
+        tagger, crf, vocab, parent = load_checkpoint(Path(args.init))
+        if parent["labels"] != labels:
+            raise SystemExit(f"{args.init} has labels {parent['labels']}, the data {labels}")
+        for k in ARCHITECTURE:  # what the run records is the shape it trains
+            if k in parent["hyper"]:
+                setattr(args, k, parent["hyper"][k])
+        log(f"initialized from {args.init} ({parent['name']}, best epoch {parent['training']['bestEpoch']})")
+    elif args.pretrain:
         for source in args.pretrain:
             pretrain_sents.extend(unlabeled.stories(source))
         extra = Counter(normalize_word(t) for s in pretrain_sents for t in s)
         log(f"pretraining text: {len(pretrain_sents)} stories, {sum(extra.values()):,} tokens")
-    vocab = build_vocab([s.tokens for s in train], extra, args.max_words)
+    if parent is None:
+        vocab = build_vocab([s.tokens for s in train], extra, args.max_words)
+        tagger = Tagger(len(vocab.words), len(vocab.chars), len(CASING), len(labels),
+                        word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout,
+                        layers=args.layers, char_filters=args.char_filters, char_width=args.char_width,
+                        encoder=args.encoder, iterations=args.iterations)
+        crf = CRF(labels)
     log(f"vocab: {len(vocab.words)} words, {len(vocab.chars)} chars")
-
-    tagger = Tagger(len(vocab.words), len(vocab.chars), len(CASING), len(labels),
-                    word_dim=args.word_dim, hidden=args.hidden, dropout=args.dropout,
-                    layers=args.layers, char_filters=args.char_filters, char_width=args.char_width,
-                    encoder=args.encoder, iterations=args.iterations)
-    crf = CRF(labels)
     if pretrain_sents:
         corpus = [[vocab.word_index.get(normalize_word(t), 1) for t in s] for s in pretrain_sents + [s.tokens for s in train]]
         vectors = train_skipgram(corpus, len(vocab.words), args.word_dim, epochs=args.pretrain_epochs, seed=args.seed, log=log, device=args.device)
@@ -239,7 +250,7 @@ def main(argv=None):
         "train": f"train.txt ({len(train)} sentences)" + (f" + silver {' + '.join(Path(p).name for p in args.silver)} ({len(silver)} sentences, {args.silver_ratio}x gold per epoch)" if silver else ""),
         "dev": dev_source,
         "selection": "epoch with the best mean of dev F1 cased and lower-cased",
-        "pretraining": "skip-gram on " + " + ".join(unlabeled.describe(p) for p in args.pretrain) if args.pretrain else None,
+        "pretraining": parent["training"].get("pretraining") if parent else "skip-gram on " + " + ".join(unlabeled.describe(p) for p in args.pretrain) if args.pretrain else None,
         "seed": args.seed,
         "bestEpoch": best_epoch,
         "minutes": round(minutes, 1),
@@ -247,6 +258,8 @@ def main(argv=None):
         "command": "python3 -m nerve_train.train " + " ".join(argv if argv is not None else sys.argv[1:]),
         "history": history,
     }
+    if parent:
+        training["initializedFrom"] = {k: parent["training"].get(k) for k in ("seed", "bestEpoch", "minutes", "command", "train")} | {"name": parent["name"]}
     meta = {
         "name": args.name or out.resolve().name, "version": args.version, "labels": labels,
         "words": vocab.words[2:], "chars": vocab.chars[2:], "hyper": hyper, "training": training,
