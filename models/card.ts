@@ -34,6 +34,8 @@ export interface TrainedManifest extends ModelManifest {
     readonly minutes: number;
     readonly machine: string;
     readonly command: string;
+    /** The checkpoint the run went on from (`nerve_train.train --init`), as its own run recorded it. */
+    readonly initializedFrom?: { readonly name: string; readonly seed: number; readonly bestEpoch: number; readonly minutes: number; readonly command: string };
   };
   readonly metrics?: Record<string, unknown> & { readonly engine?: EngineMetrics };
 }
@@ -95,7 +97,7 @@ Measured ${e.measuredAt ?? 'n/a'} with \`${e.measuredWith ?? 'n/a'}\`. The model
 - Hyperparameters: ${Object.entries(h).map(([k, v]) => `${k}=${v}`).join(', ')}.
 - Seed ${t.seed ?? 'n/a'}; best epoch ${t.bestEpoch ?? 'n/a'}; ${t.minutes ?? 'n/a'} minutes on ${t.machine ?? 'n/a'}.
 - Command (from \`models/train/\`): \`${t.command ?? 'n/a'}\`
-
+${t.initializedFrom ? `- Went on from ${t.initializedFrom.name} (seed ${t.initializedFrom.seed}; best epoch ${t.initializedFrom.bestEpoch}; ${t.initializedFrom.minutes} minutes): \`${t.initializedFrom.command}\`\n` : ''}
 ## Scores and limits
 
 \`score\` is the probability that exactly this span, with this type, is an entity, under the
