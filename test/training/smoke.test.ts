@@ -16,16 +16,19 @@ const PYTHON = '/usr/bin/python3';
 const hasTorch = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import torch, onnx'], { stdio: 'ignore' }).status === 0;
 const required = process.env.NERVE_REQUIRE_TRAINING === '1';
 
+/** One epoch on the fixture's first 200 sentences, one thread. */
+const train = (out: string, ...options: string[]) =>
+  spawnSync(PYTHON, ['-m', 'nerve_train.train', '--data', tinyConll, '--out', out, '--epochs', '1', '--max-train-sentences', '200', '--threads', '1', ...options], {
+    cwd: join(repoRoot, 'models', 'train'),
+    encoding: 'utf8',
+    timeout: 300_000,
+  });
+
 describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
   // The ID-CNN's padding is masked at every layer: the engine, which batches by length, must still match.
   it.each(['bilstm', 'idcnn'])('trains a %s, exports it and matches the engine within 1e-4', async (encoder) => {
     const out = join(mkdtempSync(join(tmpdir(), 'nerve-train-')), 'smoke');
-    const run = spawnSync(
-      PYTHON,
-      ['-m', 'nerve_train.train', '--data', tinyConll, '--out', out, '--epochs', '1', '--max-train-sentences', '200',
-        '--hidden', '16', '--word-dim', '16', '--max-words', '300', '--threads', '1', '--seed', '3', '--encoder', encoder],
-      { cwd: join(repoRoot, 'models', 'train'), encoding: 'utf8', timeout: 300_000 },
-    );
+    const run = train(out, '--hidden', '16', '--word-dim', '16', '--max-words', '300', '--seed', '3', '--encoder', encoder);
     expect(run.status, run.stderr).toBe(0);
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
     expect(manifest.labels).toEqual(['O', 'B-LOC', 'I-LOC', 'B-MISC', 'I-MISC', 'B-ORG', 'I-ORG', 'B-PER', 'I-PER']);
@@ -36,12 +39,6 @@ describe.skipIf(!hasTorch && !required)('training pipeline smoke run', () => {
 
   it('goes on training a checkpoint with --init: its shape and vocabulary, a record of where it started', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nerve-train-'));
-    const train = (out: string, ...extra: string[]) =>
-      spawnSync(PYTHON, ['-m', 'nerve_train.train', '--data', tinyConll, '--out', out, '--epochs', '1', '--max-train-sentences', '200', '--threads', '1', ...extra], {
-        cwd: join(repoRoot, 'models', 'train'),
-        encoding: 'utf8',
-        timeout: 300_000,
-      });
     const first = train(join(dir, 'first'), '--hidden', '16', '--word-dim', '16', '--max-words', '300', '--seed', '3');
     expect(first.status, first.stderr).toBe(0);
     // A shape option beside --init is the checkpoint's to decide, not the command line's.
