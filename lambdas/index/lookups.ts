@@ -6,23 +6,21 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
-import { entityKey, itemId, keys, parseKey, RANK_INDEX, RANK_INDEX_ATTRIBUTES, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
+import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
 
 export interface EntityRef {
   readonly type: string;
   readonly key: string;
 }
 
-/** A posting as search reads it: enough to rank the document and highlight its mentions. */
+/**
+ * A posting as search ranks it: the document and its rank. The entity's name and mentions in
+ * the document, and the document's key, are read for the page's documents only (pageRecords):
+ * a search ranks hundreds of postings to show ten.
+ */
 export interface Posting {
   readonly documentId: string;
-  readonly s3Key: string;
-  readonly line?: number;
   readonly rank: number;
-  /** The entity's canonical name in that document. */
-  readonly name: string;
-  /** How many mentions the document has in all. */
-  readonly mentionCount: number;
   /** The document's most salient entities (entityKey) and terms (postings.ts). */
   readonly docEntities: readonly string[];
   readonly docTerms: readonly string[];
@@ -42,20 +40,40 @@ export async function nameReadings(store: IndexStore, names: readonly string[], 
   );
 }
 
+/** An entity's document frequency, and the shards its postings lie in. */
+export interface Frequency {
+  readonly documents: number;
+  /**
+   * The shards whose counters hold documents: the only ones worth a postings query. Every
+   * shard where an index's unsharded counter of before the shards has documents, since it
+   * says nothing of where they lie. Read as eventually as the postings index is written.
+   */
+  readonly shards: readonly number[];
+}
+
 /**
  * Document frequency of each entity, by entityKey: the sum of its counters (schema.ts), read
  * in one BatchGet per 100 keys (SHARDS + 1 an entity); an entity the index has never seen is absent.
  */
-export async function documentFrequencies(store: IndexStore, entities: readonly EntityRef[], counter?: RequestCounter): Promise<Map<string, number>> {
-  const counters = entities.flatMap((e) => keys.frequencies(e.type, e.key).map((k) => ({ k, entity: entityKey(e) })));
-  const entityOf = new Map(counters.map(({ k, entity }) => [itemId(k), entity]));
+export async function documentFrequencies(store: IndexStore, entities: readonly EntityRef[], counter?: RequestCounter): Promise<Map<string, Frequency>> {
+  // keys.frequencies lists the SHARDS counters in shard order, then the unsharded one.
+  const counters = entities.flatMap((e) => keys.frequencies(e.type, e.key).map((k, shard) => ({ k, shard, entity: entityKey(e) })));
+  const counterOf = new Map(counters.map((c) => [itemId(c.k), c]));
   const items = await batchGet(store, counters.map(({ k }) => k), ['pk', 'sk', 'count'], counter);
-  const sums = new Map<string, number>();
+  const counts = new Map<string, number[]>();
   for (const i of items) {
-    const entity = entityOf.get(itemId(i as unknown as ItemKey))!;
-    sums.set(entity, (sums.get(entity) ?? 0) + ((i.count as number | undefined) ?? 0));
+    const { entity, shard } = counterOf.get(itemId(i as unknown as ItemKey))!;
+    const perShard = counts.get(entity) ?? new Array<number>(SHARDS + 1).fill(0);
+    perShard[shard] = (i.count as number | undefined) ?? 0;
+    counts.set(entity, perShard);
   }
-  return sums;
+  const allShards = Array.from({ length: SHARDS }, (_, shard) => shard);
+  return new Map(
+    [...counts].map(([entity, perShard]) => [
+      entity,
+      { documents: perShard.reduce((a, b) => a + b, 0), shards: perShard[SHARDS] !== 0 ? allShards : allShards.filter((shard) => perShard[shard]! > 0) },
+    ]),
+  );
 }
 
 /** What of a posting's document context a search reads: its entities (for filters and facets), its terms (for the query's words). */
@@ -65,16 +83,18 @@ export interface PostingContext {
 }
 
 /**
- * The `depth` best-ranked postings of each shard of an entity: SHARDS queries, all at
- * once. Without their mentions, which only a page's documents need (pageRecords), and
- * without the parts of the document context `context` leaves out (they are most of a
- * posting's bytes): those come back empty.
+ * The `depth` best-ranked postings of each of an entity's `shards` (all of them unless the
+ * counters say which hold postings): a query each, all at once. Only what ranking reads (the
+ * document id is the table's sort key, which the index carries): names, mentions and keys
+ * are the page's to read (pageRecords), and the parts of the document context `context`
+ * leaves out come back empty. What a query returns is what it costs, to send and to
+ * unmarshal (bench/results/search.json).
  */
-export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter, context: PostingContext = { entities: true, terms: true }): Promise<Posting[]> {
+export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter, context: PostingContext = { entities: true, terms: true }, shards: readonly number[] = Array.from({ length: SHARDS }, (_, shard) => shard)): Promise<Posting[]> {
   // What ranking, filters and facets read: all the index carries, or less.
-  const attributes = ['rank', ...RANK_INDEX_ATTRIBUTES.filter((a) => (a !== 'docEntities' || context.entities) && (a !== 'docTerms' || context.terms))];
-  const shards = await Promise.all(
-    Array.from({ length: SHARDS }, async (_, shard) => {
+  const attributes = ['sk', 'rank', ...(context.entities ? ['docEntities'] : []), ...(context.terms ? ['docTerms'] : [])];
+  const read = await Promise.all(
+    shards.map(async (shard) => {
       if (counter) counter.requests++;
       const out = await store.client.send(
         new QueryCommand({
@@ -90,27 +110,38 @@ export async function topPostings(store: IndexStore, entity: EntityRef, depth: n
       );
       return (out.Items ?? []).map(
         (p): Posting => ({
-          documentId: p.documentId as string,
-          s3Key: p.s3Key as string,
-          line: p.line as number | undefined,
+          documentId: p.sk as string,
           rank: p.rank as number,
-          name: p.name as string,
-          mentionCount: p.mentions as number,
           docEntities: unpackList(p.docEntities),
           docTerms: unpackList(p.docTerms),
         }),
       );
     }),
   );
-  return shards.flat();
+  return read.flat();
 }
 
-/** What a page of results shows: its documents' titles and snippets, and its matches' mentions. */
+/** A page document's record, as a result shows it; `status` says whether it is still indexed. */
+export interface PageDocument {
+  readonly key: string;
+  readonly line?: number;
+  readonly status: string;
+  readonly title?: string;
+  readonly snippet?: string;
+}
+
+/** A page match's posting: the entity's name in the document, its mentions (the first POSTING_MENTIONS) and their count. */
+export interface PageMatch {
+  readonly name: string;
+  readonly mentionCount: number;
+  readonly spans: Spans;
+}
+
+/** What a page of results shows: its documents' records, and its matches' postings. */
 export interface PageRecords {
-  /** documentId → title and snippet. */
-  readonly summaries: Map<string, { title?: string; snippet?: string }>;
-  /** itemId of a posting → its mentions (spans). */
-  readonly spans: Map<string, Spans>;
+  readonly documents: Map<string, PageDocument>;
+  /** itemId of a posting → what the page shows of it. */
+  readonly matches: Map<string, PageMatch>;
 }
 
 /**
@@ -122,13 +153,13 @@ export async function pageRecords(store: IndexStore, documentIds: readonly strin
   const documents = documentIds.map(keys.document);
   const documentItems = new Set(documents.map(itemId));
   const postings = wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId));
-  const items = await batchGet(store, [...documents, ...postings], ['pk', 'sk', 'title', 'snippet', 'spans'], counter);
-  const summaries = new Map<string, { title?: string; snippet?: string }>();
-  const spans = new Map<string, Spans>();
+  const items = await batchGet(store, [...documents, ...postings], ['pk', 'sk', 'key', 'line', 'status', 'title', 'snippet', 'name', 'mentions', 'spans'], counter);
+  const records = new Map<string, PageDocument>();
+  const matches = new Map<string, PageMatch>();
   for (const i of items) {
     const id = itemId({ pk: i.pk as string, sk: i.sk as string });
-    if (documentItems.has(id)) summaries.set(parseKey.document(i.pk as string), { title: i.title as string | undefined, snippet: i.snippet as string | undefined });
-    else spans.set(id, (i.spans as Spans | undefined) ?? []);
+    if (documentItems.has(id)) records.set(parseKey.document(i.pk as string), { key: i.key as string, line: i.line as number | undefined, status: i.status as string, title: i.title as string | undefined, snippet: i.snippet as string | undefined });
+    else matches.set(id, { name: i.name as string, mentionCount: i.mentions as number, spans: (i.spans as Spans | undefined) ?? [] });
   }
-  return { summaries, spans };
+  return { documents: records, matches };
 }

@@ -45,15 +45,13 @@ export const WORDS_WEIGHT = 0.5;
 
 export interface RankedDocument {
   readonly documentId: string;
-  readonly key: string;
-  readonly line?: number;
   /** Query entities matched. */
   readonly count: number;
   /** Query words among the document's terms. */
   readonly terms: string[];
   readonly score: number;
-  /** The matched entities, with the posting's name and mention count (mentions come with the page). */
-  readonly matches: Array<EntityRef & { name: string; mentionCount: number }>;
+  /** The matched entities (their names and mentions in the document come with the page). */
+  readonly matches: EntityRef[];
   /** The document's most salient entities (entityKey), for facets. */
   readonly docEntities: readonly string[];
 }
@@ -67,6 +65,8 @@ export interface RankInput {
   readonly filters?: ReadonlyMap<string, readonly EntityRef[]>;
   /** Document frequencies from the index's counters: entities, and terms where terms are posted. */
   readonly df: (e: EntityRef) => number;
+  /** The shards that hold an entity's postings, where the counters say (lookups.ts Frequency); all of them otherwise. */
+  readonly shards?: (e: EntityRef) => readonly number[] | undefined;
   /** The request restricts entity types: documents must match a query entity (or a term), not only words. */
   readonly entitiesOnly?: boolean;
   /** The request asks for facets: the documents' entities are read for them. */
@@ -101,7 +101,7 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   const depth = depthFor(read.length);
   // A posting's document context is read only where it is used: its entities by filters and facets, its terms by the query's words.
   const context = { entities: (input.filters?.size ?? 0) > 0 || input.facets === true, terms: input.terms.length > 0 };
-  const [postingLists, wordIndex] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter, context)] as const)), input.wordIndex]);
+  const [postingLists, wordIndex] = await Promise.all([Promise.all(read.map(async (e) => [entityKey(e), await topPostings(store, e, depth, counter, context, input.shards?.(e))] as const)), input.wordIndex]);
   const wordDocs = wordIndex.documents;
   const postings = new Map<string, Posting[]>(postingLists);
 
@@ -118,7 +118,7 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
       if (!passes(p)) continue;
       const d = entry(p);
       d.matched.set(t.queryIndex, Math.max(d.matched.get(t.queryIndex) ?? 0, rarity(df(t)) * p.rank * t.weight));
-      d.matches.set(entityKey(t), { type: t.type, key: t.key, name: p.name, mentionCount: p.mentionCount });
+      d.matches.set(entityKey(t), { type: t.type, key: t.key });
     }
   }
   for (const w of words) for (const p of postings.get(entityKey(termOf(w))) ?? []) if (passes(p)) entry(p).wordScore += rarity(df(termOf(w))) * p.rank;
@@ -134,9 +134,9 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
     const termScore = terms.reduce((a, t) => a + rarity(wordIndex.df(termOf(t))), 0);
     // The words' own postings rank only the documents that no entity led to.
     const score = d.matched.size > 0 ? entityScore + termScore + WORDS_WEIGHT * bm25(documentId) : termScore + d.wordScore + bm25(documentId);
-    return { documentId, key: d.p.s3Key, line: d.p.line, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };
+    return { documentId, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };
   });
-  for (const w of wordOnly) documents.push({ documentId: w.documentId, key: w.s3Key, line: w.line, count: 0, terms: [], score: bm25(w.documentId), matches: [], docEntities: [] });
+  for (const w of wordOnly) documents.push({ documentId: w.documentId, count: 0, terms: [], score: bm25(w.documentId), matches: [], docEntities: [] });
   documents.sort((a, b) => b.count - a.count || b.terms.length - a.terms.length || b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0));
   return { documents, wordsRead: words, byWordsOnly: documents.filter((d) => d.count === 0).length };
 }

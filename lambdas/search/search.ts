@@ -105,7 +105,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const weighing = weighsWords(found);
   const counting = !countedTerms && (weighing || wordsOutside(found.words, found.queryEntities).length > 0) ? wordCounts(store, [...new Set(found.words.map((w) => w.term))], counter) : Promise.resolve<WordCounts>({ unavailable: false });
   const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
-  const dfWith = (counts: WordCounts | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? counts?.frequencies?.get(e.key) : frequencies.get(entityKey(e))) ?? 0;
+  const dfWith = (counts: WordCounts | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? counts?.frequencies?.get(e.key) : frequencies.get(entityKey(e))?.documents) ?? 0;
   const df = dfWith(weighing ? await counting : undefined);
   const weighed = weighEvidence(found, df);
   const typed = req.types ? weighed.targets.filter((t) => req.types!.includes(t.type)) : weighed.targets;
@@ -118,7 +118,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, wordIndex: Promise.all([counting, hits]).then(([counts, live]) => ({ df: dfWith(counts), documents: live.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, shards: (e) => frequencies.get(entityKey(e))?.shards, wordIndex: Promise.all([counting, hits]).then(([counts, live]) => ({ df: dfWith(counts), documents: live.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
   const ranked = ranking.documents;
   const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
   const wordsUnavailable = (await counting).unavailable || (await hits).unavailable; // both read by the ranking
@@ -145,27 +145,35 @@ function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean,
   return undefined;
 }
 
-/** Step 5: titles and snippets of the page's documents and their matches' mentions, in one BatchGet (per 100 keys). */
+/**
+ * Step 5: the page's documents (key, title, snippet) and their matches (the entity's name
+ * in each, its mentions), in one BatchGet (per 100 keys). A document whose record is gone
+ * or no longer indexed (removed since its postings were read) leaves the page.
+ */
 async function fillPage(store: IndexStore, page: readonly RankedDocument[], counter: RequestCounter): Promise<SearchResult[]> {
   const wanted = page.flatMap((r) => r.matches.map((m) => ({ entity: m, documentId: r.documentId })));
-  const { summaries, spans } = await pageRecords(store, page.map((r) => r.documentId), wanted, counter);
-  return page.map((r): SearchResult => {
-    const summary = summaries.get(r.documentId);
-    return {
+  const records = await pageRecords(store, page.map((r) => r.documentId), wanted, counter);
+  return page.flatMap((r): SearchResult[] => {
+    const doc = records.documents.get(r.documentId);
+    if (doc?.status !== 'indexed') return [];
+    return [{
       documentId: r.documentId,
-      key: r.key,
-      ...(r.line !== undefined ? { line: r.line } : {}),
+      key: doc.key,
+      ...(doc.line !== undefined ? { line: doc.line } : {}),
       score: Number((r.count + r.score / (1 + r.score)).toFixed(4)),
-      title: summary?.title,
-      snippet: summary?.snippet,
-      matches: r.matches.map((m) => ({
-        type: m.type,
-        text: m.name,
-        normalized: m.key,
-        mentions: (spans.get(itemId(keys.posting(m.type, m.key, r.documentId))) ?? []).map(([start, end, text]) => ({ start, end, text })),
-        mentionCount: m.mentionCount,
-      })),
+      title: doc.title,
+      snippet: doc.snippet,
+      matches: r.matches.map((m) => {
+        const posting = records.matches.get(itemId(keys.posting(m.type, m.key, r.documentId)));
+        return {
+          type: m.type,
+          text: posting?.name ?? m.key,
+          normalized: m.key,
+          mentions: (posting?.spans ?? []).map(([start, end, text]) => ({ start, end, text })),
+          mentionCount: posting?.mentionCount ?? 0,
+        };
+      }),
       ...(r.terms.length > 0 ? { terms: r.terms } : {}),
-    };
+    }];
   });
 }

@@ -18,8 +18,6 @@ export const WORD_HITS = 50;
 
 export interface WordCandidate {
   readonly documentId: string;
-  readonly s3Key: string;
-  readonly line?: number;
   /** BM25 of the query's words in the document. */
   readonly score: number;
 }
@@ -66,13 +64,13 @@ export async function wordCounts(store: IndexStore, words: readonly string[], co
 
 /** Hits whose document's record is indexed at the hit's very version, best first, by document id. */
 async function liveHits(store: IndexStore, hits: ReadonlyArray<{ documentId: string; seq: string; score: number }>, counter: RequestCounter): Promise<Map<string, WordCandidate>> {
-  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), ['pk', 'status', 'seq', 'key', 'line'], counter);
+  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), ['pk', 'status', 'seq'], counter);
   const live = new Map(records.filter((r) => r.status === 'indexed').map((r) => [parseKey.document(r.pk as string), r]));
   const documents = new Map<string, WordCandidate>();
   for (const h of hits) {
     const record = live.get(h.documentId);
     if (!record || record.seq !== h.seq || documents.has(h.documentId)) continue;
-    documents.set(h.documentId, { documentId: h.documentId, s3Key: record.key as string, ...(record.line !== undefined ? { line: record.line as number } : {}), score: h.score });
+    documents.set(h.documentId, { documentId: h.documentId, score: h.score });
   }
   return documents;
 }

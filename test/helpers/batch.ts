@@ -61,5 +61,5 @@ export async function postings(ctx: BatchContext, type: string, key: string): Pr
 /** The document frequency of an entity, as search reads it (the sum of its counters). */
 export async function frequency(ctx: BatchContext, type: string, key: string): Promise<number> {
   const { documentFrequencies } = await import('../../lambdas/index/lookups.js');
-  return (await documentFrequencies(ctx.store, [{ type, key }])).get(`${type}\u0000${key}`) ?? 0;
+  return (await documentFrequencies(ctx.store, [{ type, key }])).get(`${type}\u0000${key}`)?.documents ?? 0;
 }

@@ -41,9 +41,24 @@ describe('document frequencies per shard', () => {
     expect(perShard).toEqual(expected);
     expect(perShard.filter((n) => n > 0).length).toBe(SHARDS); // 38 documents spread over all four
     for (let shard = 0; shard < SHARDS; shard++) expect(await postingsIn('LOC', 'us', shard)).toBe(perShard[shard]);
-    expect((await documentFrequencies(store, [entity])).get('LOC\u0000us')).toBe(38);
+    expect((await documentFrequencies(store, [entity])).get('LOC\u0000us')).toEqual({ documents: 38, shards: [0, 1, 2, 3] });
     // The unsharded counter of older indexes is never written.
     expect((await store.client.send(new GetCommand({ TableName: store.table, Key: { pk: 'DF#LOC#us', sk: 'DF' } }))).Item).toBeUndefined();
+  });
+
+  it('names the shards that hold a rare entity\'s postings, and only those', async () => {
+    const entity = { type: 'PER', key: 'tomas berg' };
+    // Two documents in two different shards, a third in one of theirs.
+    const ids = Array.from({ length: 40 }, (_, i) => `rare-${i}`);
+    const first = ids[0]!;
+    const other = ids.find((d) => shardOf(d) !== shardOf(first))!;
+    const same = ids.find((d) => d !== first && shardOf(d) === shardOf(first))!;
+    for (const documentId of [first, other, same]) await writePostings(store, SEQ, [{ entity, content: content(documentId, 'Tomas Berg') }]);
+    const read = async () => (await documentFrequencies(store, [entity])).get('PER\u0000tomas berg');
+    expect(await read()).toEqual({ documents: 3, shards: [shardOf(first), shardOf(other)].sort() });
+    // A shard whose postings are all gone is not read again.
+    await removePostings(store, other, SEQ, [entity]);
+    expect(await read()).toEqual({ documents: 2, shards: [shardOf(first)] });
   });
 
   it('keeps an index written before the shards exact: its single counter is added in, its removals count down the shards', async () => {
@@ -53,15 +68,16 @@ describe('document frequencies per shard', () => {
       await store.client.send(new PutCommand({ TableName: store.table, Item: { ...keys.posting('ORG', 'opec', documentId), ...content(documentId, 'OPEC'), seq: SEQ } }));
     }
     await store.client.send(new PutCommand({ TableName: store.table, Item: { pk: 'DF#ORG#opec', sk: 'DF', count: 3 } }));
-    expect((await documentFrequencies(store, [entity])).get('ORG\u0000opec')).toBe(3);
+    // Where its postings lie, the single counter does not say: every shard is worth a query.
+    expect((await documentFrequencies(store, [entity])).get('ORG\u0000opec')).toEqual({ documents: 3, shards: [0, 1, 2, 3] });
 
     await removePostings(store, 'old-1', SEQ, [entity]);
     for (const documentId of ['new-1', 'new-2']) await writePostings(store, SEQ, [{ entity, content: content(documentId, 'OPEC') }]);
-    expect((await documentFrequencies(store, [entity])).get('ORG\u0000opec')).toBe(4);
+    expect((await documentFrequencies(store, [entity])).get('ORG\u0000opec')?.documents).toBe(4);
     // An entity nobody wrote stays absent, one whose postings all went is 0.
     await removePostings(store, 'new-1', SEQ, [entity]);
     const frequencies = await documentFrequencies(store, [entity, { type: 'PER', key: 'nobody' }]);
-    expect(frequencies.get('ORG\u0000opec')).toBe(3);
+    expect(frequencies.get('ORG\u0000opec')?.documents).toBe(3);
     expect(frequencies.has('PER\u0000nobody')).toBe(false);
   });
 });
