@@ -116,7 +116,7 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
     words: (index) => ({
       write: async (version) => void (await send({ constructor: { name: 'WordsWriteCommand' }, input: {}, run: () => index.write(version) })),
       remove: async (documentId, seqs) => void (await send({ constructor: { name: 'WordsRemoveCommand' }, input: {}, run: () => index.remove(documentId, seqs) })),
-      search: (query, size) => index.search(query, size),
+      search: (query, size, count) => index.search(query, size, count),
       count: (words) => index.count(words),
     }),
   };

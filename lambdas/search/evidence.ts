@@ -62,7 +62,7 @@ export function weighEvidence(found: Candidates, df: (e: { type: string; key: st
 const insideAny = (w: Word, entities: readonly FoundEntity[]) => entities.some((q) => q.start <= w.start && w.end <= q.end);
 
 /** The distinct terms of the words outside these query entities: the query's terms. */
-export const wordsOutside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => !insideAny(w, entities)).map((w) => w.term))];
+const wordsOutside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => !insideAny(w, entities)).map((w) => w.term))];
 
 /** The distinct terms of the words inside these query entities. */
 export const wordsInside = (words: readonly Word[], entities: readonly FoundEntity[]) => [...new Set(words.filter((w) => insideAny(w, entities)).map((w) => w.term))];

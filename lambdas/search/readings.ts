@@ -12,10 +12,12 @@ import type { QueryEntity } from './search.js';
 const MAX_ENTITIES = 16;
 /**
  * Readings a search follows in all: every query entity's most frequent reading, then
- * further ones (see READING_SHARE) while the total stays within this. Each costs SHARDS
- * requests.
+ * further ones (see READING_SHARE) while the total stays within this. Each costs a query
+ * per shard that holds its postings, up to SHARDS, and those queries are most of a search's
+ * time (bench/results/search.json): a third reading cost a two-entity query a third more
+ * requests and left CoNLL-2003 dev's MRR and recall@10 as they were (bench:search --split dev).
  */
-const READINGS_BUDGET = 3;
+const READINGS_BUDGET = 2;
 /**
  * Readings beyond the first: the query's own name under another type always may ("Paris"
  * the person beside the city; the type mismatch weighs half); an alias reading (another

@@ -17,11 +17,12 @@
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
  * for the readings of every candidate name (the model's entities, up to MAX_CANDIDATES
  * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
- * SHARDS postings queries per entity followed (READINGS_BUDGET, or one per query entity
- * up to MAX_ENTITIES) and per word read (MAX_TERMS_READ), all at once, each at most
- * DEPTH items and POSTINGS_BUDGET in all (rank.ts); with a word index, its WORD_HITS hits
- * (asked at once) and one BatchGet of their records (beside the postings queries), and the
- * counts of the query's words where something weighs them (beside the frequencies); then
+ * a postings query per shard holding postings (at most SHARDS) of each entity followed
+ * (READINGS_BUDGET, or one per query entity up to MAX_ENTITIES) and of each word read
+ * (MAX_TERMS_READ), all at once, each at most DEPTH items and POSTINGS_BUDGET in all
+ * (rank.ts); with a word index, one request for its WORD_HITS hits and the counts of the
+ * query's words (asked at once) and one BatchGet of the hits' records (beside the
+ * postings queries); then
  * one BatchGet for the page's records and its matches' mentions (one per 100 keys: one for
  * a page of ten).
  *
@@ -34,14 +35,14 @@ import type { NerModel } from '../engine/model.js';
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
 import { documentFrequencies, pageRecords, type EntityRef } from '../index/lookups.js';
 import { entityKey, itemId, keys } from '../index/schema.js';
-import { postsTerms, TERM_TYPE } from '../index/terms.js';
+import { postsTerms, TERM_TYPE, wordsOf } from '../index/terms.js';
 import { findCandidates } from './candidates.js';
-import { termOf, weighEvidence, weighsWords, wordsInside, wordsOutside } from './evidence.js';
+import { termOf, weighEvidence, weighsWords, wordsInside } from './evidence.js';
 import { facetsOf, type Facets } from './facets.js';
 import { rankDocuments, type RankedDocument, type Ranking } from './rank.js';
 import { chooseReadings } from './readings.js';
 import type { SearchRequest } from './request.js';
-import { wordCounts, wordHits, type WordCounts } from './words.js';
+import { askWords, type WordCounts } from './words.js';
 
 export interface QueryEntity {
   readonly text: string;
@@ -96,14 +97,15 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const counter: RequestCounter = { requests: 0 };
   // Words' frequencies: their DF# counters where terms are posted, else the word index's counts.
   const countedTerms = postsTerms(store);
-  // The word index's hits are asked at once, beside the model, the vocabulary and the frequencies they lead to.
-  const hits = wordHits(store, req.query, counter);
+  // The word index is asked at once, beside the model, the vocabulary and the frequencies,
+  // for its hits and for the counts of the query's words, which weigh one-word vocabulary
+  // matches (evidence.ts) and the query's other words (rank.ts). A query with no such match
+  // chooses and reads its postings without waiting for the answer.
+  const words = askWords(store, req.query, countedTerms ? [] : [...new Set(wordsOf(req.query).map((w) => w.term))], counter);
+  const hits = words.candidates;
+  const counting = words.counts;
   const found = await findCandidates(store, model, req.query, req.filters, counter);
-  // Its counts of the query's words weigh one-word vocabulary matches (evidence.ts) and the
-  // query's other words (rank.ts): asked beside the frequencies, when the query has either.
-  // A query with no such match chooses and reads its postings without waiting for them.
   const weighing = weighsWords(found);
-  const counting = !countedTerms && (weighing || wordsOutside(found.words, found.queryEntities).length > 0) ? wordCounts(store, [...new Set(found.words.map((w) => w.term))], counter) : Promise.resolve<WordCounts>({ unavailable: false });
   const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
   const dfWith = (counts: WordCounts | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? counts?.frequencies?.get(e.key) : frequencies.get(entityKey(e))?.documents) ?? 0;
   const df = dfWith(weighing ? await counting : undefined);

@@ -1,7 +1,7 @@
 /**
  * Step 1, beside the entities: the documents the query's words point to, and how many
- * documents hold each word, from the word index (lambdas/words): the hits (BM25, for the
- * ranking), asked at once, and the counts (quick), asked when something weighs them. A
+ * documents hold each word, from the word index (lambdas/words), in one request asked at
+ * once: the hits (BM25, for the ranking) and the counts (for the evidence and the ranking). A
  * hit counts only where it is its document's live version (the record's `seq`, indexed),
  * checked by one BatchGet of the records, which runs beside the postings reads: words a
  * crashed writer left, or a version the index has since replaced, never reach a result.
@@ -29,37 +29,39 @@ export interface WordCandidates {
   readonly unavailable: boolean;
 }
 
+export interface WordAnswer {
+  /** The query's words' counts, as soon as the engine answers. */
+  readonly counts: Promise<WordCounts>;
+  /** Its hits that are their documents' live versions, once the records' BatchGet is back. */
+  readonly candidates: Promise<WordCandidates>;
+}
+
 /**
- * The documents the query's words point to, from the word index's hits (BM25), asked at
- * once; their live documents (the records' BatchGet) are what the ranking awaits, beside
- * the postings.
+ * One request to the word index, asked at once: its hits for the query (BM25, for the
+ * ranking) and how many documents hold each of `counted` (quick, for the evidence and the
+ * ranking). The hits' live documents (the records' BatchGet) are what the ranking awaits,
+ * beside the postings.
  */
-export function wordHits(store: IndexStore, query: string, counter: RequestCounter): Promise<WordCandidates> {
-  if (!store.words) return Promise.resolve({ unavailable: false });
+export function askWords(store: IndexStore, query: string, counted: readonly string[], counter: RequestCounter): WordAnswer {
+  if (!store.words) return { counts: Promise.resolve({ unavailable: false }), candidates: Promise.resolve({ unavailable: false }) };
   counter.requests++;
-  const candidates = store.words.search(query, WORD_HITS).then(
+  const asked = store.words.search(query, WORD_HITS, counted);
+  const counts = asked.then(
+    ({ frequencies }): WordCounts => ({ frequencies, unavailable: false }),
+    (): WordCounts => ({ unavailable: true }),
+  );
+  const candidates = asked.then(
     async ({ hits }): Promise<WordCandidates> => ({ documents: await liveHits(store, hits, counter), unavailable: false }),
     (): WordCandidates => ({ unavailable: true }),
   );
   candidates.catch(() => {}); // awaited by the ranking; a DynamoDB failure surfaces there, not as an unhandled rejection
-  return candidates;
+  return { counts, candidates };
 }
 
 export interface WordCounts {
   /** Documents holding each word (terms.ts); undefined without a word index, or when it did not answer. */
   readonly frequencies?: ReadonlyMap<string, number>;
   readonly unavailable: boolean;
-}
-
-/** How many documents hold each word, over the whole word index: one request, which runs no search. */
-export async function wordCounts(store: IndexStore, words: readonly string[], counter: RequestCounter): Promise<WordCounts> {
-  if (!store.words) return { unavailable: false };
-  counter.requests++;
-  try {
-    return { frequencies: await store.words.count(words), unavailable: false };
-  } catch {
-    return { unavailable: true };
-  }
 }
 
 /** Hits whose document's record is indexed at the hit's very version, best first, by document id. */

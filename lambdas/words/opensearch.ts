@@ -40,6 +40,26 @@ const FREQUENCIES = 'frequencies';
 
 const ATTEMPTS = 4;
 
+type SearchAnswer = {
+  hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> };
+  aggregations?: Record<string, Record<string, { doc_count?: number }>>;
+};
+
+/**
+ * Each word's frequency as a filter aggregation under a global one: counted over the whole
+ * index, whatever the search's query matches.
+ */
+function countingAggregations(words: readonly string[]): { aggs?: object } {
+  if (words.length === 0) return {};
+  const counted = words.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
+  return { aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } };
+}
+
+function countsOf(out: SearchAnswer | undefined, words: readonly string[]): Map<string, number> {
+  const buckets = out?.aggregations?.[FREQUENCIES] ?? {};
+  return new Map(words.map((word, i) => [word, buckets[`w${i}`]?.doc_count ?? 0]));
+}
+
 /** An answer of the engine, its body read. */
 interface Answer {
   readonly status: number;
@@ -87,29 +107,24 @@ export class OpenSearchWords implements WordIndex {
     await this.bulk(seqs.map((seq) => ({ delete: { _index: this.options.index, _id: wordDocumentId(documentId, seq) } })));
   }
 
-  async search(query: string, size: number): Promise<WordSearch> {
-    const out = await this.searchRequest({ size, _source: ['documentId', 'seq'], query: { match: { text: { query } } } });
-    return { hits: (out?.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score })) };
+  async search(query: string, size: number, count: readonly string[] = []): Promise<WordSearch> {
+    const out = await this.searchRequest({ size, _source: ['documentId', 'seq'], query: { match: { text: { query } } }, ...countingAggregations(count) });
+    const hits = (out?.hits?.hits ?? []).map((h) => ({ documentId: h._source.documentId, seq: h._source.seq, score: h._score }));
+    return count.length > 0 ? { hits, frequencies: countsOf(out, count) } : { hits };
   }
 
   async count(words: readonly string[]): Promise<Map<string, number>> {
     if (words.length === 0) return new Map();
-    // Each word's frequency is a filter aggregation under a global one: counted over the whole
-    // index, under a query that matches nothing (`match_none`), so the engine runs no search.
-    const counted = words.map((word, i) => [`w${i}`, { filter: { match: { text: { query: word, operator: 'and' } } } }] as const);
-    const out = await this.searchRequest({ size: 0, track_total_hits: false, query: { match_none: {} }, aggs: { [FREQUENCIES]: { global: {}, aggs: Object.fromEntries(counted) } } });
-    const buckets = out?.aggregations?.[FREQUENCIES] ?? {};
-    return new Map(words.map((word, i) => [word, buckets[`w${i}`]?.doc_count ?? 0]));
+    // Under a query that matches nothing (`match_none`) the engine runs no search.
+    const out = await this.searchRequest({ size: 0, track_total_hits: false, query: { match_none: {} }, ...countingAggregations(words) });
+    return countsOf(out, words);
   }
 
   /** One `_search`; undefined when no document was ever written (no index yet). */
-  private async searchRequest(body: object) {
+  private async searchRequest(body: object): Promise<SearchAnswer | undefined> {
     const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));
     if (res.status === 404) return undefined;
-    return (await this.json(res)) as {
-      hits?: { hits?: Array<{ _score: number; _source: { documentId: string; seq: string } }> };
-      aggregations?: Record<string, Record<string, { doc_count?: number }>>;
-    };
+    return this.json(res) as SearchAnswer;
   }
 
   /** Creates the index with its mappings unless it exists (a concurrent creator's "already exists" is success). */

@@ -36,8 +36,11 @@ export interface WordIndex {
   write(version: WordVersion): Promise<void>;
   /** Removes versions' words; a version with none is not an error. */
   remove(documentId: string, seqs: readonly string[]): Promise<void>;
-  /** The best `size` documents for the query's words, best first. */
-  search(query: string, size: number): Promise<WordSearch>;
+  /**
+   * The best `size` documents for the query's words, best first; with `count`, in the same
+   * request, how many documents hold each of those words (as `count` below).
+   */
+  search(query: string, size: number, count?: readonly string[]): Promise<WordSearch>;
   /**
    * For each word (as terms.ts makes them), the number of documents over the whole index
    * that hold it (versions not yet cleaned up count too: a frequency, not a result): what
@@ -48,6 +51,8 @@ export interface WordIndex {
 
 export interface WordSearch {
   readonly hits: WordHit[];
+  /** With `count`: documents holding each counted word. */
+  readonly frequencies?: Map<string, number>;
 }
 
 export const wordDocumentId = (documentId: string, seq: string) => `${documentId}#${seq}`;

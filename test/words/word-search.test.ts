@@ -51,6 +51,11 @@ describe('the word index over the local engine', () => {
     const counted = ['king', 'grain', 'wolsey', 'absent'];
     expect(await words.count(counted)).toEqual(new Map([['king', 2], ['grain', 1], ['wolsey', 1], ['absent', 0]]));
     for (const word of counted) expect((await words.search(word, 10)).hits).toHaveLength((await words.count([word])).get(word)!);
+    // A search that counts too, in one request: its counts are over the whole index, not its hits.
+    const both = await words.search('grain', 10, counted);
+    expect(both.hits.map((h) => h.documentId)).toEqual(['d3']);
+    expect(both.frequencies).toEqual(await words.count(counted));
+    expect((await words.search('grain', 10)).frequencies).toBeUndefined();
   });
 
   it('cuts words as OpenSearch\'s standard analyzer does: "U.S." is one word, not two letters', async () => {
