@@ -28,7 +28,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { promisify } from 'node:util';
-import { cacheParsedExpressions, cacheTableDescriptions, nativeResponseChecksums, tuneLevelDb } from './dynalite-tuning.js';
+import { batchGetsAtOnce, cacheParsedExpressions, cacheTableDescriptions, nativeResponseChecksums, tuneLevelDb } from './dynalite-tuning.js';
 
 const require = createRequire(import.meta.url);
 type Callback = (err: unknown, data?: unknown) => void;
@@ -75,6 +75,7 @@ db.create = (options) => (created = create(options));
 cacheParsedExpressions();
 nativeResponseChecksums();
 tuneLevelDb();
+batchGetsAtOnce();
 const dynalite = require('dynalite') as (options: { path?: string; createTableMs?: number }) => Server;
 
 const applying = Object.fromEntries(Object.entries(original).map(([name, op]) => [name, promisify<Store, Data, unknown>(op)]));

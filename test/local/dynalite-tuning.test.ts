@@ -1,11 +1,11 @@
 /**
- * The local stack's kept expression parses (local/dynalite-tuning.ts) change nothing a
+ * The local stack's tunings of dynalite (local/dynalite-tuning.ts) change nothing a
  * request means: the same expression sent with new values is evaluated with those values,
  * with values of another type it is checked again, and what only a fresh parse can refuse
  * (an unused or undefined value, a BETWEEN out of order) is still refused.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Emulators } from '../../local/emulators.js';
@@ -80,5 +80,19 @@ describe('response checksums', () => {
     // buffer-crc32's own loop (its signed form, which the tuning leaves as it is)
     const reference = createRequire(createRequire(import.meta.url).resolve('dynalite'))('buffer-crc32') as { signed(data: Buffer): number };
     expect(Number(res.headers.get('x-amz-crc32'))).toBe(reference.signed(body) >>> 0);
+  });
+});
+
+describe('BatchGetItem read at once', () => {
+  it('answers as dynalite does: the items there are, projected, none for missing keys, and its errors for bad keys and unknown tables', async () => {
+    for (let i = 0; i < 30; i++) await client.send(new PutCommand({ TableName: TABLE, Item: { pk: `batch-${i}`, sk: 'one', n: i, text: `item ${i}` } }));
+    const keys = Array.from({ length: 40 }, (_, i) => ({ pk: `batch-${i}`, sk: 'one' })); // ten of them absent
+    const out = await client.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: keys, ProjectionExpression: 'pk, n' } } }));
+    const items = out.Responses![TABLE]!;
+    expect(items.map((i) => i.n as number).sort((a, b) => a - b)).toEqual(Array.from({ length: 30 }, (_, i) => i));
+    expect(items.every((i) => Object.keys(i).sort().join() === 'n,pk')).toBe(true);
+    expect(out.UnprocessedKeys ?? {}).toEqual({});
+    await expect(client.send(new BatchGetCommand({ RequestItems: { [TABLE]: { Keys: [{ pk: 'batch-1' }] } } }))).rejects.toThrow(/key element does not match the schema/);
+    await expect(client.send(new BatchGetCommand({ RequestItems: { 'no-such-table': { Keys: [key] } } }))).rejects.toThrow(/not found/i);
   });
 });
