@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
-import { documentIdOf, shardOf, SHARDS } from '../../lambdas/index/schema.js';
+import { documentIdOf, keys, shardOf, SHARDS } from '../../lambdas/index/schema.js';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_TERMS_READ } from '../../lambdas/search/rank.js';
 import { writeVersion } from '../../lambdas/index/writes.js';
 import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
@@ -111,6 +112,30 @@ describe('search', () => {
     expect(out.results.length).toBe(4);
     // Names and frequencies (up to 100 keys a BatchGet), 16 entities and 4 words, the page's records and mentions (100 keys a BatchGet).
     expect(out.requests).toBeLessThanOrEqual(2 + 2 + (16 + MAX_TERMS_READ) * SHARDS + Math.ceil((50 + 50 * 16) / 100));
+  });
+
+  it('leaves out of the page a document whose record went after its postings were read, and names the rest from theirs', async () => {
+    const version = { documentId: 'dgone', bucket: BUCKET, key: 'incoming/gone.txt' };
+    const text = 'Mira Osei spoke.';
+    await writeVersion(ctx.store, { ...version, sequencer: '01' }, {
+      status: 'indexed',
+      model: ctx.model.model,
+      chars: text.length,
+      snippet: text,
+      entities: [{ type: 'PER', name: 'Mira Osei', key: 'mira osei', aliases: [], mentions: [{ text: 'Mira Osei', type: 'PER', start: 0, end: 9, score: 0.9 }] }],
+      titleChars: 0,
+    });
+    const before = await search(ctx.store, ctx.model, req({ query: 'Mira Osei' }));
+    expect(before.results.map((r) => r.key).sort()).toEqual(['incoming/4.txt', 'incoming/gone.txt']);
+    expect(before.results.find((r) => r.key === 'incoming/gone.txt')!.matches[0]).toMatchObject({ text: 'Mira Osei', mentionCount: 1 });
+    // Its record removed, its posting left (as a search between the two would see them).
+    await ctx.store.client.send(new DeleteCommand({ TableName: ctx.store.table, Key: keys.document('dgone') }));
+    try {
+      const after = await search(ctx.store, ctx.model, req({ query: 'Mira Osei' }));
+      expect(after.results.map((r) => r.key)).toEqual(['incoming/4.txt']);
+    } finally {
+      await writeVersion(ctx.store, { ...version, sequencer: '02' }, { status: 'deleted' });
+    }
   });
 
   it('refuses bad requests with a message naming the problem', () => {
