@@ -117,7 +117,6 @@ export function faultyClient(real: DynamoDBDocumentClient, { staysDead = false }
       write: async (version) => void (await send({ constructor: { name: 'WordsWriteCommand' }, input: {}, run: () => index.write(version) })),
       remove: async (documentId, seqs) => void (await send({ constructor: { name: 'WordsRemoveCommand' }, input: {}, run: () => index.remove(documentId, seqs) })),
       search: (query, size, count) => index.search(query, size, count),
-      count: (words) => index.count(words),
     }),
   };
 }

@@ -6,7 +6,7 @@
  */
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type IndexStore, type RequestCounter } from './dynamo.js';
-import { entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
+import { ALL_SHARDS, entityKey, itemId, keys, parseKey, RANK_INDEX, SHARDS, splitEntityKey, unpackList, type ItemKey } from './schema.js';
 
 export interface EntityRef {
   readonly type: string;
@@ -67,11 +67,10 @@ export async function documentFrequencies(store: IndexStore, entities: readonly 
     perShard[shard] = (i.count as number | undefined) ?? 0;
     counts.set(entity, perShard);
   }
-  const allShards = Array.from({ length: SHARDS }, (_, shard) => shard);
   return new Map(
     [...counts].map(([entity, perShard]) => [
       entity,
-      { documents: perShard.reduce((a, b) => a + b, 0), shards: perShard[SHARDS] !== 0 ? allShards : allShards.filter((shard) => perShard[shard]! > 0) },
+      { documents: perShard.reduce((a, b) => a + b, 0), shards: perShard[SHARDS] !== 0 ? ALL_SHARDS : ALL_SHARDS.filter((shard) => perShard[shard]! > 0) },
     ]),
   );
 }
@@ -90,8 +89,8 @@ export interface PostingContext {
  * leaves out come back empty. What a query returns is what it costs, to send and to
  * unmarshal (bench/results/search.json).
  */
-export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter, context: PostingContext = { entities: true, terms: true }, shards: readonly number[] = Array.from({ length: SHARDS }, (_, shard) => shard)): Promise<Posting[]> {
-  // What ranking, filters and facets read: all the index carries, or less.
+export async function topPostings(store: IndexStore, entity: EntityRef, depth: number, counter?: RequestCounter, context: PostingContext = { entities: true, terms: true }, shards: readonly number[] = ALL_SHARDS): Promise<Posting[]> {
+  // The sort key is the document id; the context lists only where filters, facets or the query's words read them.
   const attributes = ['sk', 'rank', ...(context.entities ? ['docEntities'] : []), ...(context.terms ? ['docTerms'] : [])];
   const read = await Promise.all(
     shards.map(async (shard) => {

@@ -35,6 +35,8 @@
 import { createHash } from 'node:crypto';
 
 export const SHARDS = 4;
+/** Every shard number, in order. */
+export const ALL_SHARDS: readonly number[] = Array.from({ length: SHARDS }, (_, shard) => shard);
 /** Mentions (start, end, text) a posting carries; the count of all of them is beside. */
 export const POSTING_MENTIONS = 32;
 export const RANK_INDEX = 'byRank';
@@ -66,7 +68,7 @@ export const keys = {
   frequency: (type: string, key: string, shard: number) => frequencyKey(type, key, shard),
   /** Every counter an entity's frequency is the sum of: its shards' and the unsharded one of older indexes. */
   frequencies: (type: string, key: string): ItemKey[] => [
-    ...Array.from({ length: SHARDS }, (_, shard) => frequencyKey(type, key, shard)),
+    ...ALL_SHARDS.map((shard) => frequencyKey(type, key, shard)),
     { pk: `${PREFIX.frequency}${type}#${key}`, sk: 'DF' },
   ],
   name: (name: string): ItemKey => ({ pk: `${PREFIX.name}${name}`, sk: 'NAME' }),

@@ -12,7 +12,7 @@ import type { Token } from '../engine/tokenize.js';
 import type { RequestCounter, IndexStore } from '../index/dynamo.js';
 import { nameReadings, type EntityRef } from '../index/lookups.js';
 import { normalizeName } from '../index/normalize.js';
-import { isStopword, wordsOf, type Word } from '../index/terms.js';
+import { isStopword, type Word } from '../index/terms.js';
 import type { SearchFilters } from './filters.js';
 import type { QueryEntity } from './search.js';
 
@@ -67,14 +67,14 @@ function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
   return ngrams;
 }
 
-export async function findCandidates(store: IndexStore, model: NerModel, query: string, filters: SearchFilters | undefined, counter: RequestCounter): Promise<Candidates> {
+/** `words`: the query's words (terms.ts wordsOf), which search has already cut. */
+export async function findCandidates(store: IndexStore, model: NerModel, query: string, words: Word[], filters: SearchFilters | undefined, counter: RequestCounter): Promise<Candidates> {
   const analysis = await model.analyze(query);
   const found = entitiesOf(query, analysis).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
   const ngrams = ngramsOf(query, analysis.sentences.flat());
   const filterValues = Object.values(filters ?? {}).flat();
   const vocabulary = await nameReadings(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized), ...filterValues], counter);
   const readingsOf = (name: string) => (vocabulary.get(name) ?? []).slice(0, MAX_READINGS_WEIGHED);
-  const words = wordsOf(query);
   const tokens = analysis.sentences.flat();
   // Capitals say something only in a query that also has words starting in lower case (not "REAGAN TRADE BILL", not "Reagan Trade Bill").
   const mixedCase = tokens.some((t) => /^\p{Ll}/u.test(t.text) && !isStopword(t.text)) && tokens.some((t) => /^\p{Lu}/u.test(t.text));

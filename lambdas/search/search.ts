@@ -101,10 +101,11 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   // for its hits and for the counts of the query's words, which weigh one-word vocabulary
   // matches (evidence.ts) and the query's other words (rank.ts). A query with no such match
   // chooses and reads its postings without waiting for the answer.
-  const words = askWords(store, req.query, countedTerms ? [] : [...new Set(wordsOf(req.query).map((w) => w.term))], counter);
-  const hits = words.candidates;
-  const counting = words.counts;
-  const found = await findCandidates(store, model, req.query, req.filters, counter);
+  const queryWords = wordsOf(req.query);
+  const asked = askWords(store, req.query, countedTerms ? [] : [...new Set(queryWords.map((w) => w.term))], counter);
+  const hits = asked.candidates;
+  const counting = asked.counts;
+  const found = await findCandidates(store, model, req.query, queryWords, req.filters, counter);
   const weighing = weighsWords(found);
   const frequencies = await documentFrequencies(store, [...found.targets, ...[...found.filterTargets.values()].flat(), ...(countedTerms ? found.words.map((w) => termOf(w.term)) : [])], counter);
   const dfWith = (counts: WordCounts | undefined) => (e: EntityRef) => (e.type === TERM_TYPE && !countedTerms ? counts?.frequencies?.get(e.key) : frequencies.get(entityKey(e))?.documents) ?? 0;

@@ -113,13 +113,6 @@ export class OpenSearchWords implements WordIndex {
     return count.length > 0 ? { hits, frequencies: countsOf(out, count) } : { hits };
   }
 
-  async count(words: readonly string[]): Promise<Map<string, number>> {
-    if (words.length === 0) return new Map();
-    // Under a query that matches nothing (`match_none`) the engine runs no search.
-    const out = await this.searchRequest({ size: 0, track_total_hits: false, query: { match_none: {} }, ...countingAggregations(words) });
-    return countsOf(out, words);
-  }
-
   /** One `_search`; undefined when no document was ever written (no index yet). */
   private async searchRequest(body: object): Promise<SearchAnswer | undefined> {
     const res = await this.request('POST', `/${encodeURIComponent(this.options.index)}/_search`, JSON.stringify(body));

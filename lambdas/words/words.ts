@@ -38,15 +38,11 @@ export interface WordIndex {
   remove(documentId: string, seqs: readonly string[]): Promise<void>;
   /**
    * The best `size` documents for the query's words, best first; with `count`, in the same
-   * request, how many documents hold each of those words (as `count` below).
+   * request, for each of those words (as terms.ts makes them) the number of documents over
+   * the whole index that hold it (versions not yet cleaned up count too: a frequency, not a
+   * result): what search weighs words and vocabulary matches by (search/evidence.ts).
    */
   search(query: string, size: number, count?: readonly string[]): Promise<WordSearch>;
-  /**
-   * For each word (as terms.ts makes them), the number of documents over the whole index
-   * that hold it (versions not yet cleaned up count too: a frequency, not a result): what
-   * search weighs words and vocabulary matches by (search/evidence.ts). It runs no search.
-   */
-  count(words: readonly string[]): Promise<Map<string, number>>;
 }
 
 export interface WordSearch {

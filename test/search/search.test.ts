@@ -7,6 +7,7 @@ import { processChange, type BatchContext } from '../../lambdas/batch/process.js
 import { documentIdOf, keys, shardOf, SHARDS } from '../../lambdas/index/schema.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { MAX_TERMS_READ } from '../../lambdas/search/rank.js';
+import { normalizeName } from '../../lambdas/index/normalize.js';
 import { writeVersion } from '../../lambdas/index/writes.js';
 import { encodeCursor, readSearchRequest } from '../../lambdas/search/request.js';
 import { search } from '../../lambdas/search/search.js';
@@ -35,6 +36,21 @@ afterAll(async () => {
   await emulators?.stop();
 });
 
+/** A document written straight to the index, with one entity that opens its text; returns what deletes it. */
+async function writeStraight(documentId: string, key: string, text: string, type: string, name: string): Promise<() => Promise<unknown>> {
+  const version = { documentId, bucket: BUCKET, key };
+  const mention = { text: name, type, start: 0, end: Array.from(name).length, score: 0.9 };
+  await writeVersion(ctx.store, { ...version, sequencer: '01' }, {
+    status: 'indexed',
+    model: ctx.model.model,
+    chars: Array.from(text).length,
+    snippet: text,
+    entities: [{ type, name, key: normalizeName(name), aliases: [], mentions: [mention] }],
+    titleChars: 0,
+  });
+  return () => writeVersion(ctx.store, { ...version, sequencer: '02' }, { status: 'deleted' });
+}
+
 describe('search', () => {
   it('ranks documents matching more query entities first, with mentions to highlight', async () => {
     const out = await search(ctx.store, ctx.model, req({ query: 'Anna Kowalczyk and Ravi Mehta' }));
@@ -61,23 +77,14 @@ describe('search', () => {
 
   it('still matches a document where the name has another type, below those where the type agrees', async () => {
     // A document whose "Ravi Mehta" is a place, written straight to the index.
-    const text = 'Ravi Mehta is a village.';
-    const version = { documentId: 'dmismatch', bucket: BUCKET, key: 'incoming/place.txt' };
-    await writeVersion(ctx.store, { ...version, sequencer: '01' }, {
-      status: 'indexed',
-      model: ctx.model.model,
-      chars: text.length,
-      snippet: text,
-      entities: [{ type: 'LOC', name: 'Ravi Mehta', key: 'ravi mehta', aliases: [], mentions: [{ text: 'Ravi Mehta', type: 'LOC', start: 0, end: 10, score: 0.9 }] }],
-      titleChars: 0,
-    });
+    const remove = await writeStraight('dmismatch', 'incoming/place.txt', 'Ravi Mehta is a village.', 'LOC', 'Ravi Mehta');
     try {
       const out = await search(ctx.store, ctx.model, req({ query: 'Ravi Mehta' }));
       expect(out.queryEntities.map((e) => e.type)).toEqual(['PER']);
       expect(out.results.map((r) => r.key)).toEqual(['incoming/2.txt', 'incoming/1.txt', 'incoming/place.txt']);
       expect(out.results[2]!.matches.map((m) => m.type)).toEqual(['LOC']);
     } finally {
-      await writeVersion(ctx.store, { ...version, sequencer: '02' }, { status: 'deleted' });
+      await remove();
     }
   });
 
@@ -115,16 +122,7 @@ describe('search', () => {
   });
 
   it('leaves out of the page a document whose record went after its postings were read, and names the rest from theirs', async () => {
-    const version = { documentId: 'dgone', bucket: BUCKET, key: 'incoming/gone.txt' };
-    const text = 'Mira Osei spoke.';
-    await writeVersion(ctx.store, { ...version, sequencer: '01' }, {
-      status: 'indexed',
-      model: ctx.model.model,
-      chars: text.length,
-      snippet: text,
-      entities: [{ type: 'PER', name: 'Mira Osei', key: 'mira osei', aliases: [], mentions: [{ text: 'Mira Osei', type: 'PER', start: 0, end: 9, score: 0.9 }] }],
-      titleChars: 0,
-    });
+    const remove = await writeStraight('dgone', 'incoming/gone.txt', 'Mira Osei spoke.', 'PER', 'Mira Osei');
     const before = await search(ctx.store, ctx.model, req({ query: 'Mira Osei' }));
     expect(before.results.map((r) => r.key).sort()).toEqual(['incoming/4.txt', 'incoming/gone.txt']);
     expect(before.results.find((r) => r.key === 'incoming/gone.txt')!.matches[0]).toMatchObject({ text: 'Mira Osei', mentionCount: 1 });
@@ -134,7 +132,7 @@ describe('search', () => {
       const after = await search(ctx.store, ctx.model, req({ query: 'Mira Osei' }));
       expect(after.results.map((r) => r.key)).toEqual(['incoming/4.txt']);
     } finally {
-      await writeVersion(ctx.store, { ...version, sequencer: '02' }, { status: 'deleted' });
+      await remove();
     }
   });
 
