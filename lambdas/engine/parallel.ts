@@ -51,6 +51,9 @@ class ModelThread {
   private readonly calls = new Map<number, { resolve: (r: any) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private stopped?: Error;
+  /** The calls sent and not yet answered, for release() to wait on. */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private exited = false;
   /** Tokens sent and not yet answered: where a small call goes. */
   load = 0;
 
@@ -65,11 +68,14 @@ class ModelThread {
     });
     const stop = (error: Error) => {
       this.stopped ??= error;
-      for (const call of this.calls.values()) call.reject(this.stopped);
+      for (const call of this.calls.values()) call.reject(error);
       this.calls.clear();
     };
     worker.on('error', (e) => stop(new Error(`a model worker thread failed: ${e.message}`)));
-    worker.on('exit', (code) => stop(new Error(`a model worker thread stopped (exit code ${code})`)));
+    worker.on('exit', (code) => {
+      this.exited = true;
+      stop(new Error(`a model worker thread stopped (exit code ${code})`));
+    });
   }
 
   static start(setup: WorkerSetup): Promise<{ thread: ModelThread; ready: Extract<FromWorker, { kind: 'ready' }> }> {
@@ -96,14 +102,28 @@ class ModelThread {
     const id = this.nextId++;
     this.load += tokens;
     if (this.calls.size === 0) this.worker.ref(); // a call in flight keeps the process alive
-    return new Promise<T>((resolve, reject) => {
+    const answer = new Promise<T>((resolve, reject) => {
       this.calls.set(id, { resolve, reject });
       this.worker.postMessage({ kind, id, batch } satisfies ToWorker);
-    }).finally(() => (this.load -= tokens));
+    }).finally(() => {
+      this.load -= tokens;
+      this.inFlight.delete(answer);
+    });
+    this.inFlight.add(answer);
+    return answer;
   }
 
+  /**
+   * Answers the calls in flight, then stops the thread; calls made meanwhile are refused.
+   * The thread must stop between calls, never under a model run: onnxruntime's binding
+   * aborts the whole process when a thread stops beneath it, so the timeout below only
+   * ever cuts short a release that hangs.
+   */
   async release(): Promise<void> {
     if (this.stopped) return;
+    this.stopped = new Error('the model was released');
+    await Promise.allSettled(this.inFlight);
+    if (this.exited) return; // it died while its last calls ran
     const exited = new Promise((resolve) => this.worker.once('exit', resolve));
     this.worker.ref();
     this.worker.postMessage({ kind: 'release' } satisfies ToWorker);

@@ -58,11 +58,25 @@ describe('ParallelModel', () => {
 
   it('fails the calls of a worker that dies instead of leaving them waiting', async () => {
     const doomed = (await loadModel(join(fixtures, 'tiny-model'), { workers: 2 })) as ParallelModel;
+    // A thread that stops with a call sent to it (out of memory, a native crash): the one
+    // fault here that cannot be caused for real. It is stopped while idle and the call sent
+    // after, so that it never answers: stopped under a model run, onnxruntime's binding
+    // would abort this whole process instead (what release() must never do).
+    const stopping = (doomed as unknown as { threads: Array<{ terminate(): Promise<number> }> }).threads[0]!.terminate();
     const pending = doomed.labelSentences(sentences);
-    // A thread killed mid-call (out of memory, a native crash): the one fault here that cannot be caused for real.
-    await (doomed as unknown as { threads: Array<{ terminate(): Promise<number> }> }).threads[0]!.terminate();
+    await stopping;
     await expect(pending).rejects.toThrow(/model worker thread stopped/);
     await expect(doomed.labelSentences(sentences)).rejects.toThrow(/model worker thread stopped/);
     await doomed.release();
+  });
+
+  it('answers the calls in flight before it releases, and refuses calls made after', async () => {
+    const released = (await loadModel(join(fixtures, 'tiny-model'), { workers: 2, batchWindows: 2 })) as ParallelModel;
+    const many = Array.from({ length: 20 }, () => sentences).flat(); // many model runs: the release arrives between two
+    const inFlight = released.labelSentences(many);
+    const releasing = released.release();
+    await expect(released.labelSentences(sentences)).rejects.toThrow(/the model was released/);
+    expect(await inFlight).toEqual(await here.labelSentences(many));
+    await releasing;
   });
 });
