@@ -125,6 +125,8 @@ export interface PageDocument {
   readonly key: string;
   readonly line?: number;
   readonly status: string;
+  /** The live version (its sequencer, fenceOf), which a word hit must be of to be a result. */
+  readonly seq?: string;
   readonly title?: string;
   readonly snippet?: string;
 }
@@ -152,12 +154,12 @@ export async function pageRecords(store: IndexStore, documentIds: readonly strin
   const documents = documentIds.map(keys.document);
   const documentItems = new Set(documents.map(itemId));
   const postings = wanted.map((w) => keys.posting(w.entity.type, w.entity.key, w.documentId));
-  const items = await batchGet(store, [...documents, ...postings], ['pk', 'sk', 'key', 'line', 'status', 'title', 'snippet', 'name', 'mentions', 'spans'], counter);
+  const items = await batchGet(store, [...documents, ...postings], ['pk', 'sk', 'key', 'line', 'status', 'seq', 'title', 'snippet', 'name', 'mentions', 'spans'], counter);
   const records = new Map<string, PageDocument>();
   const matches = new Map<string, PageMatch>();
   for (const i of items) {
     const id = itemId({ pk: i.pk as string, sk: i.sk as string });
-    if (documentItems.has(id)) records.set(parseKey.document(i.pk as string), { key: i.key as string, line: i.line as number | undefined, status: i.status as string, title: i.title as string | undefined, snippet: i.snippet as string | undefined });
+    if (documentItems.has(id)) records.set(parseKey.document(i.pk as string), { key: i.key as string, line: i.line as number | undefined, status: i.status as string, seq: i.seq as string | undefined, title: i.title as string | undefined, snippet: i.snippet as string | undefined });
     else matches.set(id, { name: i.name as string, mentionCount: i.mentions as number, spans: (i.spans as Spans | undefined) ?? [] });
   }
   return { documents: records, matches };

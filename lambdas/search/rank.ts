@@ -54,6 +54,12 @@ export interface RankedDocument {
   readonly matches: EntityRef[];
   /** The document's most salient entities (entityKey), for facets. */
   readonly docEntities: readonly string[];
+  /**
+   * For a document only the word index leads to: the versions its hits are of, one of which
+   * must be its record's for it to be a result (the page checks). A document its postings
+   * lead to is live by them: they are written and removed with its record.
+   */
+  readonly versions?: readonly string[];
 }
 
 export interface RankInput {
@@ -72,8 +78,8 @@ export interface RankInput {
   /** The request asks for facets: the documents' entities are read for them. */
   readonly facets?: boolean;
   /**
-   * The word index's answer, awaited beside the postings: its hits, live versions only
-   * (words.ts; undefined without a word index, or when it did not answer), and `df` with its
+   * The word index's answer, awaited beside the postings: its hits (words.ts; undefined
+   * without a word index, or when it did not answer), and `df` with its
    * words' counts (the query's terms' frequencies where terms are not posted).
    */
   readonly wordIndex: Promise<{ readonly df: (e: EntityRef) => number; readonly documents?: ReadonlyMap<string, WordCandidate> }>;
@@ -136,7 +142,7 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
     const score = d.matched.size > 0 ? entityScore + termScore + WORDS_WEIGHT * bm25(documentId) : termScore + d.wordScore + bm25(documentId);
     return { documentId, count: d.matched.size, terms, score, matches: [...d.matches.values()], docEntities: d.p.docEntities };
   });
-  for (const w of wordOnly) documents.push({ documentId: w.documentId, count: 0, terms: [], score: bm25(w.documentId), matches: [], docEntities: [] });
+  for (const w of wordOnly) documents.push({ documentId: w.documentId, count: 0, terms: [], score: bm25(w.documentId), matches: [], docEntities: [], versions: w.versions });
   documents.sort((a, b) => b.count - a.count || b.terms.length - a.terms.length || b.score - a.score || (a.documentId < b.documentId ? -1 : a.documentId > b.documentId ? 1 : 0));
   return { documents, wordsRead: words, byWordsOnly: documents.filter((d) => d.count === 0).length };
 }

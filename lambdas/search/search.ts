@@ -21,10 +21,9 @@
  * (READINGS_BUDGET, or one per query entity up to MAX_ENTITIES) and of each word read
  * (MAX_TERMS_READ), all at once, each at most DEPTH items and POSTINGS_BUDGET in all
  * (rank.ts); with a word index, one request for its WORD_HITS hits and the counts of the
- * query's words (asked at once) and one BatchGet of the hits' records (beside the
- * postings queries); then
- * one BatchGet for the page's records and its matches' mentions (one per 100 keys: one for
- * a page of ten).
+ * query's words (asked at once, beside the names); then one BatchGet for the page's records
+ * (which also tell which word hits are of live versions) and its matches' mentions (one
+ * per 100 keys: one for a page of ten).
  *
  * The steps, one file each: candidates.ts (the query's entities and what they may stand
  * for), words.ts (the documents the word index finds for the query's words), evidence.ts
@@ -123,7 +122,8 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
   const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, shards: (e) => frequencies.get(entityKey(e))?.shards, wordIndex: Promise.all([counting, hits]).then(([counts, live]) => ({ df: dfWith(counts), documents: live.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
   const ranked = ranking.documents;
-  const results = await fillPage(store, ranked.slice(req.offset, req.offset + req.limit), counter);
+  const page = ranked.slice(req.offset, req.offset + req.limit);
+  const results = await fillPage(store, page, counter);
   const wordsUnavailable = (await counting).unavailable || (await hits).unavailable; // both read by the ranking
   return {
     queryEntities,
@@ -131,19 +131,20 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
     results,
     nextOffset: req.offset + req.limit < ranked.length ? req.offset + req.limit : undefined,
     // Entities the query has, followed or not: "no indexed document mentions them" is then the truth, not "none found".
-    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, req.filters !== undefined, wordsUnavailable) ?? {}),
+    ...(reasonOf(Math.max(chosen.entities.length, queryEntities.length), ranking, page.length > 0 && results.length === 0, req.filters !== undefined, wordsUnavailable) ?? {}),
     ...(req.facets ? { facets: facetsOf(ranked) } : {}),
     requests: counter.requests,
     ...(wordsUnavailable ? { wordsUnavailable: true } : {}),
   };
 }
 
-/** Why the results are what they are, when they are not plain entity matches. */
-function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean, wordsUnavailable: boolean): { reason: string } | undefined {
+/** Why the results are what they are, when they are not plain entity matches. `pageEmptied`: the page had candidates and none was a result. */
+function reasonOf(entitiesFollowed: number, ranking: Ranking, pageEmptied: boolean, filtered: boolean, wordsUnavailable: boolean): { reason: string } | undefined {
   const { documents, byWordsOnly } = ranking;
   const filters = filtered ? ' and the filters' : '';
   if (wordsUnavailable) return { reason: "the word index did not answer: these results match the query's entities only, ranked by the documents' salient terms" };
-  if (documents.length === 0) return { reason: entitiesFollowed > 0 ? `no indexed document mentions the query's entities or words${filters}` : `no entities found in the query, and no indexed document has its words${filters}` };
+  // A page whose every candidate left it (gone since it was read, or words of no live version) found nothing either.
+  if (documents.length === 0 || pageEmptied) return { reason: entitiesFollowed > 0 ? `no indexed document mentions the query's entities or words${filters}` : `no entities found in the query, and no indexed document has its words${filters}` };
   if (byWordsOnly === documents.length) return { reason: entitiesFollowed > 0 ? "no indexed document mentions the query's entities: these results match its words" : 'no entities found in the query: these results match its words' };
   return undefined;
 }
@@ -151,7 +152,8 @@ function reasonOf(entitiesFollowed: number, ranking: Ranking, filtered: boolean,
 /**
  * Step 5: the page's documents (key, title, snippet) and their matches (the entity's name
  * in each, its mentions), in one BatchGet (per 100 keys). A document whose record is gone
- * or no longer indexed (removed since its postings were read) leaves the page.
+ * or no longer indexed (removed since its postings were read) leaves the page, and so does
+ * one only word hits led to when none of them is of its live version.
  */
 async function fillPage(store: IndexStore, page: readonly RankedDocument[], counter: RequestCounter): Promise<SearchResult[]> {
   const wanted = page.flatMap((r) => r.matches.map((m) => ({ entity: m, documentId: r.documentId })));
@@ -159,6 +161,8 @@ async function fillPage(store: IndexStore, page: readonly RankedDocument[], coun
   return page.flatMap((r): SearchResult[] => {
     const doc = records.documents.get(r.documentId);
     if (doc?.status !== 'indexed') return [];
+    // Words of a version the record is not at: a crashed writer's, or one being replaced.
+    if (r.versions && (doc.seq === undefined || !r.versions.includes(doc.seq))) return [];
     return [{
       documentId: r.documentId,
       key: doc.key,

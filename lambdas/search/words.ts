@@ -1,25 +1,28 @@
 /**
  * Step 1, beside the entities: the documents the query's words point to, and how many
  * documents hold each word, from the word index (lambdas/words), in one request asked at
- * once: the hits (BM25, for the ranking) and the counts (for the evidence and the ranking). A
- * hit counts only where it is its document's live version (the record's `seq`, indexed),
- * checked by one BatchGet of the records, which runs beside the postings reads: words a
- * crashed writer left, or a version the index has since replaced, never reach a result.
+ * once: the hits (BM25, for the ranking) and the counts (for the evidence and the ranking).
+ * The word index holds a version's words from before its record is written until the
+ * clean-up after the next one (words.ts), so a hit names the version (`seq`) it is of: a
+ * hit reaches a result only where that is its document's live version, which the page's
+ * one BatchGet of its records checks (search.ts fillPage). A request per search saved, the
+ * largest BatchGet it made (a record a hit), at the price of a page one short where a
+ * crashed writer's words rank among its documents, until they are cleaned up.
  * Without a word index, search goes on with the entities and the term postings of the
  * documents' salient terms; with one that does not answer, with the entities alone, and
  * says so.
  */
 import type { IndexStore, RequestCounter } from '../index/dynamo.js';
-import { batchGet } from '../index/dynamo.js';
-import { keys, parseKey } from '../index/schema.js';
 
 /** Word hits one search reads: as deep as a shard's postings (rank.ts DEPTH), so every page ranks the same candidates. */
 export const WORD_HITS = 50;
 
 export interface WordCandidate {
   readonly documentId: string;
-  /** BM25 of the query's words in the document. */
+  /** BM25 of the query's words in the document (its best version's, where the index holds two). */
   readonly score: number;
+  /** The versions (`seq`) of the document the hits are of: a result only where one is its record's. */
+  readonly versions: readonly string[];
 }
 
 export interface WordCandidates {
@@ -32,15 +35,14 @@ export interface WordCandidates {
 export interface WordAnswer {
   /** The query's words' counts, as soon as the engine answers. */
   readonly counts: Promise<WordCounts>;
-  /** Its hits that are their documents' live versions, once the records' BatchGet is back. */
+  /** Its hits, a candidate a document. */
   readonly candidates: Promise<WordCandidates>;
 }
 
 /**
  * One request to the word index, asked at once: its hits for the query (BM25, for the
  * ranking) and how many documents hold each of `counted` (quick, for the evidence and the
- * ranking). The hits' live documents (the records' BatchGet) are what the ranking awaits,
- * beside the postings.
+ * ranking). The hits are what the ranking awaits, beside the postings.
  */
 export function askWords(store: IndexStore, query: string, counted: readonly string[], counter: RequestCounter): WordAnswer {
   if (!store.words) return { counts: Promise.resolve({ unavailable: false }), candidates: Promise.resolve({ unavailable: false }) };
@@ -51,10 +53,9 @@ export function askWords(store: IndexStore, query: string, counted: readonly str
     (): WordCounts => ({ unavailable: true }),
   );
   const candidates = asked.then(
-    async ({ hits }): Promise<WordCandidates> => ({ documents: await liveHits(store, hits, counter), unavailable: false }),
+    ({ hits }): WordCandidates => ({ documents: byDocument(hits), unavailable: false }),
     (): WordCandidates => ({ unavailable: true }),
   );
-  candidates.catch(() => {}); // awaited by the ranking; a DynamoDB failure surfaces there, not as an unhandled rejection
   return { counts, candidates };
 }
 
@@ -64,15 +65,12 @@ export interface WordCounts {
   readonly unavailable: boolean;
 }
 
-/** Hits whose document's record is indexed at the hit's very version, best first, by document id. */
-async function liveHits(store: IndexStore, hits: ReadonlyArray<{ documentId: string; seq: string; score: number }>, counter: RequestCounter): Promise<Map<string, WordCandidate>> {
-  const records = await batchGet(store, hits.map((h) => keys.document(h.documentId)), ['pk', 'status', 'seq'], counter);
-  const live = new Map(records.filter((r) => r.status === 'indexed').map((r) => [parseKey.document(r.pk as string), r]));
+/** Hits by document, best first: a document's versions together, at its best version's score. */
+function byDocument(hits: ReadonlyArray<{ documentId: string; seq: string; score: number }>): Map<string, WordCandidate> {
   const documents = new Map<string, WordCandidate>();
   for (const h of hits) {
-    const record = live.get(h.documentId);
-    if (!record || record.seq !== h.seq || documents.has(h.documentId)) continue;
-    documents.set(h.documentId, { documentId: h.documentId, score: h.score });
+    const known = documents.get(h.documentId);
+    documents.set(h.documentId, known ? { ...known, versions: [...known.versions, h.seq] } : { documentId: h.documentId, score: h.score, versions: [h.seq] });
   }
   return documents;
 }

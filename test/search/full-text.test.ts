@@ -78,7 +78,9 @@ describe('search with the word index', () => {
     // Words a dead writer of an older version left behind.
     await words.write({ documentId: anna, seq: fenceOf('0001'), text: 'quixotic windmills' });
     expect((await words.search('quixotic', 10)).hits.map((h) => h.documentId)).toEqual([anna]);
-    expect(keys(await search(ctx.store, ctx.model, req({ query: 'quixotic' })))).toEqual([]);
+    const stale = await search(ctx.store, ctx.model, req({ query: 'quixotic' }));
+    expect(keys(stale)).toEqual([]);
+    expect(stale.reason).toMatch(/^no indexed document/); // not "these results match its words"
     // A document that failed keeps no words, and stray words of it are not a result either.
     const failed = await put(ctx, 'incoming/bad.txt', new Uint8Array([0xff, 0x00, 0xfe, 0x00, 0x01, 0x02, 0x00, 0x00]));
     expect(await processChange(ctx, failed)).toBe('failed');
