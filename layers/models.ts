@@ -8,7 +8,8 @@
  * - a transformer (an Optimum export or an imported folder): its ONNX file, tokenizer.json,
  *   config.json, tokenizer_config.json where present, and manifest.json where present;
  * - an ensemble: its manifest.json and each member's files, wherever in the models folder
- *   the member lies (`"path": "../tiny-model"` is a member beside the ensemble).
+ *   the member lies (`"path": "../tiny-model"` is a member beside the ensemble); a member
+ *   the manifest pins to a version must be at it (ensemble.ts checkMemberVersion).
  *
  * Sizes are read from the files (stat), never from their content, so a check costs the
  * same for a 50 MB model as for a 5 GB one (an Optimum export without a manifest is the
@@ -16,7 +17,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
-import { readEnsembleManifest } from '../lambdas/engine/ensemble.js';
+import { checkMemberVersion, readEnsembleManifest } from '../lambdas/engine/ensemble.js';
 import { loadModelFolder } from '../lambdas/engine/manifest.js';
 import type { ModelFamily } from '../lambdas/engine/model.js';
 import { isTransformerFolder, readTransformerFolder } from '../lambdas/engine/transformer/folder.js';
@@ -47,7 +48,8 @@ export function shippedModels(modelsDir: string, names: readonly string[]): Ship
     }
     files.add(inside.split(sep).join('/'));
   };
-  const visit = (dir: string, what: string, seen: readonly string[]) => {
+  /** Adds a model folder's files (an ensemble's, its members'); returns its version. */
+  const visit = (dir: string, what: string, seen: readonly string[]): string => {
     if (seen.includes(dir)) throw new ConfigError(`${what}: ensemble ${dir} is a member of itself`, { dir });
     if (!existsSync(join(dir, 'manifest.json')) && !existsSync(join(dir, 'config.json'))) {
       throw new ModelNotFoundError(`${what}: ${dir} holds no manifest.json (nor a Hugging Face export's config.json)`, { dir, modelsDir: root });
@@ -55,8 +57,8 @@ export function shippedModels(modelsDir: string, names: readonly string[]): Ship
     const ensemble = readEnsembleManifest(dir);
     if (ensemble) {
       add(join(dir, 'manifest.json'), what);
-      for (const m of ensemble.members) visit(resolve(dir, m.path), `${what}, member ${m.path}`, [...seen, dir]);
-      return;
+      for (const m of ensemble.members) checkMemberVersion(dir, m, visit(resolve(dir, m.path), `${what}, member ${m.path}`, [...seen, dir]));
+      return ensemble.version;
     }
     if (isTransformerFolder(dir)) {
       const t = readTransformerFolder(dir, { verifyChecksum: false });
@@ -65,12 +67,13 @@ export function shippedModels(modelsDir: string, names: readonly string[]): Ship
       const tokenizerConfig = join(dir, t.manifest?.tokenizerConfig ?? 'tokenizer_config.json');
       if (existsSync(tokenizerConfig)) add(tokenizerConfig, what);
       if (t.manifest) add(join(dir, 'manifest.json'), what);
-      return;
+      return t.version;
     }
     const tagger = loadModelFolder(dir, { verifyChecksum: false });
     families.add('bilstm-crf');
     add(join(dir, 'manifest.json'), what);
     add(tagger.onnxPath, what);
+    return tagger.manifest.version;
   };
   for (const name of names) visit(join(root, name), `model "${name}"`, []);
   const sorted = [...files].sort();

@@ -39,6 +39,15 @@ import { TransformerModel } from './transformer/model.js';
 
 export const ENSEMBLE_FORMAT = 'nerve-ensemble/1';
 
+export interface ManifestMember {
+  readonly path: string;
+  readonly weight: number;
+  readonly aggregation?: Aggregation;
+  readonly gated?: boolean;
+  /** The member's version the ensemble was built and measured with; where given, the member folder must be at it (checkMemberVersion). */
+  readonly version?: string;
+}
+
 export interface EnsembleManifest {
   readonly name: string;
   readonly version: string;
@@ -47,7 +56,7 @@ export interface EnsembleManifest {
    * Member folders (taggers or transformers) relative to the ensemble's folder, with their
    * weights; a transformer's `aggregation` may be set here (else its folder's default).
    */
-  readonly members: Array<{ readonly path: string; readonly weight: number; readonly aggregation?: Aggregation; readonly gated?: boolean }>;
+  readonly members: Array<ManifestMember>;
   /** Where the `gated` members read: only sentences some word of which the others give no label with at least this probability. */
   readonly gate?: { readonly confidentAbove: number };
   readonly combination: string;
@@ -73,6 +82,7 @@ export function readEnsembleManifest(dir: string): EnsembleManifest | undefined 
   for (const m of raw.members) {
     if (typeof m?.path !== 'string' || !(typeof m.weight === 'number' && m.weight > 0)) fail('each member needs a "path" and a positive "weight"');
     if (m.gated !== undefined && typeof m.gated !== 'boolean') fail('a member\'s "gated" must be true or false');
+    if (m.version !== undefined && typeof m.version !== 'string') fail('a member\'s "version" must be a string');
   }
   const gated = raw.members.filter((m: any) => m.gated === true).length;
   if (raw.gate !== undefined) {
@@ -82,6 +92,21 @@ export function readEnsembleManifest(dir: string): EnsembleManifest | undefined 
   if (gated > 0 && raw.gate === undefined) fail('members marked "gated" need the manifest\'s "gate"');
   if (gated === raw.members.length) fail('a gate needs at least one member that is not gated, to read every sentence');
   return raw as EnsembleManifest;
+}
+
+/**
+ * A member pinned to a version must be at it. An ensemble is built and measured with its
+ * members as they were; a member replaced in place (models/small retrained, which the
+ * shipped ensemble reads as `../small`) would change what the ensemble gives under the same
+ * version, and the documents it indexes would name a model that never gave them. Refused
+ * where the ensemble loads and where the stack packs it (layers/models.ts).
+ */
+export function checkMemberVersion(dir: string, member: ManifestMember, found: string): void {
+  if (member.version === undefined || member.version === found) return;
+  throw new ModelInvalidError(
+    `ensemble ${dir}: member ${member.path} is version ${found}, but the ensemble was built with ${member.version}: build and measure the ensemble again with it (under a new version, naming the member's), or put back the member it was built with`,
+    { dir, member: member.path },
+  );
 }
 
 /** One member's reading of a sentence, with the member's weight. */
@@ -133,7 +158,9 @@ export class Ensemble extends SentenceModel {
     try {
       for (const m of manifest.members) {
         const path = join(dir, m.path);
-        members.push(isTransformerFolder(path) ? await TransformerModel.load(path, { ...options, aggregation: m.aggregation }) : await Tagger.load(path, options));
+        const member = isTransformerFolder(path) ? await TransformerModel.load(path, { ...options, aggregation: m.aggregation }) : await Tagger.load(path, options);
+        members.push(member);
+        checkMemberVersion(dir, m, member.model.version);
       }
     } catch (e) {
       await Promise.all(members.map((t) => t.release()));

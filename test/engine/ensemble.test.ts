@@ -1,6 +1,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ensemble } from '../../lambdas/engine/ensemble.js';
 import { loadModel } from '../../lambdas/engine/load.js';
@@ -32,5 +32,17 @@ describe('Ensemble', () => {
     await expect(loadModel(dir)).rejects.toThrow(/"members" must be a non-empty array/);
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: 'x', version: '1', format: 'nerve-ensemble/1', members: [{ path: 'missing', weight: 1 }] }));
     await expect(loadModel(dir)).rejects.toThrow(/model folder .*missing does not exist/);
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ name: 'x', version: '1', format: 'nerve-ensemble/1', members: [{ path: 'missing', weight: 1, version: 2 }] }));
+    await expect(loadModel(dir)).rejects.toThrow(/a member's "version" must be a string/);
+  });
+
+  it('loads a member pinned to its version, and refuses one at another version than the ensemble was built with', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nerve-ens-'));
+    const member = join(fixtures, 'tiny-model'); // version 0.0.1
+    const manifest = (version: string) => JSON.stringify({ name: 'pinned', version: '1', format: 'nerve-ensemble/1', members: [{ path: relative(dir, member), weight: 1, version }], combination: 'test' });
+    writeFileSync(join(dir, 'manifest.json'), manifest('0.0.1'));
+    await (await loadModel(dir)).release();
+    writeFileSync(join(dir, 'manifest.json'), manifest('0.0.0'));
+    await expect(loadModel(dir)).rejects.toThrow(/member .*tiny-model is version 0\.0\.1, but the ensemble was built with 0\.0\.0/);
   });
 });

@@ -131,6 +131,15 @@ describe('the files of an imported transformer and of a mixed ensemble', () => {
     expect(shippedModels(beside, ['tiny-ensemble']).files).toEqual(['tiny-ensemble/manifest.json', 'tiny-model/manifest.json', 'tiny-model/model.onnx']);
     expect(() => shippedModels(dir, ['small'])).toThrow(/model "small": .*small holds no manifest\.json/);
   });
+
+  it('refuses, at synth, an ensemble whose pinned member is at another version: the stack would ship what was never measured', () => {
+    const dir = modelsFolder({ 'tiny-ensemble': 'tiny-ensemble', 'tiny-model': 'tiny-model' });
+    const pin = (version: string) => writeFileSync(join(dir, 'tiny-ensemble', 'manifest.json'), JSON.stringify({ name: 'tiny-ensemble', version: '2', format: 'nerve-ensemble/1', members: [{ path: '../tiny-model', weight: 1, version }], combination: 'test' }));
+    pin('0.0.1');
+    expect(shippedModels(dir, ['tiny-ensemble']).files).toEqual(['tiny-ensemble/manifest.json', 'tiny-model/manifest.json', 'tiny-model/model.onnx']);
+    pin('0.0.0');
+    expect(() => shippedModels(dir, ['tiny-ensemble'])).toThrow(/member \.\.\/tiny-model is version 0\.0\.1, but the ensemble was built with 0\.0\.0/);
+  });
 });
 
 describe('a model past Lambda\'s 250 MB unzipped puts its function on a container image', () => {

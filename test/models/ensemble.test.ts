@@ -11,9 +11,13 @@ import { repoRoot } from '../helpers/paths.js';
 
 const dir = join(repoRoot, 'models', 'ensemble');
 // Members as the manifest names them: a member may live outside the folder (models/small is one).
-const members = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { members: Array<{ path: string; gated?: boolean }> }).members;
+const members = (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { members: Array<{ path: string; gated?: boolean; version?: string }> }).members;
 
 describe('models/ensemble', () => {
+  it('pins every member to the version it was built and measured with (a member retrained in place is refused at load and at synth)', () => {
+    expect(members.filter((m) => typeof m.version !== 'string').map((m) => m.path)).toEqual([]);
+  });
+
   it('has at least three members: each tagger reproduces PyTorch within 1e-4, and the transformer reads behind the gate', async () => {
     expect(members.length).toBeGreaterThanOrEqual(3);
     const taggers = members.filter((m) => !isTransformerFolder(join(dir, m.path)));
