@@ -130,6 +130,9 @@ export async function rankDocuments(store: IndexStore, input: RankInput, counter
   for (const w of words) for (const p of postings.get(entityKey(termOf(w))) ?? []) if (passes(p)) entry(p).wordScore += rarity(df(termOf(w))) * p.rank;
   for (const e of fromFilters) for (const p of postings.get(entityKey(e)) ?? []) if (passes(p)) entry(p);
   const best = Math.max(0, ...[...(wordDocs?.values() ?? [])].map((w) => w.score));
+  // A hit's version is checked on the page, not here: a document its entities match (live by its
+  // postings) takes the BM25 of whichever version the word index holds, its live one but while a
+  // new version is written or a crashed writer's words wait for the clean-up.
   const bm25 = (documentId: string) => (best > 0 ? (wordDocs?.get(documentId)?.score ?? 0) / best : 0);
   // A word hit holds no entities to check a filter or a type against: with either, words only rerank.
   const wordOnly = input.entitiesOnly || (input.filters && input.filters.size > 0) ? [] : [...(wordDocs?.values() ?? [])].filter((w) => !docs.has(w.documentId));
