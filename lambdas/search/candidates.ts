@@ -2,13 +2,14 @@
  * Step 1 of a search: the query's entities. The small model finds some; the query's
  * n-grams (longest first) are looked up in the index's vocabulary of names and aliases
  * for what the model missed. Every candidate's readings, and the filters' values', come
- * from one BatchGet. Each query entity yields targets: the entities in the index it may
+ * from one BatchGet, asked while the model runs (a second one only for a name the model
+ * found longer than any n-gram). Each query entity yields targets: the entities in the index it may
  * stand for. Whether a vocabulary match is an entity at all is decided next, on evidence
  * (evidence.ts).
  */
 import { entitiesOf } from '../engine/extract.js';
 import type { NerModel } from '../engine/model.js';
-import type { Token } from '../engine/tokenize.js';
+import { tokenize, type Token } from '../engine/tokenize.js';
 import type { RequestCounter, IndexStore } from '../index/dynamo.js';
 import { nameReadings, type EntityRef } from '../index/lookups.js';
 import { normalizeName } from '../index/normalize.js';
@@ -69,11 +70,21 @@ function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
 
 /** `words`: the query's words (terms.ts wordsOf), which search has already cut. */
 export async function findCandidates(store: IndexStore, model: NerModel, query: string, words: Word[], filters: SearchFilters | undefined, counter: RequestCounter): Promise<Candidates> {
+  // The query's n-grams and the filters' values are looked up while the model runs (the
+  // model cuts the query into the same words): the BatchGet is on its way before the model
+  // takes the thread. A name the model found that no n-gram spells (one of more than
+  // MAX_NGRAM words) takes a second BatchGet after it.
+  const filterValues = Object.values(filters ?? {}).flat();
+  const early = [...new Set([...ngramsOf(query, [...tokenize(query)]).map((g) => g.normalized), ...filterValues])];
+  const looking = nameReadings(store, early, counter);
+  looking.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection while the model runs
   const analysis = await model.analyze(query);
   const found = entitiesOf(query, analysis).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
   const ngrams = ngramsOf(query, analysis.sentences.flat());
-  const filterValues = Object.values(filters ?? {}).flat();
-  const vocabulary = await nameReadings(store, [...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized), ...filterValues], counter);
+  const asked = new Set(early);
+  const late = [...new Set([...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)])].filter((n) => !asked.has(n));
+  const [vocabulary, more] = await Promise.all([looking, late.length > 0 ? nameReadings(store, late, counter) : new Map<string, EntityRef[]>()]);
+  for (const [name, readings] of more) vocabulary.set(name, readings);
   const readingsOf = (name: string) => (vocabulary.get(name) ?? []).slice(0, MAX_READINGS_WEIGHED);
   const tokens = analysis.sentences.flat();
   // Capitals say something only in a query that also has words starting in lower case (not "REAGAN TRADE BILL", not "Reagan Trade Bill").

@@ -15,8 +15,9 @@
  *    where there is one; else the documents' salient terms).
  *
  * DynamoDB requests per query are bounded whatever the corpus or the query: one BatchGet
- * for the readings of every candidate name (the model's entities, up to MAX_CANDIDATES
- * n-grams and the filters' values), one BatchGet of frequencies (entities and words),
+ * for the readings of every candidate name (up to MAX_CANDIDATES n-grams and the filters'
+ * values, asked while the model runs; a second for the model's entities no n-gram spells,
+ * those longer than MAX_NGRAM words), one BatchGet of frequencies (entities and words),
  * a postings query per shard holding postings (at most SHARDS) of each entity followed
  * (READINGS_BUDGET, or one per query entity up to MAX_ENTITIES) and of each word read
  * (MAX_TERMS_READ), all at once, each at most DEPTH items and POSTINGS_BUDGET in all

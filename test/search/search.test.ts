@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processChange, type BatchContext } from '../../lambdas/batch/process.js';
 import { documentIdOf, keys, shardOf, SHARDS } from '../../lambdas/index/schema.js';
 import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
+import { loadModel } from '../../lambdas/engine/load.js';
 import { MAX_TERMS_READ } from '../../lambdas/search/rank.js';
 import { normalizeName } from '../../lambdas/index/normalize.js';
 import { writeVersion } from '../../lambdas/index/writes.js';
@@ -133,6 +134,20 @@ describe('search', () => {
       expect(after.results.map((r) => r.key)).toEqual(['incoming/4.txt']);
     } finally {
       await remove();
+    }
+  });
+
+  it('finds in the vocabulary a name the model found that is longer than any n-gram (a second BatchGet, after the model)', async () => {
+    // The shipped small model tags the six words as one ORG; the n-grams asked while it runs stop at four.
+    const small = await loadModel('small');
+    const remove = await writeStraight('dfed', 'incoming/fed.txt', 'Federal Reserve Bank of New York raised its rate.', 'ORG', 'Federal Reserve Bank of New York');
+    try {
+      const out = await search(ctx.store, small, req({ query: 'Federal Reserve Bank of New York' }));
+      expect(out.queryEntities).toEqual([expect.objectContaining({ normalized: 'federal reserve bank of new york', type: 'ORG', foundBy: 'model+vocabulary' })]);
+      expect(out.results[0]?.key).toBe('incoming/fed.txt');
+    } finally {
+      await remove();
+      await small.release();
     }
   });
 
