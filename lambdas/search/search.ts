@@ -121,7 +121,7 @@ export async function search(store: IndexStore, model: NerModel, req: SearchRequ
   }
   // The words of entities `types` left out are no query's words either.
   const entityWords = req.types ? wordsInside(found.words, weighed.queryEntities.filter((_, i) => chosen.followed.some((t) => t.queryIndex === i))) : weighed.entityWords;
-  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, shards: (e) => frequencies.get(entityKey(e))?.shards, wordIndex: Promise.all([counting, hits]).then(([counts, live]) => ({ df: dfWith(counts), documents: live.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
+  const ranking = await rankDocuments(store, { chosen, terms: queryTerms, entityWords, filters: found.filterTargets, df, shards: (e) => frequencies.get(entityKey(e))?.shards, wordIndex: Promise.all([counting, hits]).then(([counts, answer]) => ({ df: dfWith(counts), documents: answer.documents })), entitiesOnly: req.types !== undefined, facets: req.facets === true }, counter);
   const ranked = ranking.documents;
   const page = ranked.slice(req.offset, req.offset + req.limit);
   const results = await fillPage(store, page, counter);
