@@ -70,23 +70,21 @@ function ngramsOf(query: string, tokens: readonly Token[]): Ngram[] {
 
 /** `words`: the query's words (terms.ts wordsOf), which search has already cut. */
 export async function findCandidates(store: IndexStore, model: NerModel, query: string, words: Word[], filters: SearchFilters | undefined, counter: RequestCounter): Promise<Candidates> {
-  // The query's n-grams and the filters' values are looked up while the model runs (the
-  // model cuts the query into the same words): the BatchGet is on its way before the model
-  // takes the thread. A name the model found that no n-gram spells (one of more than
-  // MAX_NGRAM words) takes a second BatchGet after it.
+  // The query's n-grams (of Nerve's words, as the model cuts them) and the filters' values
+  // are looked up while the model runs: the BatchGet is on its way before the model takes
+  // the thread. A name the model found that no n-gram spells (one of more than MAX_NGRAM
+  // words) takes a second BatchGet after it.
+  const tokens = [...tokenize(query)];
+  const ngrams = ngramsOf(query, tokens);
   const filterValues = Object.values(filters ?? {}).flat();
-  const early = [...new Set([...ngramsOf(query, [...tokenize(query)]).map((g) => g.normalized), ...filterValues])];
-  const looking = nameReadings(store, early, counter);
+  const early = new Set([...ngrams.map((g) => g.normalized), ...filterValues]);
+  const looking = nameReadings(store, [...early], counter);
   looking.catch(() => {}); // awaited below; a failure surfaces there, not as an unhandled rejection while the model runs
-  const analysis = await model.analyze(query);
-  const found = entitiesOf(query, analysis).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
-  const ngrams = ngramsOf(query, analysis.sentences.flat());
-  const asked = new Set(early);
-  const late = [...new Set([...found.map((f) => f.normalized), ...ngrams.map((g) => g.normalized)])].filter((n) => !asked.has(n));
+  const found = entitiesOf(query, await model.analyze(query)).map((e) => ({ e, normalized: normalizeName(e.text) })).filter((f) => f.normalized);
+  const late = [...new Set(found.map((f) => f.normalized))].filter((n) => !early.has(n));
   const [vocabulary, more] = await Promise.all([looking, late.length > 0 ? nameReadings(store, late, counter) : new Map<string, EntityRef[]>()]);
   for (const [name, readings] of more) vocabulary.set(name, readings);
   const readingsOf = (name: string) => (vocabulary.get(name) ?? []).slice(0, MAX_READINGS_WEIGHED);
-  const tokens = analysis.sentences.flat();
   // Capitals say something only in a query that also has words starting in lower case (not "REAGAN TRADE BILL", not "Reagan Trade Bill").
   const mixedCase = tokens.some((t) => /^\p{Ll}/u.test(t.text) && !isStopword(t.text)) && tokens.some((t) => /^\p{Lu}/u.test(t.text));
   const modelAgrees = (start: number, end: number) => found.some(({ e }) => e.start < end && e.end > start);
